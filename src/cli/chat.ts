@@ -1,0 +1,427 @@
+/**
+ * `tertulia chat`: the terminal client, built on the client library (src/client).
+ * Lines typed go to the current conversation; slash commands do the rest.
+ */
+import { ChatClient, type ChatMessage, isChannel } from '../client/index.js';
+import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
+
+export const CHAT_HELP = `Usage: tertulia chat [options]
+
+Options:
+  --host HOST       server to connect to (default 127.0.0.1)
+  --port PORT       its IRC port (default 6667, or 6697 with --tls)
+  --tls             connect with TLS
+  --insecure        with --tls: accept any certificate (self-signed test servers)
+  --nick NAME       your name (asked for when not given)
+  --password        log in to your account (the password is asked for)
+  --room ROOM       the room to join first (default #lobby)
+`;
+
+const COMMANDS_HELP = [
+  'Type a line to talk in the current room or conversation. Commands:',
+  '  /join #room        join a room (and switch to it)',
+  '  /part [#room]      leave a room',
+  '  /msg NICK TEXT     send a private message',
+  '  /query NICK|#room  switch the conversation your lines go to',
+  "  /rooms             rooms you are in, and the server's list",
+  '  /users             who is in this room',
+  '  /who NICK          about someone',
+  '  /nick NAME         change your name',
+  '  /me TEXT           an action (* you wave)',
+  '  /away [TEXT]       mark yourself away (no text: back)',
+  '  /topic [TEXT]      show or set the room topic',
+  '  /history [N]       the last N messages here (default 20)',
+  '  /send FILE         upload a file and share its link here (needs --password)',
+  '  /quit [REASON]     leave (also :q, chao, bye or Ctrl+C)',
+];
+
+interface ChatArgs {
+  host: string;
+  port: number | undefined;
+  tls: boolean;
+  insecure: boolean;
+  nick: string | undefined;
+  password: boolean;
+  room: string;
+}
+
+function parseArgs(args: string[]): ChatArgs | string {
+  const out: ChatArgs = {
+    host: '127.0.0.1',
+    port: undefined,
+    tls: false,
+    insecure: false,
+    nick: undefined,
+    password: false,
+    room: '#lobby',
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.includes('=')
+      ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+      : [a, undefined];
+    const value = (): string | undefined => inline ?? args[++i];
+    switch (flag) {
+      case '--host': {
+        const v = value();
+        if (!v) return '--host needs a value';
+        out.host = v;
+        break;
+      }
+      case '--port': {
+        const v = Number(value());
+        if (!Number.isInteger(v) || v < 1 || v > 65535) return '--port needs a port number';
+        out.port = v;
+        break;
+      }
+      case '--nick': {
+        const v = value();
+        if (!v) return '--nick needs a value';
+        out.nick = v;
+        break;
+      }
+      case '--room': {
+        const v = value();
+        if (!v) return '--room needs a value';
+        out.room = isChannel(v) ? v : `#${v}`;
+        break;
+      }
+      case '--tls':
+        out.tls = true;
+        break;
+      case '--insecure':
+        out.insecure = true;
+        break;
+      case '--password':
+        out.password = true;
+        break;
+      default:
+        return `unknown option ${a}`;
+    }
+  }
+  return out;
+}
+
+const LEAVE_WORDS = new Set([':q', 'chao', 'bye']);
+
+export async function runChat(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`tertulia chat: ${args}\n\n${CHAT_HELP}`);
+    return 2;
+  }
+  const c = palette(useColour(process.stdout));
+  const screen = new Screen(process.stdin, process.stdout);
+  const print = (line: string) => screen.print(line);
+  const info = (line: string) => print(c.notice(`* ${line}`));
+
+  let nick = args.nick;
+  while (nick === undefined || nick === '') {
+    const answer = await screen.ask("What's your name? ");
+    if (answer === null) {
+      screen.close();
+      return 0;
+    }
+    nick = answer.replace(/\s+/g, '_');
+  }
+  let password: string | undefined;
+  if (args.password) password = (await screen.askHidden('Password: ')) ?? undefined;
+
+  const client = new ChatClient({
+    host: args.host,
+    port: args.port,
+    tls: args.tls ? (args.insecure ? { rejectUnauthorized: false } : true) : false,
+    nick,
+    username:
+      nick
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 10) || 'user',
+    realname: nick,
+    password,
+  });
+  let current = args.room;
+  const updatePrompt = () => screen.setPrompt(`${current}> `);
+
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  let leaving = false;
+  const leave = async (reason = 'bye'): Promise<void> => {
+    if (leaving) return;
+    leaving = true;
+    await client.quit(reason);
+    screen.close();
+    finish(0);
+  };
+
+  const show = (m: ChatMessage, kind: 'message' | 'notice') => {
+    const time = c.dim(`[${clock(m.time)}]`);
+    const text = clean(m.text);
+    const where =
+      !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
+    const who = m.self ? `${c.me(m.from)} (you)` : c.nick(m.from || 'server');
+    if (kind === 'notice') {
+      print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
+    } else if (m.action) {
+      print(`${time} ${where}* ${m.self ? `${c.me(m.from)} (you)` : c.nick(m.from)} ${text}`);
+    } else if (m.private) {
+      print(m.self ? `${time} ${who} → ${c.nick(m.target)}: ${text}` : `${time} ${who} (private): ${text}`);
+    } else print(`${time} ${where}${who}: ${text}`);
+  };
+
+  client.on('message', (m) => show(m, 'message'));
+  client.on('notice', (m) => show(m, 'notice'));
+  const QUIET = new Set([
+    '002',
+    '003',
+    '004',
+    '251',
+    '252',
+    '253',
+    '254',
+    '255',
+    '265',
+    '266',
+    '315',
+    '318',
+    '321',
+    '323',
+    '329',
+    '366',
+    '396',
+  ]);
+  client.on('info', (e) => {
+    if (QUIET.has(e.command)) return;
+    if (e.command === '322') {
+      print(`  ${e.params[1]} (${e.params[2]}) ${clean(e.params[3] ?? '')}`);
+      return;
+    }
+    print(
+      c.dim(
+        clean(e.command === '001' || e.command.startsWith('37') || e.command === '422' ? e.text : e.text),
+      ),
+    );
+  });
+  client.on('join', (e) => {
+    if (e.self) {
+      current = e.channel;
+      updatePrompt();
+      info(`You joined ${e.channel}`);
+    } else info(`${e.nick} has joined ${e.channel}`);
+  });
+  client.on('part', (e) => {
+    const reason = e.reason ? ` (${clean(e.reason)})` : '';
+    if (e.kickedBy)
+      info(`${e.self ? 'You were' : `${e.nick} was`} removed from ${e.channel} by ${e.kickedBy}${reason}`);
+    else info(e.self ? `You left ${e.channel}` : `${e.nick} has left ${e.channel}${reason}`);
+    if (e.self && e.channel.toLowerCase() === current.toLowerCase()) {
+      current = client.rooms[0] ?? current;
+      updatePrompt();
+    }
+  });
+  client.on('quit', (e) => {
+    const reason = e.reason && !/^(Quit: )?bye$/i.test(e.reason) ? ` (${clean(e.reason)})` : '';
+    info(`${e.nick} has left the chat${reason}`);
+  });
+  client.on('nick', (e) => {
+    info(e.self ? `You are now known as ${e.newNick}` : `${e.oldNick} is now known as ${e.newNick}`);
+    if (!e.self && current.toLowerCase() === e.oldNick.toLowerCase()) {
+      current = e.newNick;
+      updatePrompt();
+    }
+  });
+  client.on('topic', (e) => {
+    if (e.initial) info(e.topic ? `Topic of ${e.channel}: ${clean(e.topic)}` : `${e.channel} has no topic`);
+    else info(`${e.setBy} set the topic of ${e.channel} to: ${clean(e.topic)}`);
+  });
+  client.on('away', (e) => {
+    if (e.nick.toLowerCase() === client.currentNick.toLowerCase())
+      info(e.away ? 'You are marked as away' : 'You are back');
+    else if (e.message) info(`${e.nick} is away: ${clean(e.message)}`);
+  });
+  client.on('error', (e) => {
+    if (!leaving) print(c.error(`! ${clean(e.message)}`));
+  });
+  client.on('disconnected', (e) => {
+    if (leaving) return;
+    info(`Connection lost (${e.reason})`);
+    if (!e.willReconnect && client.registered === false) {
+      screen.close();
+      finish(1);
+    }
+  });
+  client.on('reconnecting', (e) =>
+    info(`reconnecting… (attempt ${e.attempt}, in ${(e.delayMs / 1000).toFixed(1)} s)`),
+  );
+  client.on('reconnected', () => info('reconnected'));
+  client.on('nickInUse', async (e) => {
+    const why = e.reason === 'invalid' ? 'is not a valid name' : 'is taken';
+    if (e.registered) {
+      print(c.error(`! The name ${e.nick} ${why}`));
+      return;
+    }
+    let next = '';
+    while (next === '') {
+      const answer = await screen.ask(`The name ${e.nick} ${why}. Choose another: `);
+      if (answer === null) {
+        void leave();
+        return;
+      }
+      next = answer.replace(/\s+/g, '_');
+    }
+    client.nick(next);
+  });
+
+  const onSignal = () => void leave('bye');
+  process.on('SIGTERM', onSignal);
+  // Ctrl+C normally reaches readline as a key; a SIGINT from outside leaves cleanly too.
+  process.on('SIGINT', onSignal);
+  try {
+    await client.connect();
+  } catch (err) {
+    screen.close();
+    process.stderr.write(`tertulia chat: ${(err as Error).message}\n`);
+    return 1;
+  }
+  client.join(args.room);
+  updatePrompt();
+  info('Type /help for commands; :q to leave.');
+
+  screen.rl.on('SIGINT', () => void leave('bye'));
+  screen.rl.on('close', () => void leave('bye'));
+  screen.rl.on('line', (raw: string) => {
+    const line = raw.trim();
+    if (line === '') {
+      screen.prompt();
+      return;
+    }
+    if (LEAVE_WORDS.has(line.toLowerCase())) {
+      void leave('bye');
+      return;
+    }
+    if (!line.startsWith('/') || line.startsWith('//')) {
+      client.say(current, line.startsWith('//') ? line.slice(1) : line);
+      screen.prompt();
+      return;
+    }
+    const space = line.indexOf(' ');
+    const cmd = (space === -1 ? line : line.slice(0, space)).toLowerCase();
+    const rest = space === -1 ? '' : line.slice(space + 1).trim();
+    const [first = '', ...more] = rest.split(/\s+/);
+    const tail = more.join(' ');
+    switch (cmd) {
+      case '/quit':
+      case '/exit':
+        void leave(rest || 'bye');
+        return;
+      case '/help':
+        for (const l of COMMANDS_HELP) print(l);
+        break;
+      case '/join':
+        if (first === '') print(c.error('! Usage: /join #room'));
+        else client.join(isChannel(first) ? first : `#${first}`);
+        break;
+      case '/part':
+        client.part(first || current, tail || undefined);
+        break;
+      case '/msg':
+        if (first === '' || tail === '') print(c.error('! Usage: /msg NICK TEXT'));
+        else client.say(first, tail);
+        break;
+      case '/query':
+        if (first === '') info(`Talking in ${current}`);
+        else {
+          current = first;
+          updatePrompt();
+          info(`Your lines now go to ${current}`);
+        }
+        break;
+      case '/rooms':
+        info(`You are in: ${client.rooms.join(', ') || '(no room)'}`);
+        client.send('LIST');
+        break;
+      case '/users':
+      case '/names':
+        if (!isChannel(current)) info(`Talking privately with ${current}`);
+        else
+          client
+            .names(current)
+            .then((users) => info(`In ${current}: ${users.map((u) => u.prefixes + u.nick).join(', ')}`))
+            .catch(() => undefined);
+        break;
+      case '/who':
+      case '/whois':
+        if (first === '') client.send('WHO', current);
+        else client.send('WHOIS', first);
+        break;
+      case '/nick':
+        if (first === '') info(`You are ${client.currentNick}`);
+        else client.nick(first);
+        break;
+      case '/me':
+        if (rest !== '') client.action(current, rest);
+        break;
+      case '/away':
+        client.away(rest || undefined);
+        break;
+      case '/topic':
+        client.topic(current, rest === '' ? undefined : rest);
+        break;
+      case '/history': {
+        const n = Number.parseInt(first || '20', 10);
+        client
+          .history(current, { limit: Number.isFinite(n) && n > 0 ? n : 20 })
+          .then((msgs) => {
+            info(`Last ${msgs.length} messages in ${current}:`);
+            for (const m of msgs) show(m, 'message');
+          })
+          .catch((err: Error) => print(c.error(`! ${err.message}`)));
+        break;
+      }
+      case '/send': {
+        const file = rest.trim();
+        if (file === '') {
+          info('Usage: /send FILE');
+          break;
+        }
+        info(`Uploading ${file}…`);
+        client
+          .upload(file, contentTypeOf(file))
+          .then((url) => {
+            client.say(current, url);
+          })
+          .catch((err: unknown) => {
+            print(c.error(`! Could not send ${file}: ${err instanceof Error ? err.message : String(err)}`));
+            screen.prompt();
+          });
+        break;
+      }
+      default:
+        print(c.error(`! Unknown command ${cmd} (try /help)`));
+    }
+    screen.prompt();
+  });
+
+  const code = await done;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return code;
+}
+
+/** A content type from the file name, for the file host to show images and text inline. */
+function contentTypeOf(file: string): string {
+  const ext = file.toLowerCase().split('.').pop() ?? '';
+  const types: Record<string, string> = {
+    png: 'image/png',
+    jpg: 'image/jpeg',
+    jpeg: 'image/jpeg',
+    gif: 'image/gif',
+    webp: 'image/webp',
+    txt: 'text/plain',
+    pdf: 'application/pdf',
+    zip: 'application/zip',
+  };
+  return types[ext] ?? 'application/octet-stream';
+}

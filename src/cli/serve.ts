@@ -1,0 +1,140 @@
+/** `tertulia serve`: load the configuration, start the server, stop cleanly on a signal. */
+import { mkdirSync } from 'node:fs';
+import { startTertulia, type Tertulia } from '../app.js';
+import type { Config } from '../config/config.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
+
+/** After a clean shutdown, how long a leftover handle may keep the process alive. */
+const EXIT_GRACE_MS = 5000;
+
+function printError(message: string): void {
+  for (const line of message.split('\n')) process.stderr.write(`tertulia: ${line}\n`);
+}
+
+/** `::1` → `[::1]` so that `host:port` stays unambiguous. */
+export function formatHostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Words a failure to start (usually from listen()) for a person. */
+function describeStartError(err: unknown, config: Config): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where =
+    e.syscall === 'listen' || e.syscall === 'bind'
+      ? formatHostPort(e.address ?? config.host, e.port ?? config.ircPort ?? 0)
+      : undefined;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${where ?? 'the configured address'}: the address is already in use (another server running? choose another --irc-port)`;
+    case 'EACCES':
+      return `cannot listen on ${where ?? 'the configured address'}: permission denied (ports below 1024 need privileges)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${where ?? 'the configured address'}: ${config.host} is not an address of this machine (check --host)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve host "${config.host}" (check --host)`;
+    default:
+      return `failed to start: ${e.message ?? String(err)}`;
+  }
+}
+
+export async function runServe(argv: readonly string[], version: string): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig({ argv, env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      printError(err.message);
+      return 2;
+    }
+    throw err;
+  }
+
+  const log = createLogger(config);
+
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+  } catch (err) {
+    printError(`cannot create data-dir "${config.dataDir}": ${(err as Error).message}`);
+    return 1;
+  }
+
+  // Signal handlers go in before anything starts: a signal with no handler kills the process
+  // outright, and scripts send one as soon as they read the listening line.
+  let t: Tertulia | undefined;
+  let stopSignal: NodeJS.Signals | undefined;
+  let stopping = false;
+  let finish: ((code: number) => void) | undefined;
+  const stopped = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
+  const shutdown = (server: Tertulia, signal: NodeJS.Signals) => {
+    stopping = true;
+    log.info({ event: 'shutdown', signal }, `${signal} received: shutting down`);
+    server.shutdown('Server shutting down').then(
+      () => finish?.(0),
+      (err: unknown) => {
+        log.error({ event: 'shutdown-failed', err }, 'shutdown failed');
+        finish?.(1);
+      },
+    );
+  };
+  const onStop = (signal: NodeJS.Signals) => {
+    if (stopping || stopSignal !== undefined) {
+      log.warn({ event: 'forced-exit', signal }, `${signal} received again: exiting now`);
+      process.exit(1);
+    }
+    if (t !== undefined) shutdown(t, signal);
+    else stopSignal = signal; // still starting: stop as soon as it is up
+  };
+  const onHangup = () => {
+    if (t === undefined || stopping) return;
+    log.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP received: reloading');
+    t.reload().catch((err: unknown) => log.error({ event: 'reload-failed', err }, 'reload failed'));
+  };
+  const removeHandlers = () => {
+    process.off('SIGINT', onStop);
+    process.off('SIGTERM', onStop);
+    process.off('SIGHUP', onHangup);
+  };
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onHangup);
+
+  try {
+    t = await startTertulia(config, log);
+  } catch (err) {
+    removeHandlers();
+    printError(describeStartError(err, config));
+    log.debug({ event: 'start-failed', err }, 'start-up failed');
+    return 1;
+  }
+
+  // Scripts wait for these lines, so they print at any level but "silent".
+  const announce = config.logLevel === 'silent' ? log : log.child({}, { level: 'info' });
+  for (const l of t.listeners) {
+    announce.info(
+      { event: 'listening', transport: l.kind, host: l.host, port: l.port },
+      `listening ${l.kind} ${formatHostPort(l.host, l.port)}`,
+    );
+  }
+  if (t.listeners.length === 0)
+    log.warn({ event: 'no-listeners' }, 'no listener is enabled; nobody can connect');
+  log.info(
+    { event: 'ready', version, serverName: config.serverName, network: config.networkName },
+    `tertulia ${version} ready: ${config.serverName} (network ${config.networkName})`,
+  );
+  if (stopSignal !== undefined) shutdown(t, stopSignal);
+
+  const code = await stopped;
+  removeHandlers();
+  log.info({ event: 'stopped' }, 'stopped');
+  // The process should now exit by itself; if some handle lingers, do not hang forever.
+  setTimeout(() => {
+    log.warn({ event: 'forced-exit' }, `still running ${EXIT_GRACE_MS} ms after shutdown: exiting`);
+    process.exit(code);
+  }, EXIT_GRACE_MS).unref();
+  return code;
+}

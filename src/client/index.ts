@@ -1,0 +1,12 @@
+export {
+  ChatClient,
+  type ChatClientEvents,
+  type ChatClientOptions,
+  type ChatMessage,
+  CLIENT_CAPS,
+  fold,
+  isChannel,
+  type NamesEntry,
+  splitText,
+} from './client.js';
+export { TypedEmitter } from './emitter.js';

@@ -1,0 +1,108 @@
+/**
+ * A channel (room): members with their prefix modes, channel modes, topic, bans and
+ * invitations. Pure state plus the fan-out loop; the rules about who may do what live in
+ * the command handlers.
+ */
+import { foldCase } from '../protocol/casemapping.js';
+import { wildcardMatch } from '../protocol/mask.js';
+import { Cap } from './caps.js';
+import type { Outgoing } from './outgoing.js';
+import type { User } from './user.js';
+
+/** Prefix modes, highest first: PREFIX=(ov)@+ */
+export const OP = 2;
+export const VOICE = 1;
+
+export interface ListEntry {
+  mask: string;
+  setBy: string;
+  setAt: number;
+}
+
+export interface Topic {
+  text: string;
+  setBy: string;
+  setAt: number;
+}
+
+export class Channel {
+  readonly folded: string;
+  readonly createdAt = Date.now();
+  /** Member → prefix bits (OP | VOICE). Insertion order is join order. */
+  readonly members = new Map<User, number>();
+  topic: Topic | null = null;
+
+  // Channel modes (CHANMODES=b,k,l,imnst).
+  inviteOnly = false;
+  moderated = false;
+  noExternal = true;
+  topicLocked = true;
+  secret = false;
+  key: string | null = null;
+  limit: number | null = null;
+  readonly bans: ListEntry[] = [];
+  /** Folded nicks invited while +i (cleared when they join). */
+  readonly invited = new Set<string>();
+
+  constructor(readonly name: string) {
+    this.folded = foldCase(name);
+  }
+
+  isOp(user: User): boolean {
+    return ((this.members.get(user) ?? 0) & OP) !== 0;
+  }
+
+  isVoiced(user: User): boolean {
+    return ((this.members.get(user) ?? 0) & VOICE) !== 0;
+  }
+
+  /** `@`, `+` or '' (or `@+` with multi-prefix). */
+  prefixOf(user: User, multiPrefix: boolean): string {
+    const bits = this.members.get(user) ?? 0;
+    if (multiPrefix) return (bits & OP ? '@' : '') + (bits & VOICE ? '+' : '');
+    return bits & OP ? '@' : bits & VOICE ? '+' : '';
+  }
+
+  isBanned(user: User): boolean {
+    if (this.bans.length === 0) return false;
+    const mask = user.mask;
+    return this.bans.some((b) => wildcardMatch(b.mask, mask));
+  }
+
+  /** `+nt` style mode string with parameters, for RPL_CHANNELMODEIS. */
+  modeString(showKey: boolean): string[] {
+    let flags = '+';
+    const params: string[] = [];
+    if (this.inviteOnly) flags += 'i';
+    if (this.moderated) flags += 'm';
+    if (this.noExternal) flags += 'n';
+    if (this.secret) flags += 's';
+    if (this.topicLocked) flags += 't';
+    if (this.key !== null) {
+      flags += 'k';
+      params.push(showKey ? this.key : '*');
+    }
+    if (this.limit !== null) {
+      flags += 'l';
+      params.push(String(this.limit));
+    }
+    return [flags, ...params];
+  }
+
+  /**
+   * Delivers to every member except `except`, optionally only to those with (or without)
+   * a capability. The Outgoing caches its bytes per tag variant, so this loop does no
+   * serialization work after the first recipient of each variant.
+   */
+  broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0): void {
+    const tagOnly = out.needsMessageTags;
+    for (const member of this.members.keys()) {
+      if (member === except) continue;
+      const caps = member.caps;
+      if (needCap !== 0 && (caps & needCap) === 0) continue;
+      if (withoutCap !== 0 && (caps & withoutCap) !== 0) continue;
+      if (tagOnly && (caps & Cap.messageTags) === 0) continue;
+      member.deliver(out);
+    }
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * History and read markers: CHATHISTORY (IRCv3 draft/chathistory: LATEST, BEFORE, AFTER,
+ * AROUND, BETWEEN, TARGETS) and MARKREAD (IRCv3 draft/read-marker).
+ *
+ * Access rule (chathistory §Security Considerations): a room's history is for its current
+ * members; a private conversation's for its two participants, by account (a guest by its
+ * connection). Without access the reply is an empty batch, "as if no content exists".
+ */
+import { foldCase } from '../../protocol/casemapping.js';
+import type { IrcMessage } from '../../protocol/message.js';
+import { isChannelName } from '../../protocol/names.js';
+import type { HistoryBound, StoredMessage } from '../../store/store.js';
+import { Cap } from '../caps.js';
+import { Outgoing } from '../outgoing.js';
+import type { ChatServer } from '../server.js';
+import type { Session } from '../session.js';
+import { dmConversation } from './messaging.js';
+import type { CommandGroup } from './table.js';
+
+export const historyCommands: CommandGroup = {
+  CHATHISTORY: { minParams: 0, handler: chathistory },
+  MARKREAD: { minParams: 0, handler: markread },
+};
+
+const SUBCOMMANDS = new Set(['LATEST', 'BEFORE', 'AFTER', 'AROUND', 'BETWEEN', 'TARGETS']);
+
+// ------------------------------------------------------------------ CHATHISTORY
+
+function chathistory(s: Session, msg: IrcMessage): void {
+  const server = s.server;
+  const store = server.store;
+  const sub = (msg.params[0] ?? '').toUpperCase();
+  if (sub === '') {
+    s.sendFail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Missing parameters', '*');
+    return;
+  }
+  if (!SUBCOMMANDS.has(sub)) {
+    s.sendFail('CHATHISTORY', 'UNKNOWN_COMMAND', 'Unknown command', sub);
+    return;
+  }
+  const needed = sub === 'BETWEEN' ? 5 : 4;
+  if (msg.params.length < needed) {
+    s.sendFail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Missing parameters', sub);
+    return;
+  }
+  if (store === null || server.historyWriter === null) {
+    s.sendFail(
+      'CHATHISTORY',
+      'MESSAGE_ERROR',
+      'History is not available on this server',
+      sub,
+      msg.params[1]!,
+    );
+    return;
+  }
+  const max = server.config.historyLimit;
+  const limit = parseLimit(msg.params[needed - 1]!, max);
+  if (limit === null) {
+    s.sendFail('CHATHISTORY', 'INVALID_PARAMS', 'Invalid limit', sub, msg.params[needed - 1]!);
+    return;
+  }
+  if (sub === 'TARGETS') {
+    targets(s, msg.params[1]!, msg.params[2]!, limit);
+    return;
+  }
+  const target = msg.params[1]!;
+  const first = parseBound(msg.params[2]!, sub === 'LATEST');
+  const second = sub === 'BETWEEN' ? parseBound(msg.params[3]!, false) : undefined;
+  if (first === undefined || (sub === 'BETWEEN' && (second === undefined || second === null))) {
+    s.sendFail('CHATHISTORY', 'INVALID_PARAMS', 'Invalid message reference', sub, msg.params[2]!);
+    return;
+  }
+  const conversation = conversationFor(s, target);
+  if (conversation === null) {
+    sendBatch(s, target, []); // no access: an empty batch, revealing nothing
+    return;
+  }
+  let query: Promise<StoredMessage[]>;
+  if (sub === 'LATEST') query = store.latest(conversation, limit, first ?? undefined);
+  else if (sub === 'BEFORE') query = store.before(conversation, first!, limit);
+  else if (sub === 'AFTER') query = store.after(conversation, first!, limit);
+  else if (sub === 'AROUND') query = store.around(conversation, first!, limit);
+  else query = store.between(conversation, first!, second!, limit);
+  let rows: StoredMessage[] = [];
+  s.deferUntil(
+    query.then((r) => {
+      rows = r;
+    }),
+    () => sendBatch(s, target, rows),
+    (err) => {
+      server.log.error({ event: 'history.read_failed', err: String(err) }, 'CHATHISTORY query failed');
+      s.sendFail('CHATHISTORY', 'MESSAGE_ERROR', 'Messages could not be retrieved', sub, target);
+    },
+  );
+}
+
+function parseLimit(text: string, max: number): number | null {
+  if (!/^\d+$/.test(text)) return null;
+  const n = Number.parseInt(text, 10);
+  if (n <= 0) return null;
+  return Math.min(n, max);
+}
+
+/** `timestamp=…` or `msgid=…` (MSGREFTYPES); `*` only where allowed (LATEST). Undefined when invalid. */
+function parseBound(text: string, starAllowed: boolean): HistoryBound | null | undefined {
+  if (text === '*') return starAllowed ? null : undefined;
+  if (text.startsWith('msgid=') && text.length > 6) return { msgid: text.slice(6) };
+  if (text.startsWith('timestamp=')) {
+    const time = parseTimestamp(text.slice(10));
+    return time === null ? undefined : { time };
+  }
+  return undefined;
+}
+
+function parseTimestamp(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text)) return null;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? null : t;
+}
+
+/**
+ * The conversation key a user may read for a target, or null without access: rooms they
+ * are in; private conversations between them and the target nick (by account when the
+ * peer is logged in or the nick is a registered account, else by the peer's connection).
+ */
+function conversationFor(s: Session, target: string): string | null {
+  const server = s.server;
+  if (isChannelName(target)) {
+    const channel = server.directory.findChannel(foldCase(target));
+    return channel?.members.has(s) ? channel.folded : null;
+  }
+  if (target === '*') return null;
+  const peer = server.directory.findUser(foldCase(target));
+  const peerIdentity = peer?.registered ? peer.identity : `a:${foldCase(target)}`;
+  return dmConversation(s.identity, peerIdentity);
+}
+
+/** Replays messages in a `chathistory` batch (or plainly, without the batch cap). */
+function sendBatch(s: Session, target: string, rows: StoredMessage[]): void {
+  const server = s.server;
+  const batched = s.hasCap(Cap.batch);
+  const id = batched ? server.newBatchId() : '';
+  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, 'chathistory', target]));
+  for (const row of rows) {
+    // Without draft/event-playback only PRIVMSG and NOTICE are replayed (chathistory §Returned message notes).
+    if (row.command === 'TAGMSG') continue;
+    const out = replayed(row);
+    s.deliver(batched ? withBatch(out, id, s) : out);
+  }
+  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`-${id}`]));
+}
+
+/** A stored message as it was first sent: same source, target, time, msgid, tags. */
+export function replayed(row: StoredMessage): Outgoing {
+  const params = row.text === null ? [row.target] : [row.target, row.text];
+  return new Outgoing(
+    row.sender,
+    row.command,
+    params,
+    new Date(row.time).toISOString(),
+    row.msgid,
+    row.senderAccount,
+    row.clientTags,
+  );
+}
+
+/** The message with a `batch` tag for one recipient (not cached: batch ids are per reply). */
+function withBatch(out: Outgoing, id: string, s: Session): Outgoing {
+  return new BatchedOutgoing(out, id, s.caps);
+}
+
+class BatchedOutgoing extends Outgoing {
+  constructor(
+    private readonly inner: Outgoing,
+    private readonly batchId: string,
+    caps: number,
+  ) {
+    super(
+      inner.source,
+      inner.command,
+      inner.params,
+      inner.time,
+      inner.msgid,
+      inner.account,
+      inner.clientTags,
+    );
+    this.bytes = inner.bytesWith(caps, { batch: batchId });
+  }
+  private readonly bytes: Buffer;
+  override bytesFor(): Buffer {
+    return this.bytes;
+  }
+  override bytesWith(caps: number, extra: Record<string, string>): Buffer {
+    return this.inner.bytesWith(caps, { ...extra, batch: this.batchId });
+  }
+}
+
+/** CHATHISTORY TARGETS: conversations with messages between two times, newest activity last. */
+function targets(s: Session, fromText: string, toText: string, limit: number): void {
+  const server = s.server;
+  const a = parseBound(fromText, false);
+  const b = parseBound(toText, false);
+  if (a === undefined || b === undefined || a === null || b === null || !('time' in a) || !('time' in b)) {
+    s.sendFail('CHATHISTORY', 'INVALID_PARAMS', 'TARGETS takes two timestamps', 'TARGETS', fromText);
+    return;
+  }
+  const from = Math.min(a.time, b.time);
+  const to = Math.max(a.time, b.time);
+  const rooms = [...s.channels].map((c) => c.folded);
+  let found: Array<{ conversation: string; target: string; latest: number }> = [];
+  s.deferUntil(
+    server.store!.conversations(s.identity, rooms, from, to, limit).then((r) => {
+      found = r;
+    }),
+    () => {
+      const batched = s.hasCap(Cap.batch);
+      const id = batched ? server.newBatchId() : '';
+      const name = server.config.serverName;
+      if (batched) s.deliver(new Outgoing(name, 'BATCH', [`+${id}`, 'draft/chathistory-targets']));
+      for (const row of found) {
+        const shown = displayTarget(s, row.conversation, row.target);
+        const line = new Outgoing(name, 'CHATHISTORY', [
+          'TARGETS',
+          shown,
+          new Date(row.latest).toISOString(),
+        ]);
+        s.deliver(batched ? withBatch(line, id, s) : line);
+      }
+      if (batched) s.deliver(new Outgoing(name, 'BATCH', [`-${id}`]));
+    },
+    (err) => {
+      server.log.error({ event: 'history.read_failed', err: String(err) }, 'CHATHISTORY TARGETS failed');
+      s.sendFail('CHATHISTORY', 'MESSAGE_ERROR', 'Messages could not be retrieved', 'TARGETS', '*');
+    },
+  );
+}
+
+/** For a private conversation, the other participant's name as this user would query it. */
+function displayTarget(s: Session, conversation: string, target: string): string {
+  if (!conversation.startsWith('dm:')) return target;
+  const [x, y] = conversation.slice(3).split(' ') as [string, string];
+  const other = x === s.identity ? y : x;
+  if (other.startsWith('a:')) return other.slice(2);
+  // A guest peer: the stored target is right when we sent it; otherwise it names us, and
+  // the peer's nick is not recorded beyond the sender mask.
+  return foldCase(target) === s.folded ? '*' : target;
+}
+
+// ------------------------------------------------------------------ MARKREAD
+
+function markread(s: Session, msg: IrcMessage): void {
+  const server = s.server;
+  const store = server.store;
+  const target = msg.params[0];
+  if (target === undefined || target === '') {
+    s.sendFail('MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters');
+    return;
+  }
+  if (store === null || s.account === null) {
+    s.sendFail('MARKREAD', 'ACCOUNT_REQUIRED', 'Read markers are kept for logged-in accounts', target);
+    return;
+  }
+  const key = foldCase(target);
+  const account = foldCase(s.account);
+  const stamp = msg.params[1];
+  if (stamp === undefined) {
+    let marker: number | null = null;
+    s.deferUntil(
+      store.getReadMarker(account, key).then((m) => {
+        marker = m;
+      }),
+      () => s.reply('MARKREAD', [target, formatMarker(marker)]),
+      () => s.sendFail('MARKREAD', 'INTERNAL_ERROR', 'The read timestamp could not be returned', target),
+    );
+    return;
+  }
+  const time = stamp.startsWith('timestamp=') ? parseTimestamp(stamp.slice(10)) : null;
+  if (time === null) {
+    s.sendFail('MARKREAD', 'INVALID_PARAMS', 'Invalid parameters', stamp);
+    return;
+  }
+  // Clamp to now: a marker cannot be ahead of every message (read-marker §Implementation Considerations).
+  const clamped = Math.min(time, Date.now());
+  let now: number = clamped;
+  s.deferUntil(
+    store.setReadMarker(account, key, clamped).then((m) => {
+      now = m;
+    }),
+    () => {
+      const out = new Outgoing(server.config.serverName, 'MARKREAD', [target, formatMarker(now)]);
+      // Every connection of the account learns the new marker, this one included.
+      for (const other of server.sessions) {
+        if (other === s || other.account === null || !other.hasCap(Cap.readMarker)) continue;
+        if (foldCase(other.account) === account) other.deliver(out);
+      }
+      s.deliver(out);
+    },
+    () => s.sendFail('MARKREAD', 'INTERNAL_ERROR', 'The read timestamp could not be set', target),
+  );
+}
+
+export function formatMarker(time: number | null): string {
+  return time === null ? '*' : `timestamp=${new Date(time).toISOString()}`;
+}
+
+/** Read marker and room history needed before a JOIN is announced (for the joiner's caps). */
+export async function joinExtras(
+  server: ChatServer,
+  s: Session,
+  folded: string,
+): Promise<{ marker: number | null | undefined; replay: StoredMessage[] }> {
+  const store = server.store;
+  if (store === null) return { marker: undefined, replay: [] };
+  const wantMarker = s.hasCap(Cap.readMarker);
+  const replayCount =
+    s.hasCap(Cap.chathistory) || server.historyWriter === null ? 0 : server.config.historyReplay;
+  const [marker, replay] = await Promise.all([
+    wantMarker && s.account !== null ? store.getReadMarker(foldCase(s.account), folded) : null,
+    replayCount > 0 ? store.latest(folded, replayCount) : [],
+  ]);
+  return { marker: wantMarker ? marker : undefined, replay };
+}
+
+/** Replays room history to a client without chathistory, after its JOIN burst. */
+export function sendReplay(s: Session, channelName: string, rows: StoredMessage[]): void {
+  if (rows.length === 0) return;
+  sendBatch(s, channelName, rows);
+}

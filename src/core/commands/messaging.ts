@@ -1,0 +1,212 @@
+/**
+ * PRIVMSG, NOTICE (RFC 2812 §3.3) and TAGMSG (IRCv3 message-tags). The hot path: the
+ * Outgoing is built once per target and its bytes shared by every recipient.
+ */
+import { foldCase } from '../../protocol/casemapping.js';
+import type { IrcMessage } from '../../protocol/message.js';
+import { isChannelName } from '../../protocol/names.js';
+import * as N from '../../protocol/numerics.js';
+import { isClientTag, isValidTagKey, type Tags } from '../../protocol/tags.js';
+import type { StoredMessage } from '../../store/store.js';
+import { Cap } from '../caps.js';
+import type { Channel } from '../channel.js';
+import { newMsgid } from '../msgid.js';
+import { Outgoing, serverTime } from '../outgoing.js';
+import type { Session } from '../session.js';
+import type { CommandGroup } from './table.js';
+
+export const messagingCommands: CommandGroup = {
+  PRIVMSG: { minParams: 0, handler: (s, m) => relay(s, m, 'PRIVMSG') },
+  NOTICE: { minParams: 0, handler: (s, m) => relay(s, m, 'NOTICE') },
+  TAGMSG: { minParams: 0, handler: (s, m) => relay(s, m, 'TAGMSG') },
+};
+
+function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): void {
+  const targetList = msg.params[0];
+  if (targetList === undefined || targetList === '') {
+    s.numeric(N.ERR_NORECIPIENT, `No recipient given (${command})`);
+    return;
+  }
+  const text = msg.params[1];
+  if (command !== 'TAGMSG' && (text === undefined || text === '')) {
+    s.numeric(N.ERR_NOTEXTTOSEND, 'No text to send');
+    return;
+  }
+  const targets = targetList.split(',').filter((t) => t !== '');
+  if (targets.length > s.server.config.maxTargets) {
+    s.numeric(
+      N.ERR_TOOMANYTARGETS,
+      targetList,
+      `Too many targets (the limit is ${s.server.config.maxTargets})`,
+    );
+    return;
+  }
+  // A TAGMSG whose tags were all stripped is still relayed (message-tags spec, TAGMSG example).
+  const clientTags = relayableTags(msg.tags);
+  s.idleSince = Date.now();
+  const server = s.server;
+  server.metrics.messagesIn++;
+  const params = command === 'TAGMSG' ? [] : [text!];
+  const account = s.account;
+
+  // Each target's delivery runs once its message is durable (history issue: "durable
+  // before its echo or labeled reply goes back to the sender and before it fans out").
+  const deliveries: Array<() => void> = [];
+  const records: StoredMessage[] = [];
+  const writer = server.historyWriter;
+  const storable = writer !== null && (command !== 'TAGMSG' || isLasting(clientTags));
+
+  for (const target of targets) {
+    const now = Date.now();
+    const time = serverTime(now);
+    if (isChannelName(target)) {
+      const channel = server.directory.findChannel(foldCase(target));
+      if (channel === undefined) {
+        s.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
+        continue;
+      }
+      const refusal = cannotSend(s, channel);
+      if (refusal !== null) {
+        s.numeric(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+        continue;
+      }
+      const out = new Outgoing(
+        s.mask,
+        command,
+        [channel.name, ...params],
+        time,
+        newMsgid(now),
+        account,
+        clientTags,
+      );
+      if (storable) records.push(record(s, out, channel.folded, now));
+      deliveries.push(() => {
+        channel.broadcast(out, s);
+        server.metrics.deliveriesOut += channel.members.size - 1;
+        if (s.hasCap(Cap.echoMessage)) s.deliver(out);
+        logMessage(s, channel.name, command, text);
+      });
+      continue;
+    }
+    const service = server.services.get(foldCase(target));
+    if (service !== undefined) {
+      if (command !== 'TAGMSG') void service.receive(s, command, text!);
+      continue;
+    }
+    const recipient = server.directory.findUser(foldCase(target));
+    if (recipient === undefined || !recipient.registered) {
+      s.numeric(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+      continue;
+    }
+    const out = new Outgoing(
+      s.mask,
+      command,
+      [recipient.nick, ...params],
+      time,
+      newMsgid(now),
+      account,
+      clientTags,
+    );
+    if (storable) records.push(record(s, out, dmConversation(s.identity, recipient.identity), now));
+    deliveries.push(() => {
+      if (command !== 'TAGMSG' || recipient.caps & Cap.messageTags) {
+        // A message to oneself is a side effect, not a reply: it is never labeled
+        // (labeled-response §"messages to self"), while the echo below is.
+        if (recipient === s) s.deliverUnlabeled(out);
+        else recipient.deliver(out);
+        server.metrics.deliveriesOut++;
+      }
+      if (command === 'PRIVMSG' && recipient.away !== null) {
+        s.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
+      }
+      if (s.hasCap(Cap.echoMessage)) s.deliver(out);
+      logMessage(s, recipient.nick, command, text);
+    });
+  }
+
+  const deliverAll = (): void => {
+    for (const deliver of deliveries) deliver();
+  };
+  if (records.length === 0 || writer === null) {
+    deliverAll();
+    return;
+  }
+  const started = process.hrtime.bigint();
+  const durable =
+    records.length === 1 ? writer.write(records[0]!) : Promise.all(records.map((r) => writer.write(r)));
+  s.deferUntil(
+    durable,
+    () => {
+      server.metrics.observeHistoryWrite(Number(process.hrtime.bigint() - started) / 1e9);
+      deliverAll();
+    },
+    (err) => {
+      // Not stored means not delivered: nobody may see a message history does not have.
+      server.log.error({ event: 'history.write_failed', err: String(err) }, 'could not store a message');
+      s.sendFail(
+        command,
+        'MESSAGE_ERROR',
+        'Your message could not be stored and was not delivered; please retry',
+      );
+    },
+  );
+}
+
+/** The private conversation between two history identities (order-independent). */
+export function dmConversation(a: string, b: string): string {
+  return a <= b ? `dm:${a} ${b}` : `dm:${b} ${a}`;
+}
+
+function record(s: Session, out: Outgoing, conversation: string, time: number): StoredMessage {
+  return {
+    msgid: out.msgid!,
+    time,
+    command: out.command as StoredMessage['command'],
+    conversation,
+    target: out.params[0]!,
+    sender: s.mask,
+    senderAccount: s.account,
+    text: out.command === 'TAGMSG' ? null : out.params[1]!,
+    clientTags: out.clientTags,
+  };
+}
+
+/** Typing notifications are ephemeral; other client tags (reactions…) are kept. */
+function isLasting(tags: Tags | null): boolean {
+  if (tags === null) return false;
+  for (const key in tags) if (key !== '+typing' && key !== '+draft/typing') return true;
+  return false;
+}
+
+/** Why a user may not speak in a channel (+n, +m, bans), or null when they may. */
+function cannotSend(s: Session, channel: Channel): string | null {
+  const bits = channel.members.get(s);
+  if (bits === undefined) {
+    if (channel.noExternal) return 'Cannot send to channel (no external messages)';
+    if (channel.moderated) return 'Cannot send to channel (+m)';
+    if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
+    return null;
+  }
+  if (bits !== 0) return null; // ops and voiced users always speak
+  if (channel.moderated) return 'Cannot send to channel (+m)';
+  if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
+  return null;
+}
+
+/** Client-only tags (+…) with valid names are relayed; everything else a client sends is dropped. */
+function relayableTags(tags: Tags): Tags | null {
+  let out: Tags | null = null;
+  for (const key in tags) {
+    if (!isClientTag(key) || !isValidTagKey(key)) continue;
+    out ??= {};
+    out[key] = tags[key]!;
+  }
+  return out;
+}
+
+function logMessage(s: Session, target: string, command: string, text: string | undefined): void {
+  const server = s.server;
+  if (!server.config.logMessages || text === undefined) return;
+  const line = command === 'NOTICE' ? `-${s.nick}- ${target}: ${text}` : `<${s.nick}> ${target}: ${text}`;
+  server.log.info({ event: 'message', from: s.nick, target, command }, line);
+}

@@ -1,0 +1,229 @@
+/**
+ * Connection registration (modern client protocol docs "Connection Registration";
+ * IRCv3 capability negotiation 3.2): CAP, PASS, NICK, USER, PING, PONG, QUIT.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { foldCase } from '../../protocol/casemapping.js';
+import { isValidNick, sanitizeUsername } from '../../protocol/names.js';
+import * as N from '../../protocol/numerics.js';
+import { CAPABILITIES, Cap, findCap, offeredCaps } from '../caps.js';
+import { Outgoing } from '../outgoing.js';
+import type { Session } from '../session.js';
+import { State } from '../session.js';
+import type { User } from '../user.js';
+import { sendWelcome } from '../welcome.js';
+import type { CommandGroup } from './table.js';
+
+export const registrationCommands: CommandGroup = {
+  CAP: { minParams: 1, preRegistration: true, handler: cap },
+  PASS: { minParams: 1, preRegistration: true, handler: pass },
+  NICK: { minParams: 0, preRegistration: true, handler: nick },
+  USER: { minParams: 4, preRegistration: true, handler: user },
+  PING: { minParams: 1, preRegistration: true, handler: ping },
+  PONG: { minParams: 0, preRegistration: true, handler: () => {} },
+  QUIT: { minParams: 0, preRegistration: true, handler: quit },
+};
+
+// ------------------------------------------------------------------ CAP
+
+function cap(s: Session, msg: { params: string[] }): void {
+  const sub = msg.params[0]!.toUpperCase();
+  const target = s.registered ? s.nick : '*';
+  switch (sub) {
+    case 'LS': {
+      if (!s.registered) s.capNegotiating = true;
+      const version = Number.parseInt(msg.params[1] ?? '0', 10) || 0;
+      if (version > s.capVersion) s.capVersion = version;
+      // cap-notify is implied by CAP LS 302 (capability-negotiation §cap-notify).
+      if (s.capVersion >= 302) s.caps |= Cap.capNotify;
+      sendCapList(s, target, 'LS', capListing(s, s.capVersion >= 302));
+      return;
+    }
+    case 'LIST': {
+      const enabled = CAPABILITIES.filter((c) => s.hasCap(c.bit)).map((c) => c.name);
+      s.reply('CAP', [target, 'LIST', enabled.join(' ')]);
+      return;
+    }
+    case 'REQ': {
+      if (!s.registered) s.capNegotiating = true;
+      const requested = (msg.params[1] ?? '').trim();
+      let add = 0;
+      let remove = 0;
+      let ok = requested !== '';
+      for (const item of requested.split(' ')) {
+        if (item === '') continue;
+        const off = item.startsWith('-');
+        const def = findCap(off ? item.slice(1) : item, s.server);
+        if (def === undefined || (off && def.bit === Cap.capNotify && s.capVersion >= 302)) {
+          ok = false;
+          break;
+        }
+        if (off) remove |= def.bit;
+        else add |= def.bit;
+      }
+      if (!ok) {
+        s.reply('CAP', [target, 'NAK', requested]);
+        return;
+      }
+      s.caps = (s.caps | add) & ~remove;
+      s.reply('CAP', [target, 'ACK', requested]);
+      return;
+    }
+    case 'END':
+      if (!s.registered) {
+        s.capNegotiating = false;
+        tryRegister(s);
+      }
+      return;
+    default:
+      s.numeric(N.ERR_INVALIDCAPCMD, sub, 'Invalid CAP command');
+  }
+}
+
+function capListing(s: Session, withValues: boolean): string[] {
+  return offeredCaps(s.server).map((c) => {
+    const value = withValues ? c.value(s.server, s) : null;
+    return value === null ? c.name : `${c.name}=${value}`;
+  });
+}
+
+/** Splits a long capability list over several lines with the `*` continuation marker. */
+function sendCapList(s: Session, target: string, sub: string, caps: string[]): void {
+  const lines: string[] = [];
+  let current = '';
+  for (const c of caps) {
+    if (current.length + c.length + 1 > 400) {
+      lines.push(current);
+      current = c;
+    } else current = current === '' ? c : `${current} ${c}`;
+  }
+  lines.push(current);
+  lines.forEach((line, i) => {
+    const more = i < lines.length - 1 && s.capVersion >= 302;
+    s.reply('CAP', more ? [target, sub, '*', line] : [target, sub, line]);
+  });
+}
+
+// ------------------------------------------------------------------ PASS / NICK / USER
+
+function pass(s: Session, msg: { params: string[] }): void {
+  if (s.registered) {
+    s.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
+    return;
+  }
+  s.password = msg.params[0]!;
+}
+
+function nick(s: Session, msg: { params: string[] }): void {
+  const wanted = msg.params[0];
+  if (wanted === undefined || wanted === '') {
+    s.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
+    return;
+  }
+  const server = s.server;
+  if (!isValidNick(wanted, server.config.nickLen)) {
+    s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Erroneous nickname');
+    return;
+  }
+  if (wanted === s.nick) return;
+  const folded = foldCase(wanted);
+  if (server.services.has(folded)) {
+    s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service');
+    return;
+  }
+  if (!server.directory.claimNick(folded, s)) {
+    s.numeric(N.ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use');
+    return;
+  }
+  const oldNick = s.nick;
+  const oldFolded = s.folded;
+  const oldMask = s.mask;
+  if (oldFolded !== '' && oldFolded !== folded) server.directory.releaseNick(oldFolded, s);
+  s.nick = wanted;
+  s.folded = folded;
+  if (!s.registered) {
+    tryRegister(s);
+    return;
+  }
+  // Everyone who shares a channel sees the change once, and so does the user.
+  const change = new Outgoing(oldMask, 'NICK', [wanted]);
+  const seen = new Set<User>([s]);
+  s.deliver(change);
+  for (const channel of s.channels) {
+    for (const member of channel.members.keys()) {
+      if (seen.has(member)) continue;
+      seen.add(member);
+      member.deliver(change);
+    }
+  }
+  server.whowas.record(s, oldNick);
+  if (oldFolded !== folded) {
+    server.monitors.notifyOffline(oldNick);
+    server.monitors.notifyOnline(wanted, s.mask);
+  }
+  server.log.info(
+    { event: 'client.nick', from: oldNick, to: wanted },
+    `Client: ${oldNick} is now known as ${wanted}`,
+  );
+  if (oldFolded !== folded) server.accountHooks?.nickSettled(s);
+}
+
+function user(s: Session, msg: { params: string[] }): void {
+  if (s.registered || s.userGiven) {
+    s.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
+    return;
+  }
+  const c = s.server.config;
+  const username = sanitizeUsername(msg.params[0]!, c.userLen);
+  if (username === null) {
+    s.numeric(N.ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters');
+    return;
+  }
+  // No ident lookup is done, so the name is marked unverified with '~' as servers do.
+  s.username = ('~' + username).slice(0, c.userLen);
+  s.realname = msg.params[3]!.slice(0, c.realnameLen);
+  s.userGiven = true;
+  tryRegister(s);
+}
+
+/** Completes registration once NICK and USER are in and CAP negotiation (if any) ended. */
+export function tryRegister(s: Session): void {
+  if (s.state !== State.Registering || s.folded === '' || !s.userGiven || s.capNegotiating) return;
+  const server = s.server;
+  const required = server.config.serverPassword;
+  if (required !== null && !passwordMatches(s.password, required)) {
+    s.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
+    server.disconnect(s, 'Bad password');
+    return;
+  }
+  server.accountHooks?.beforeWelcome(s);
+  s.password = null;
+  s.state = State.Registered;
+  server.census.users++;
+  server.maxUsers = Math.max(server.maxUsers, server.census.users);
+  sendWelcome(server, s);
+  server.monitors.notifyOnline(s.nick, s.mask);
+  server.log.info(
+    { event: 'client.connected', nick: s.nick, ip: s.ip, transport: s.transport.kind },
+    `Client: ${s.nick} connected!`,
+  );
+  server.accountHooks?.nickSettled(s);
+}
+
+function passwordMatches(given: string | null, required: string): boolean {
+  if (given === null) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(required);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+// ------------------------------------------------------------------ PING / QUIT
+
+function ping(s: Session, msg: { params: string[] }): void {
+  s.reply('PONG', [s.server.config.serverName, msg.params[0]!]);
+}
+
+function quit(s: Session, msg: { params: string[] }): void {
+  const reason = msg.params[0];
+  s.server.disconnect(s, reason ? `Quit: ${reason.slice(0, s.server.config.kickLen)}` : 'Client Quit');
+}

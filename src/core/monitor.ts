@@ -1,0 +1,56 @@
+/**
+ * MONITOR (https://ircv3.net/specs/extensions/monitor): who watches which nick, and the
+ * 730/731 notifications when a watched nick comes online, goes offline or changes.
+ */
+
+import { foldCase } from '../protocol/casemapping.js';
+import * as N from '../protocol/numerics.js';
+import type { Session } from './session.js';
+
+export class MonitorRegistry {
+  private readonly watchers = new Map<string, Set<Session>>();
+
+  add(session: Session, folded: string, nick: string): void {
+    let set = this.watchers.get(folded);
+    if (set === undefined) {
+      set = new Set();
+      this.watchers.set(folded, set);
+    }
+    set.add(session);
+    session.monitoring ??= new Map();
+    session.monitoring.set(folded, nick);
+  }
+
+  remove(session: Session, folded: string): void {
+    const set = this.watchers.get(folded);
+    if (set !== undefined) {
+      set.delete(session);
+      if (set.size === 0) this.watchers.delete(folded);
+    }
+    session.monitoring?.delete(folded);
+  }
+
+  removeWatcher(session: Session): void {
+    if (session.monitoring === null) return;
+    for (const folded of session.monitoring.keys()) {
+      const set = this.watchers.get(folded);
+      if (set === undefined) continue;
+      set.delete(session);
+      if (set.size === 0) this.watchers.delete(folded);
+    }
+    session.monitoring = null;
+  }
+
+  /** `mask` is nick!user@host of the user who came online. */
+  notifyOnline(nick: string, mask: string): void {
+    const set = this.watchers.get(foldCase(nick));
+    if (set === undefined) return;
+    for (const s of set) if (s.registered) s.numeric(N.RPL_MONONLINE, mask);
+  }
+
+  notifyOffline(nick: string): void {
+    const set = this.watchers.get(foldCase(nick));
+    if (set === undefined) return;
+    for (const s of set) if (s.registered) s.numeric(N.RPL_MONOFFLINE, nick);
+  }
+}

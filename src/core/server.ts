@@ -1,0 +1,228 @@
+/**
+ * The chat domain for one node: sessions, the directory of nicks and channels, the
+ * command table, output flushing, timeouts and disconnects. No sockets here: gateways
+ * hand us Transports.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Store, StoredMessage } from '../store/store.js';
+import { Admission } from './admission.js';
+import type { Channel } from './channel.js';
+import { CommandTable } from './commands/table.js';
+import type { Directory } from './directory.js';
+import { Metrics } from './metrics.js';
+import { MonitorRegistry } from './monitor.js';
+import { Outgoing } from './outgoing.js';
+import type { AccountHooks, ChannelHooks, Service } from './services.js';
+import { Session, State } from './session.js';
+import type { Transport } from './transport.js';
+import type { User } from './user.js';
+import { WhowasLog } from './whowas.js';
+
+export const VERSION = '0.1.0';
+
+export class ChatServer {
+  readonly sessions = new Set<Session>();
+  readonly commands: CommandTable;
+  readonly metrics = new Metrics();
+  readonly monitors = new MonitorRegistry();
+  readonly whowas: WhowasLog;
+  readonly admission: Admission;
+  readonly createdAt = new Date();
+  motd: string[] | null;
+  /** Most users seen at once (LUSERS 265/266). */
+  maxUsers = 0;
+  /** Registered local users, and how many are invisible or operators (LUSERS). */
+  readonly census = { users: 0, invisible: 0, opers: 0 };
+  /** Service pseudo-users by folded nick (NickServ, ChanServ); their nicks cannot be taken. */
+  readonly services = new Map<string, Service>();
+  /** Channel life-cycle hooks (registered channels); null when nothing listens. */
+  channelHooks: ChannelHooks | null = null;
+  /** The accounts layer (SASL, nick protection); null when it is not installed. */
+  accountHooks: AccountHooks | null = null;
+  /** Durable storage (history, accounts, registered channels); null runs without it. */
+  store: Store | null = null;
+  /** Group-committing writer for history; null when history is off. */
+  historyWriter: { write(message: StoredMessage): Promise<void> } | null = null;
+  /** The bound TLS listener's port (for the sts capability); null when TLS is off. */
+  tlsPort: number | null = null;
+  /** The file upload URL advertised as FILEHOST (src/http/uploads.ts); null when uploads are off. */
+  fileHostUrl: string | null = null;
+
+  private dirty: Session[] = [];
+  private flushScheduled = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private batchCounter = 0;
+  private shuttingDown = false;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly directory: Directory,
+    motd: string[] | null,
+  ) {
+    this.motd = motd;
+    this.commands = new CommandTable();
+    this.whowas = new WhowasLog(config.whowasSize);
+    this.admission = new Admission(config.maxConnectionsPerIp, config.connectRatePerIp);
+    const periodMs = Math.max(
+      100,
+      Math.min(
+        5000,
+        (Math.min(config.pingInterval, config.pingTimeout, config.registrationTimeout) * 1000) / 4,
+      ),
+    );
+    this.sweepTimer = setInterval(() => this.sweep(), periodMs);
+    this.sweepTimer.unref();
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  /**
+   * A gateway accepted a connection. Returns the session, or null when the address is over
+   * its limits (the transport has then been told why and closed).
+   */
+  attach(transport: Transport): Session | null {
+    const refusal = this.shuttingDown
+      ? 'Server shutting down'
+      : this.admission.admit(transport.remoteAddress);
+    if (refusal !== null) {
+      this.metrics.refusedConnections++;
+      transport.write(Buffer.from(`ERROR :Closing link: (${transport.remoteAddress}) [${refusal}]\r\n`));
+      transport.end();
+      return null;
+    }
+    const session = new Session(this, transport);
+    this.sessions.add(session);
+    this.metrics.connectionOpened(transport.kind);
+    return session;
+  }
+
+  /** The transport closed underneath us (peer hung up, network error). */
+  transportClosed(session: Session, reason: string): void {
+    if (session.state === State.Closed) return;
+    this.finishQuit(session, session.quitReason ?? reason, false);
+  }
+
+  /**
+   * Disconnects a client with a reason: others see a QUIT with it, the client gets an
+   * ERROR line. Safe to call during a fan-out loop: the teardown is deferred to the end
+   * of the current turn so no member list changes under an iterator.
+   */
+  disconnect(session: Session, reason: string): void {
+    if (session.state === State.Closed || session.quitReason !== null) return;
+    session.quitReason = reason;
+    queueMicrotask(() => this.finishQuit(session, reason, true));
+  }
+
+  private finishQuit(session: Session, reason: string, tellClient: boolean): void {
+    if (session.state === State.Closed) return;
+    const wasRegistered = session.state === State.Registered;
+    if (wasRegistered) {
+      const quit = new Outgoing(session.mask, 'QUIT', [reason]);
+      const seen = new Set<User>([session]);
+      for (const channel of session.channels) {
+        for (const member of channel.members.keys()) {
+          if (seen.has(member)) continue;
+          seen.add(member);
+          member.deliver(quit);
+        }
+        this.leaveChannel(session, channel);
+      }
+      this.census.users--;
+      if (session.invisible) this.census.invisible--;
+      if (session.isOper) this.census.opers--;
+      this.whowas.record(session);
+      this.monitors.notifyOffline(session.nick);
+      this.log.info(
+        { event: 'client.disconnected', nick: session.nick, ip: session.ip, reason },
+        `Client: ${session.nick} disconnected (${reason})`,
+      );
+    }
+    if (session.folded !== '') this.directory.releaseNick(session.folded, session);
+    this.monitors.removeWatcher(session);
+    if (tellClient) {
+      session.writeFinal(
+        new Outgoing(null, 'ERROR', [
+          `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
+        ]),
+      );
+    }
+    session.dispose();
+    this.sessions.delete(session);
+    this.admission.release(session.ip);
+    this.metrics.connectionClosed(session.transport.kind);
+    if (tellClient) session.transport.end();
+    else session.transport.destroy();
+  }
+
+  /** Removes a user from a channel's state; drops the channel when it empties. */
+  leaveChannel(user: User, channel: Channel): void {
+    channel.members.delete(user);
+    (user.channels as Set<Channel>).delete(channel);
+    if (channel.members.size === 0) this.directory.removeChannel(channel);
+  }
+
+  // ---------------------------------------------------------------- output
+
+  scheduleFlush(session: Session): void {
+    this.dirty.push(session);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
+  /** Writes every session's coalesced output once per event-loop turn. */
+  private readonly flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const session of dirty) if (session.state !== State.Closed) session.flush();
+  };
+
+  newBatchId(): string {
+    this.batchCounter = (this.batchCounter + 1) % 0x7fffffff;
+    return 'b' + this.batchCounter.toString(36);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** PINGs quiet clients, drops dead ones and clients that never finish registering. */
+  private sweep(): void {
+    const now = Date.now();
+    const { pingInterval, pingTimeout, registrationTimeout } = this.config;
+    for (const session of this.sessions) {
+      if (session.state === State.Closed || session.quitReason !== null) continue;
+      if (session.state === State.Registering) {
+        if (now - session.signonAt > registrationTimeout * 1000) {
+          this.disconnect(session, 'Registration timed out');
+        }
+        continue;
+      }
+      if (session.pingSentAt !== 0) {
+        if (now - session.pingSentAt > pingTimeout * 1000) {
+          this.disconnect(session, `Ping timeout: ${Math.round((now - session.lastSeen) / 1000)} seconds`);
+        }
+      } else if (now - session.lastSeen > pingInterval * 1000) {
+        session.pingSentAt = now;
+        session.reply('PING', [this.config.serverName]);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Tells every client why, flushes, and closes every connection. */
+  async shutdown(reason: string): Promise<void> {
+    this.shuttingDown = true;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    for (const session of [...this.sessions]) {
+      session.quitReason = reason;
+      this.finishQuit(session, reason, true);
+    }
+  }
+}
+
+export type { State };

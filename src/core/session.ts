@@ -1,0 +1,459 @@
+/**
+ * One client connection: registration state, capabilities, the inbound command pipeline
+ * (validation → flood control → dispatch) and the outbound queue (coalesced per
+ * event-loop turn, bounded by the send-queue limit).
+ *
+ * A Session is also the local implementation of `User`.
+ */
+import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { foldCase } from '../protocol/casemapping.js';
+import { type IrcMessage, MAX_BODY_BYTES, MAX_CLIENT_TAGS_BYTES, parseLine } from '../protocol/message.js';
+import * as N from '../protocol/numerics.js';
+import { Cap } from './caps.js';
+import type { Channel } from './channel.js';
+import { TokenBucket } from './flood.js';
+import { Outgoing } from './outgoing.js';
+import type { ChatServer } from './server.js';
+import type { Transport } from './transport.js';
+import type { User } from './user.js';
+
+export enum State {
+  Registering = 0,
+  Registered = 1,
+  Closed = 2,
+}
+
+interface Capture {
+  label: string;
+  items: Outgoing[];
+}
+
+let nextSessionId = 1;
+
+/** Output gathered in one turn past which it is written at once. */
+const EARLY_FLUSH_BYTES = 16 * 1024;
+
+/** Commands that may run while this client's earlier messages are still being stored. */
+const PIPELINED = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG']);
+
+/**
+ * Bytes of input that may wait, however few the lines: a line can be 8.7 KB, so a line
+ * count alone would let one client park megabytes.
+ */
+const BACKLOG_MAX_BYTES = 256 * 1024;
+
+/** Lines that may wait behind a slow command (or from an operator) before the client is cut off. */
+const BUSY_BACKLOG_LIMIT = 1000;
+
+export class Session implements User {
+  readonly id = nextSessionId++;
+  state = State.Registering;
+  nick = '*';
+  folded = '';
+  username = '';
+  realname = '';
+  host: string;
+  readonly ip: string;
+  account: string | null = null;
+  away: string | null = null;
+  private oper = false;
+  operName: string | null = null;
+  private hidden = false;
+  wallops = false;
+  caps = 0;
+  /** CAP LS version (302 enables values and cap-notify). */
+  capVersion = 0;
+  /** True between CAP LS/REQ and CAP END: registration waits. */
+  capNegotiating = false;
+  /** Sent with PASS before registration. */
+  password: string | null = null;
+  userGiven = false;
+  readonly channels = new Set<Channel>();
+  /** MONITOR list: folded nick → the nick as the client wrote it. */
+  monitoring: Map<string, string> | null = null;
+  readonly signonAt = Date.now();
+  idleSince = Date.now();
+  /** Last time anything arrived; drives PING and Ping timeout. */
+  lastSeen = Date.now();
+  pingSentAt = 0;
+
+  private readonly bucket: TokenBucket;
+  /** Lines waiting for flood tokens or for an async command to finish. */
+  private backlog: Buffer[] | null = null;
+  private backlogBytes = 0;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private capture: Capture | null = null;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  quitReason: string | null = null;
+
+  constructor(
+    readonly server: ChatServer,
+    readonly transport: Transport,
+  ) {
+    this.ip = transport.remoteAddress;
+    this.host = transport.remoteAddress;
+    this.bucket = new TokenBucket(server.config.floodBurst, server.config.floodRate, Date.now());
+  }
+
+  /** Random per-connection token: a guest's identity for private history. */
+  readonly guestToken = randomBytes(9).toString('base64url');
+
+  get identity(): string {
+    return this.account === null ? 'g:' + this.guestToken : 'a:' + foldCase(this.account);
+  }
+
+  // Operator and invisible status feed the server's census (LUSERS) as they change, so
+  // nobody has to count every user to answer it.
+  get isOper(): boolean {
+    return this.oper;
+  }
+
+  set isOper(value: boolean) {
+    if (value !== this.oper && this.registered) this.server.census.opers += value ? 1 : -1;
+    this.oper = value;
+  }
+
+  get invisible(): boolean {
+    return this.hidden;
+  }
+
+  set invisible(value: boolean) {
+    if (value !== this.hidden && this.registered) this.server.census.invisible += value ? 1 : -1;
+    this.hidden = value;
+  }
+
+  get registered(): boolean {
+    return this.state === State.Registered;
+  }
+
+  get secure(): boolean {
+    return this.transport.secure;
+  }
+
+  /** SHA-256 fingerprint of the TLS client certificate (lowercase hex), or null. */
+  get certFingerprint(): string | null {
+    return this.transport.certFingerprint ?? null;
+  }
+
+  get serverName(): string {
+    return this.server.config.serverName;
+  }
+
+  get mask(): string {
+    return this.nick + '!' + this.username + '@' + this.host;
+  }
+
+  hasCap(bit: number): boolean {
+    return (this.caps & bit) !== 0;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** One complete line from the gateway (without CR/LF). */
+  receiveLine(bytes: Buffer): void {
+    if (this.state === State.Closed || this.quitReason !== null) return;
+    this.lastSeen = Date.now();
+    this.pingSentAt = 0;
+    if (this.busy) {
+      // Waiting behind a slow command is not flooding: only a memory bound applies here,
+      // and the flood bucket is still charged when the line is taken from the backlog.
+      this.enqueue(bytes, BUSY_BACKLOG_LIMIT);
+      return;
+    }
+    if (this.backlog !== null || (!this.isOper && !this.bucket.take(this.lastSeen))) {
+      this.enqueue(bytes, this.isOper ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue);
+      return;
+    }
+    this.processLine(bytes);
+  }
+
+  /** The gateway dropped a line longer than any valid message. */
+  receiveOverlong(): void {
+    if (this.state === State.Closed || this.quitReason !== null) return;
+    this.lastSeen = Date.now();
+    this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long');
+  }
+
+  private enqueue(bytes: Buffer, limit: number): void {
+    this.backlog ??= [];
+    if (this.backlog.length >= limit || this.backlogBytes + bytes.length > BACKLOG_MAX_BYTES) {
+      this.server.metrics.floodDisconnects++;
+      this.server.disconnect(this, 'Excess Flood');
+      return;
+    }
+    this.backlog.push(bytes);
+    this.backlogBytes += bytes.length;
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainTimer !== null || this.busy || this.backlog === null) return;
+    const wait = this.isOper ? 0 : this.bucket.waitMs(Date.now());
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = null;
+      this.drain();
+    }, wait);
+  }
+
+  private drain(): void {
+    while (this.backlog !== null && !this.busy && this.state !== State.Closed) {
+      if (!this.isOper && !this.bucket.take(Date.now())) break;
+      const next = this.backlog.shift()!;
+      this.backlogBytes -= next.length;
+      if (this.backlog.length === 0) this.backlog = null;
+      this.processLine(next);
+    }
+    if (this.backlog !== null && this.state !== State.Closed) this.scheduleDrain();
+  }
+
+  private processLine(bytes: Buffer): void {
+    if (this.quitReason !== null) return;
+    if (bytes.includes(0)) {
+      this.numeric(N.ERR_UNKNOWNERROR, '*', 'Message contains a NUL byte and was ignored');
+      return;
+    }
+    if (!isUtf8(bytes)) {
+      // UTF8ONLY (ircv3 utf8-only): reject, never forward mis-encoded text to others.
+      this.sendFail('*', 'INVALID_UTF8', 'Message rejected: this server only accepts UTF-8');
+      return;
+    }
+    const parsed = parseLine(bytes.toString('utf8'));
+    if (!parsed.ok) return; // blank or command-less lines are ignored, as most servers do
+    const msg = parsed.message;
+    if (bytes.length - parsed.tagBytes > MAX_BODY_BYTES - 2) {
+      this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long');
+      return;
+    }
+    if (parsed.tagBytes - 2 > MAX_CLIENT_TAGS_BYTES) {
+      // message-tags "Size limit": a client's tag data (with or without the + prefix),
+      // plus '@' and the space, may not exceed 4094 bytes; never truncate, reject.
+      this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long (tags)');
+      return;
+    }
+    if (this.inFlight > 0 && (this.barriers > 0 || !PIPELINED.has(msg.command))) {
+      this.held = msg;
+      return;
+    }
+    this.dispatch(msg);
+  }
+
+  private dispatch(msg: IrcMessage): void {
+    const label = msg.tags['label'];
+    if (label !== undefined && this.hasCap(Cap.labeledResponse) && label.length <= 64) {
+      this.capture = { label, items: [] };
+    }
+    let result: void | Promise<void>;
+    try {
+      result = this.server.commands.run(this, msg);
+    } catch (err) {
+      this.server.log.error({ event: 'command.error', command: msg.command, err }, 'command failed');
+      this.numeric(N.ERR_UNKNOWNERROR, msg.command, 'Internal error');
+      result = undefined;
+    }
+    const capture = this.capture;
+    this.capture = null;
+    if (result instanceof Promise) {
+      this.asyncRunning = true;
+      // Until it settles, `resume` lets the handler reply inside its label.
+      this.pendingCapture = capture;
+      result
+        .catch((err: unknown) => {
+          this.server.log.error({ event: 'command.error', command: msg.command, err }, 'command failed');
+        })
+        .finally(() => {
+          this.asyncRunning = false;
+          this.pendingCapture = null;
+          this.finishCapture(capture);
+          this.afterWait();
+        });
+      return;
+    }
+    if (this.deferred) {
+      this.deferred = false; // deferUntil finishes the labeled response later
+      return;
+    }
+    this.finishCapture(capture);
+  }
+
+  /** An async command handler is running (OPER's password check). */
+  private asyncRunning = false;
+  /** A command that must wait until this client's earlier messages are durable. */
+  private held: IrcMessage | null = null;
+  /** Messages accepted from this client whose durable write has not finished. */
+  private inFlight = 0;
+  /** Deferred commands in flight that every later command must wait for. */
+  private barriers = 0;
+  /** Set by deferUntil during a dispatch. */
+  private deferred = false;
+  private pendingCapture: Capture | null = null;
+
+  /** Later lines wait (in order) while a command runs or a held command waits. */
+  private get busy(): boolean {
+    return this.asyncRunning || this.held !== null;
+  }
+
+  /**
+   * Runs `then` when `work` (a durable write) completes, or `failed` if it fails, inside
+   * the current command's labeled response, which is finished afterwards. Commands other
+   * than messages wait until every such write of this client completes, so whatever this
+   * client does is seen by others in the order it was sent; consecutive messages pipeline.
+   */
+  deferUntil(
+    work: Promise<unknown>,
+    then: () => void,
+    failed: (err: unknown) => void,
+    /** Every later command waits, messages too (JOIN: nothing may go to a room not yet joined). */
+    barrier = false,
+  ): void {
+    const capture = this.capture;
+    this.deferred = true;
+    this.inFlight++;
+    if (barrier) this.barriers++;
+    work
+      .then(
+        () => this.runCaptured(capture, then),
+        (err: unknown) => this.runCaptured(capture, () => failed(err)),
+      )
+      .finally(() => {
+        this.inFlight--;
+        if (barrier) this.barriers--;
+        this.afterWait();
+      });
+  }
+
+  private runCaptured(capture: Capture | null, fn: () => void): void {
+    const saved = this.capture;
+    this.capture = capture;
+    try {
+      fn();
+    } catch (err) {
+      this.server.log.error({ event: 'command.error', err }, 'deferred command failed');
+    } finally {
+      this.capture = saved;
+    }
+    this.finishCapture(capture);
+  }
+
+  /** Resumes input after an async command or durable writes complete. */
+  private afterWait(): void {
+    if (this.state === State.Closed) return;
+    if (this.held !== null && this.inFlight === 0 && !this.asyncRunning) {
+      const msg = this.held;
+      this.held = null;
+      this.dispatch(msg);
+    }
+    if (!this.busy && this.backlog !== null) this.drain();
+  }
+
+  /**
+   * For async handlers: runs `fn` (which sends replies) inside the command's labeled
+   * response, so replies sent after an await are still labeled.
+   */
+  resume(fn: () => void): void {
+    const saved = this.capture;
+    this.capture = this.pendingCapture;
+    try {
+      fn();
+    } finally {
+      this.capture = saved;
+    }
+  }
+
+  /** labeled-response: one reply gets the label, several a batch, none an ACK. */
+  private finishCapture(capture: Capture | null): void {
+    if (capture === null || this.state === State.Closed) return;
+    const { label, items } = capture;
+    const caps = this.caps;
+    if (items.length === 0) {
+      this.write(new Outgoing(this.server.config.serverName, 'ACK', []).bytesWith(caps, { label }));
+    } else if (items.length === 1) {
+      this.write(items[0]!.bytesWith(caps, { label }));
+    } else if (!this.hasCap(Cap.batch)) {
+      this.write(items[0]!.bytesWith(caps, { label }));
+      for (let i = 1; i < items.length; i++) this.write(items[i]!.bytesFor(caps));
+    } else {
+      const id = this.server.newBatchId();
+      const name = this.server.config.serverName;
+      this.write(new Outgoing(name, 'BATCH', ['+' + id, 'labeled-response']).bytesWith(caps, { label }));
+      for (const item of items) this.write(item.bytesWith(caps, { batch: id }));
+      this.write(new Outgoing(name, 'BATCH', ['-' + id]).bytesFor(caps));
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /** Delivers a message (fan-out path). */
+  deliver(out: Outgoing): void {
+    if (this.state === State.Closed) return;
+    if (this.capture !== null) {
+      this.capture.items.push(out);
+      return;
+    }
+    this.write(out.bytesFor(this.caps));
+  }
+
+  /** Delivers outside any labeled-response capture (side effects of one's own command). */
+  deliverUnlabeled(out: Outgoing): void {
+    if (this.state !== State.Closed) this.write(out.bytesFor(this.caps));
+  }
+
+  /** Sends a reply from the server: `:server CMD params…`. */
+  reply(command: string, params: string[]): void {
+    this.deliver(new Outgoing(this.server.config.serverName, command, params));
+  }
+
+  /** Sends a numeric addressed to this client: `:server 123 nick params…`. */
+  numeric(code: string, ...params: string[]): void {
+    this.deliver(new Outgoing(this.server.config.serverName, code, [this.nick, ...params]));
+  }
+
+  /** IRCv3 standard-replies FAIL. */
+  sendFail(command: string, code: string, text: string, ...context: string[]): void {
+    this.reply('FAIL', [command, code, ...context, text]);
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.state === State.Closed) return;
+    if (this.out.length === 0) this.server.scheduleFlush(this);
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    // Coalescing is for many small writes; a large batch goes out now, so the SendQ check
+    // below measures what the client has not read rather than what this turn produced.
+    if (this.outBytes >= EARLY_FLUSH_BYTES) this.flush();
+    if (this.outBytes + this.transport.pendingBytes > this.server.config.sendqBytes) {
+      this.server.metrics.sendqDrops++;
+      // Drop what is queued: the client is not reading, and we will not buffer more.
+      this.out = [];
+      this.outBytes = 0;
+      this.server.disconnect(this, 'SendQ exceeded');
+    }
+  }
+
+  /** Hands the coalesced output of this turn to the transport. */
+  flush(): void {
+    if (this.out.length === 0) return;
+    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    this.transport.write(data);
+  }
+
+  /** Stops timers; called once when the session closes. */
+  dispose(): void {
+    this.state = State.Closed;
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.backlog = null;
+    this.capture = null;
+    this.pendingCapture = null;
+  }
+
+  /** The final ERROR line (written even though the session is closing). */
+  writeFinal(out: Outgoing): void {
+    this.out.push(out.bytesFor(this.caps));
+    this.outBytes += this.out[this.out.length - 1]!.length;
+    this.flush();
+  }
+}

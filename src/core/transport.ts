@@ -1,0 +1,23 @@
+/**
+ * What the core needs from a byte stream. Gateways (TCP, TLS, WebSocket…) implement it;
+ * the core never sees a socket.
+ */
+export interface Transport {
+  /** Listener kind: 'irc', 'tls', 'ws'… (shown in metrics and logs). */
+  readonly kind: string;
+  readonly remoteAddress: string;
+  readonly secure: boolean;
+  /**
+   * SHA-256 fingerprint of the client's TLS certificate (lowercase hex, no colons); null or
+   * absent when it sent none or the transport is not TLS.
+   */
+  readonly certFingerprint?: string | null;
+  /** Writes bytes; the core has already coalesced them for this event-loop turn. */
+  write(data: Buffer): void;
+  /** Bytes accepted by write() that the OS has not taken yet (the send queue). */
+  readonly pendingBytes: number;
+  /** Flushes what is queued, then closes. */
+  end(): void;
+  /** Closes at once, dropping anything queued. */
+  destroy(): void;
+}

@@ -1,0 +1,44 @@
+/**
+ * A user as the rest of the network sees them. A local connection (Session) is one; a
+ * user on another node will be another implementation behind the same interface, which is
+ * why channels, WHO/WHOIS and delivery only ever talk to `User`.
+ */
+import type { Channel } from './channel.js';
+import type { Outgoing } from './outgoing.js';
+
+export interface User {
+  readonly nick: string;
+  /** Case-folded nick (CASEMAPPING), the key for every look-up. */
+  readonly folded: string;
+  readonly username: string;
+  readonly host: string;
+  /** The real address, shown only to the user themselves and operators. */
+  readonly ip: string;
+  readonly realname: string;
+  readonly account: string | null;
+  readonly away: string | null;
+  readonly isOper: boolean;
+  readonly invisible: boolean;
+  readonly wallops: boolean;
+  readonly secure: boolean;
+  /** SHA-256 fingerprint of the TLS client certificate (WHOIS 276); absent or null for none. */
+  readonly certFingerprint?: string | null;
+  /** Name of the server the user is connected to. */
+  readonly serverName: string;
+  readonly signonAt: number;
+  /** Last time the user sent a message (WHOIS idle). */
+  readonly idleSince: number;
+  /** Enabled capability bits (see caps.ts); decides the tags each delivery carries. */
+  readonly caps: number;
+  readonly channels: ReadonlySet<Channel>;
+  /** `nick!user@host`. */
+  readonly mask: string;
+  /**
+   * Who this user is for private history: `a:<folded account>` when logged in, else
+   * `g:<token>` for this connection only (a guest sees only what they took part in).
+   */
+  readonly identity: string;
+  /** False while a local connection is still registering (it may hold a nick already). */
+  readonly registered: boolean;
+  deliver(out: Outgoing): void;
+}

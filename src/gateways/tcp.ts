@@ -1,0 +1,90 @@
+/**
+ * The plain TCP gateway: accepts sockets, splits the byte stream into lines and hands
+ * them to a Session. TLS will reuse `attachSocket` with a TLS socket.
+ */
+import net from 'node:net';
+import type { ChatServer } from '../core/server.js';
+import type { Transport } from '../core/transport.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
+import { MAX_BODY_BYTES, MAX_TAGS_BYTES } from '../protocol/message.js';
+import { type BoundListener, bindListener } from './listener.js';
+import { acceptProxied, proxiedAddresses } from './proxy-protocol.js';
+
+/** Longest line accepted from the wire: full tag section plus a full body (message-tags §Size limit). */
+export const MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_BODY_BYTES;
+
+export type { BoundListener } from './listener.js';
+
+class SocketTransport implements Transport {
+  constructor(
+    readonly kind: string,
+    private readonly socket: net.Socket,
+    readonly remoteAddress: string,
+    readonly secure: boolean,
+    readonly certFingerprint: string | null = null,
+  ) {}
+
+  write(data: Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(data);
+  }
+
+  get pendingBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  end(): void {
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    // A peer that never reads would keep the socket half-open forever.
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Wires one connected socket (plain or TLS) to a new session. TLS passes the client
+ * certificate's fingerprint, if it sent one.
+ */
+export function attachSocket(
+  server: ChatServer,
+  socket: net.Socket,
+  kind: string,
+  secure: boolean,
+  certFingerprint: string | null = null,
+): void {
+  socket.setNoDelay(true);
+  // Behind a PROXY-protocol balancer the header's address is the client's (proxy-protocol.ts).
+  const address = normalizeAddress(proxiedAddresses.get(socket) ?? socket.remoteAddress ?? 'unknown');
+  const session = server.attach(new SocketTransport(kind, socket, address, secure, certFingerprint));
+  socket.on('error', (err) => {
+    server.log.debug({ event: 'socket.error', ip: address, err: err.message }, 'socket error');
+  });
+  if (session === null) return;
+  const splitter = new LineSplitter(MAX_LINE_BYTES);
+  const onEvent = (ev: { kind: 'line'; bytes: Buffer } | { kind: 'overlong' }): void => {
+    if (ev.kind === 'line') session.receiveLine(ev.bytes);
+    else session.receiveOverlong();
+  };
+  socket.on('data', (chunk: Buffer) => splitter.push(chunk, onEvent));
+  socket.on('end', () => server.transportClosed(session, 'Connection closed'));
+  socket.on('close', (hadError) =>
+    server.transportClosed(session, hadError ? 'Read error' : 'Connection closed'),
+  );
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`, so per-IP limits and WHOIS see one form. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export function listenTcp(server: ChatServer, host: string, port: number): Promise<BoundListener> {
+  const srv = net.createServer({ noDelay: true }, (socket) => {
+    if (server.config.proxyProtocol)
+      acceptProxied(socket, server.log, () => attachSocket(server, socket, 'irc', false));
+    else attachSocket(server, socket, 'irc', false);
+  });
+  return bindListener(srv, { kind: 'irc', host, port, backlog: 4096 }, server.log);
+}

@@ -1,0 +1,332 @@
+/**
+ * Versioned schema migrations for both storage back ends.
+ *
+ * `migrations` is an ordered list; entry N takes the schema from version N-1 to N. Each one
+ * has the same meaning in both dialects and runs in its own transaction together with the
+ * row that records it in `schema_version`, so a crash leaves the database at a whole
+ * version. The schema only ever moves forward: a migration once released is never edited,
+ * a change is a new entry at the end.
+ *
+ *   v1  messages (history) and accounts
+ *   v2  account_certs (SASL EXTERNAL), channels (registered rooms) and read_markers
+ *   v3  conversation summaries for CHATHISTORY TARGETS (conversations, conversation_members,
+ *       filled from the messages already stored) and an index on messages.time for pruning
+ *
+ * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
+ * stop at an earlier version with the `target` argument to check upgrades with data in place.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
+
+type SqliteDb = BetterSqlite3.Database;
+
+export interface Migration {
+  version: number;
+  description: string;
+  /** Statements for SQLite (run with `exec`), or a function run inside the transaction. */
+  sqlite: string | ((db: SqliteDb) => void);
+  /** Statements for PostgreSQL (one simple query), or a function run inside the transaction. */
+  postgres: string | ((client: pg.ClientBase) => Promise<void>);
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'messages and accounts',
+    sqlite: `
+      CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        msgid TEXT NOT NULL UNIQUE,
+        time INTEGER NOT NULL,
+        command TEXT NOT NULL CHECK (command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')),
+        conversation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_account TEXT,
+        text TEXT,
+        client_tags TEXT
+      ) STRICT;
+      CREATE INDEX messages_conversation_time ON messages (conversation, time, id);
+      CREATE TABLE accounts (
+        folded TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        scram_salt TEXT,
+        scram_iterations INTEGER,
+        scram_stored_key TEXT,
+        scram_server_key TEXT,
+        email TEXT,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+    postgres: `
+      CREATE TABLE messages (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msgid TEXT NOT NULL UNIQUE,
+        time BIGINT NOT NULL,
+        command TEXT NOT NULL CHECK (command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')),
+        conversation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_account TEXT,
+        text TEXT,
+        client_tags JSONB
+      );
+      CREATE INDEX messages_conversation_time ON messages (conversation, time, id);
+      CREATE TABLE accounts (
+        folded TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        scram_salt TEXT,
+        scram_iterations INTEGER,
+        scram_stored_key TEXT,
+        scram_server_key TEXT,
+        email TEXT,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'account certificates, registered channels, read markers',
+    sqlite: `
+      CREATE TABLE account_certs (
+        fingerprint TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX account_certs_account ON account_certs (account);
+      CREATE TABLE channels (
+        folded TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,
+        registered_at INTEGER NOT NULL,
+        topic_text TEXT,
+        topic_set_by TEXT,
+        topic_set_at INTEGER,
+        modes TEXT NOT NULL DEFAULT '[]',
+        operators TEXT NOT NULL DEFAULT '[]',
+        bans TEXT NOT NULL DEFAULT '[]'
+      ) STRICT;
+      CREATE TABLE read_markers (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        PRIMARY KEY (account, target)
+      ) STRICT;
+    `,
+    postgres: `
+      CREATE TABLE account_certs (
+        fingerprint TEXT PRIMARY KEY,
+        account TEXT NOT NULL REFERENCES accounts (folded) ON DELETE CASCADE
+      );
+      CREATE INDEX account_certs_account ON account_certs (account);
+      CREATE TABLE channels (
+        folded TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,
+        registered_at BIGINT NOT NULL,
+        topic_text TEXT,
+        topic_set_by TEXT,
+        topic_set_at BIGINT,
+        modes JSONB NOT NULL DEFAULT '[]',
+        operators JSONB NOT NULL DEFAULT '[]',
+        bans JSONB NOT NULL DEFAULT '[]'
+      );
+      CREATE TABLE read_markers (
+        account TEXT NOT NULL,
+        target TEXT NOT NULL,
+        time BIGINT NOT NULL,
+        PRIMARY KEY (account, target)
+      );
+    `,
+  },
+  {
+    version: 3,
+    description: 'conversation summaries for TARGETS; time index for pruning',
+    sqlite: `
+      CREATE TABLE conversations (
+        conversation TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        latest INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX conversations_latest ON conversations (latest);
+      CREATE TABLE conversation_members (
+        identity TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        PRIMARY KEY (identity, conversation)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX messages_time ON messages (time);
+      INSERT INTO conversations (conversation, target, latest)
+        SELECT conversation, target, time FROM (
+          SELECT conversation, target, time,
+                 row_number() OVER (PARTITION BY conversation ORDER BY time DESC, id DESC) AS rn
+          FROM messages
+        ) WHERE rn = 1;
+      INSERT OR IGNORE INTO conversation_members (identity, conversation)
+        SELECT substr(conversation, 4, instr(conversation, ' ') - 4), conversation
+        FROM conversations WHERE substr(conversation, 1, 3) = 'dm:' AND instr(conversation, ' ') > 0
+        UNION ALL
+        SELECT substr(conversation, instr(conversation, ' ') + 1), conversation
+        FROM conversations WHERE substr(conversation, 1, 3) = 'dm:' AND instr(conversation, ' ') > 0;
+    `,
+    postgres: `
+      CREATE TABLE conversations (
+        conversation TEXT PRIMARY KEY,
+        target TEXT NOT NULL,
+        latest BIGINT NOT NULL
+      );
+      CREATE INDEX conversations_latest ON conversations (latest);
+      CREATE TABLE conversation_members (
+        identity TEXT NOT NULL,
+        conversation TEXT NOT NULL,
+        PRIMARY KEY (identity, conversation)
+      );
+      CREATE INDEX messages_time ON messages (time);
+      INSERT INTO conversations (conversation, target, latest)
+        SELECT conversation, target, time FROM (
+          SELECT conversation, target, time,
+                 row_number() OVER (PARTITION BY conversation ORDER BY time DESC, id DESC) AS rn
+          FROM messages
+        ) AS ranked WHERE rn = 1;
+      INSERT INTO conversation_members (identity, conversation)
+        SELECT split_part(substr(conversation, 4), ' ', 1), conversation
+        FROM conversations WHERE left(conversation, 3) = 'dm:' AND strpos(conversation, ' ') > 0
+        UNION
+        SELECT substr(conversation, strpos(conversation, ' ') + 1), conversation
+        FROM conversations WHERE left(conversation, 3) = 'dm:' AND strpos(conversation, ' ') > 0
+        ON CONFLICT DO NOTHING;
+    `,
+  },
+  {
+    version: 4,
+    description: 'uploaded files (metadata; the bytes live in data-dir/uploads by SHA-256)',
+    sqlite: `
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        account TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX uploads_account ON uploads (account);
+      CREATE INDEX uploads_sha256 ON uploads (sha256);
+    `,
+    postgres: `
+      CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        account TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX uploads_account ON uploads (account);
+      CREATE INDEX uploads_sha256 ON uploads (sha256);
+    `,
+  },
+];
+
+/** The schema version this build of tertulia writes. */
+export const LATEST_VERSION: number = migrations[migrations.length - 1]!.version;
+
+function checkTarget(target: number): void {
+  if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
+    throw new RangeError(`migration target ${target} is not between 0 and ${LATEST_VERSION}`);
+  }
+}
+
+function tooNew(found: number): Error {
+  return new Error(
+    `the database schema is at version ${found}, newer than this tertulia knows (${LATEST_VERSION}); ` +
+      'upgrade tertulia or point it at another database',
+  );
+}
+
+/**
+ * Brings an SQLite database up to `target` (default: the latest version); returns the version
+ * it is at afterwards. Each migration runs in a `BEGIN IMMEDIATE` transaction that re-reads the
+ * version first, so two processes opening the same file at once do not both apply it.
+ */
+export function migrateSqlite(db: SqliteDb, target: number = LATEST_VERSION): number {
+  checkTarget(target);
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+  );
+  const current = db.prepare<[], { v: number | null }>('SELECT max(version) AS v FROM schema_version');
+  const record = db.prepare<[number, number]>(
+    'INSERT INTO schema_version (version, applied_at) VALUES (?, ?)',
+  );
+  for (const migration of migrations) {
+    if (migration.version > target) break;
+    const step = db.transaction(() => {
+      const at = current.get()?.v ?? 0;
+      if (at >= migration.version) return;
+      if (at !== migration.version - 1) throw new Error(`schema_version ${at} skips a migration`);
+      if (typeof migration.sqlite === 'string') db.exec(migration.sqlite);
+      else migration.sqlite(db);
+      record.run(migration.version, Date.now());
+    });
+    step.immediate();
+  }
+  const found = current.get()?.v ?? 0;
+  if (found > LATEST_VERSION) throw tooNew(found);
+  return found;
+}
+
+/**
+ * Brings a PostgreSQL schema (the first on the connection's search_path) up to `target`.
+ * Each migration runs in its own transaction under an advisory lock keyed by the schema name,
+ * so several tertulia nodes starting together migrate once.
+ */
+export async function migratePostgres(
+  client: pg.ClientBase,
+  target: number = LATEST_VERSION,
+): Promise<number> {
+  checkTarget(target);
+  const lock = "SELECT pg_advisory_xact_lock(hashtext('tertulia-migrate:' || current_schema()))";
+  const readVersion = async (): Promise<number> => {
+    const { rows } = await client.query<{ v: string | null }>(
+      'SELECT max(version)::text AS v FROM schema_version',
+    );
+    return Number(rows[0]?.v ?? 0);
+  };
+  const inTransaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await client.query('BEGIN');
+    try {
+      await client.query(lock);
+      const result = await fn();
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  };
+  const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  if (rows[0]?.schema == null) throw new Error('no schema on the search_path exists');
+  await inTransaction(() =>
+    client.query(
+      'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+    ),
+  );
+  for (const migration of migrations) {
+    if (migration.version > target) break;
+    await inTransaction(async () => {
+      const at = await readVersion();
+      if (at >= migration.version) return;
+      if (at !== migration.version - 1) throw new Error(`schema_version ${at} skips a migration`);
+      if (typeof migration.postgres === 'string') await client.query(migration.postgres);
+      else await migration.postgres(client);
+      await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [
+        migration.version,
+        Date.now(),
+      ]);
+    });
+  }
+  const found = await readVersion();
+  if (found > LATEST_VERSION) throw tooNew(found);
+  return found;
+}

@@ -1,0 +1,583 @@
+/**
+ * The embedded back end: one SQLite file through better-sqlite3.
+ *
+ * Durability: WAL journal with `synchronous=FULL`, so every committed transaction has been
+ * fsynced to the WAL before `append` resolves and survives kill -9 or a power cut. Writes use
+ * `BEGIN IMMEDIATE`, and `busy_timeout` lets a second process (a backup, the sqlite3 shell)
+ * hold the lock briefly without failing our writes.
+ *
+ * better-sqlite3 is synchronous: each call runs to completion on the event loop. Queries are
+ * indexed and short, and group commit (group-commit.ts) makes one fsync per batch, not per
+ * message; prune deletes in chunks and yields between them.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import {
+  type AccountRow as CommonAccountRow,
+  type ChannelRow as CommonChannelRow,
+  type MessageRow as CommonMessageRow,
+  clampLimit,
+  HistoryQueries,
+  MESSAGE_COLUMNS,
+  type Position,
+  PRUNE_CHUNK,
+  parseJson,
+  roomKeys,
+  rowDecoders,
+  summarizeBatch,
+} from './common.js';
+import { LATEST_VERSION, migrateSqlite } from './migrations.js';
+import type {
+  AccountRecord,
+  ConversationSummary,
+  RegisteredChannel,
+  Store,
+  StoredMessage,
+  UploadRecord,
+} from './store.js';
+
+type MessageRow = CommonMessageRow<string>;
+type AccountRow = CommonAccountRow<string>;
+type ChannelRow = CommonChannelRow<string>;
+
+const { toMessage, toAccount, toChannel } = rowDecoders<string>(parseJson);
+
+function accountParams(a: AccountRecord): Record<string, string | number | null> {
+  return {
+    folded: a.folded,
+    name: a.name,
+    passwordHash: a.passwordHash,
+    salt: a.scram?.salt ?? null,
+    iterations: a.scram?.iterations ?? null,
+    storedKey: a.scram?.storedKey ?? null,
+    serverKey: a.scram?.serverKey ?? null,
+    email: a.email,
+    createdAt: a.createdAt,
+  };
+}
+
+function channelParams(c: RegisteredChannel): Record<string, string | number | null> {
+  return {
+    folded: c.folded,
+    name: c.name,
+    founder: c.founder,
+    registeredAt: c.registeredAt,
+    topicText: c.topic?.text ?? null,
+    topicSetBy: c.topic?.setBy ?? null,
+    topicSetAt: c.topic?.setAt ?? null,
+    modes: JSON.stringify(c.modes),
+    operators: JSON.stringify(c.operators),
+    bans: JSON.stringify(c.bans),
+  };
+}
+
+const ACCOUNT_SELECT = `
+  SELECT a.*, (SELECT json_group_array(fingerprint) FROM
+    (SELECT fingerprint FROM account_certs c WHERE c.account = a.folded ORDER BY fingerprint)) AS certs
+  FROM accounts a`;
+
+/**
+ * Opens (creating if needed) the database file and applies the connection settings every
+ * tertulia connection uses. The file is created readable by its owner only: it holds private
+ * messages and password hashes, and SQLite gives the -wal and -shm files the same mode.
+ */
+export function openSqliteDatabase(path: string): Database.Database {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  const db = new Database(path);
+  try {
+    db.pragma('busy_timeout = 5000');
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (path !== ':memory:' && String(mode).toLowerCase() !== 'wal') {
+      throw new Error(`could not switch to WAL journal mode (got ${String(mode)})`);
+    }
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/**
+ * The append transaction (messages, then the conversation summaries) on a connection. Used
+ * by the writer thread, and directly when the store runs without one.
+ */
+export function appendStatements(db: Database.Database): (batch: readonly StoredMessage[]) => void {
+  const m = MESSAGE_COLUMNS;
+  const insertMessage = db.prepare(`INSERT INTO messages (${m}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const upsertConversation = db.prepare(
+    `INSERT INTO conversations (conversation, target, latest) VALUES (?, ?, ?)
+     ON CONFLICT (conversation) DO UPDATE SET
+       target = CASE WHEN excluded.latest >= conversations.latest THEN excluded.target ELSE conversations.target END,
+       latest = max(conversations.latest, excluded.latest)`,
+  );
+  const insertMember = db.prepare(
+    'INSERT OR IGNORE INTO conversation_members (identity, conversation) VALUES (?, ?)',
+  );
+  return db.transaction((batch: readonly StoredMessage[]) => {
+    for (const msg of batch) {
+      insertMessage.run(
+        msg.msgid,
+        msg.time,
+        msg.command,
+        msg.conversation,
+        msg.target,
+        msg.sender,
+        msg.senderAccount,
+        msg.text,
+        msg.clientTags === null ? null : JSON.stringify(msg.clientTags),
+      );
+    }
+    const summary = summarizeBatch(batch);
+    for (const c of summary.conversations) upsertConversation.run(c.conversation, c.target, c.latest);
+    for (const mem of summary.members) insertMember.run(mem.identity, mem.conversation);
+  }).immediate;
+}
+
+function prepareStatements(db: Database.Database) {
+  const m = MESSAGE_COLUMNS;
+  return {
+    insertMessage: db.prepare(`INSERT INTO messages (${m}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    upsertConversation: db.prepare(
+      `INSERT INTO conversations (conversation, target, latest) VALUES (?, ?, ?)
+       ON CONFLICT (conversation) DO UPDATE SET
+         target = CASE WHEN excluded.latest >= conversations.latest THEN excluded.target ELSE conversations.target END,
+         latest = max(conversations.latest, excluded.latest)`,
+    ),
+    insertMember: db.prepare(
+      'INSERT OR IGNORE INTO conversation_members (identity, conversation) VALUES (?, ?)',
+    ),
+    position: db.prepare<[string, string], Position>(
+      'SELECT time, id FROM messages WHERE conversation = ? AND msgid = ?',
+    ),
+    oldestBetween: db.prepare<[string, number, number, number, number, number], MessageRow>(
+      `SELECT ${m} FROM messages WHERE conversation = ? AND (time, id) > (?, ?) AND (time, id) < (?, ?)
+       ORDER BY time, id LIMIT ?`,
+    ),
+    newestBetween: db.prepare<[string, number, number, number, number, number], MessageRow>(
+      `SELECT ${m} FROM messages WHERE conversation = ? AND (time, id) > (?, ?) AND (time, id) < (?, ?)
+       ORDER BY time DESC, id DESC LIMIT ?`,
+    ),
+    conversationsAsc: db.prepare<[string, string | null, number, number, number], ConversationSummary>(
+      `SELECT conversation, target, latest FROM conversations
+       WHERE (conversation IN (SELECT value FROM json_each(?))
+              OR conversation IN (SELECT conversation FROM conversation_members WHERE identity = ?))
+         AND latest > ? AND latest < ?
+       ORDER BY latest, conversation LIMIT ?`,
+    ),
+    conversationsDesc: db.prepare<[string, string | null, number, number, number], ConversationSummary>(
+      `SELECT conversation, target, latest FROM conversations
+       WHERE (conversation IN (SELECT value FROM json_each(?))
+              OR conversation IN (SELECT conversation FROM conversation_members WHERE identity = ?))
+         AND latest > ? AND latest < ?
+       ORDER BY latest DESC, conversation DESC LIMIT ?`,
+    ),
+    findMessage: db.prepare<[string], MessageRow>(`SELECT ${m} FROM messages WHERE msgid = ?`),
+    pruneChunk: db.prepare<[number, number]>(
+      'DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE time < ? LIMIT ?)',
+    ),
+    pruneConversations: db.prepare<[number]>('DELETE FROM conversations WHERE latest < ?'),
+    pruneMembers: db.prepare(
+      `DELETE FROM conversation_members
+       WHERE NOT EXISTS (SELECT 1 FROM conversations c WHERE c.conversation = conversation_members.conversation)`,
+    ),
+    insertAccount: db.prepare<[Record<string, string | number | null>]>(
+      `INSERT INTO accounts (folded, name, password_hash, scram_salt, scram_iterations, scram_stored_key,
+         scram_server_key, email, created_at)
+       VALUES (@folded, @name, @passwordHash, @salt, @iterations, @storedKey, @serverKey, @email, @createdAt)
+       ON CONFLICT (folded) DO NOTHING`,
+    ),
+    updateAccount: db.prepare<[Record<string, string | number | null>]>(
+      `UPDATE accounts SET name = @name, password_hash = @passwordHash, scram_salt = @salt,
+         scram_iterations = @iterations, scram_stored_key = @storedKey, scram_server_key = @serverKey,
+         email = @email, created_at = @createdAt
+       WHERE folded = @folded`,
+    ),
+    deleteCerts: db.prepare<[string]>('DELETE FROM account_certs WHERE account = ?'),
+    insertCert: db.prepare<[string, string]>(
+      'INSERT INTO account_certs (fingerprint, account) VALUES (?, ?)',
+    ),
+    getAccount: db.prepare<[string], AccountRow>(`${ACCOUNT_SELECT} WHERE a.folded = ?`),
+    accountByCert: db.prepare<[string], AccountRow>(
+      `${ACCOUNT_SELECT} WHERE a.folded = (SELECT account FROM account_certs WHERE fingerprint = ?)`,
+    ),
+    insertChannel: db.prepare<[Record<string, string | number | null>]>(
+      `INSERT INTO channels (folded, name, founder, registered_at, topic_text, topic_set_by, topic_set_at,
+         modes, operators, bans)
+       VALUES (@folded, @name, @founder, @registeredAt, @topicText, @topicSetBy, @topicSetAt,
+         @modes, @operators, @bans)
+       ON CONFLICT (folded) DO NOTHING`,
+    ),
+    updateChannel: db.prepare<[Record<string, string | number | null>]>(
+      `UPDATE channels SET name = @name, founder = @founder, registered_at = @registeredAt,
+         topic_text = @topicText, topic_set_by = @topicSetBy, topic_set_at = @topicSetAt,
+         modes = @modes, operators = @operators, bans = @bans
+       WHERE folded = @folded`,
+    ),
+    getChannel: db.prepare<[string], ChannelRow>('SELECT * FROM channels WHERE folded = ?'),
+    dropChannel: db.prepare<[string]>('DELETE FROM channels WHERE folded = ?'),
+    listChannels: db.prepare<[], ChannelRow>('SELECT * FROM channels ORDER BY folded'),
+    getMarker: db.prepare<[string, string], { time: number }>(
+      'SELECT time FROM read_markers WHERE account = ? AND target = ?',
+    ),
+    advanceMarker: db.prepare<[string, string, number], { time: number }>(
+      `INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?)
+       ON CONFLICT (account, target) DO UPDATE SET time = excluded.time WHERE excluded.time > read_markers.time
+       RETURNING time`,
+    ),
+    insertUpload: db.prepare<[Record<string, string | number>]>(
+      `INSERT INTO uploads (id, sha256, size, name, content_type, account, created_at)
+       VALUES (@id, @sha256, @size, @name, @contentType, @account, @createdAt)`,
+    ),
+    getUpload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+    uploadBytes: db.prepare<[string], { n: number }>(
+      'SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE account = ?',
+    ),
+  };
+}
+
+interface UploadRow {
+  id: string;
+  sha256: string;
+  size: number;
+  name: string;
+  content_type: string;
+  account: string;
+  created_at: number;
+}
+
+function toUpload(row: UploadRow): UploadRecord {
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    size: row.size,
+    name: row.name,
+    contentType: row.content_type,
+    account: row.account,
+    createdAt: row.created_at,
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+export class SqliteStore extends HistoryQueries implements Store {
+  readonly kind = 'sqlite';
+  readonly schemaVersion: number;
+  readonly path: string;
+  private readonly db: Database.Database;
+  private statements: Statements | null = null;
+  private appendTx: ((messages: readonly StoredMessage[]) => void) | null = null;
+  private closed = false;
+  /** The writer thread that commits history batches, or null to commit on this thread. */
+  private writer: WriterThread | null = null;
+
+  /**
+   * Opens the file, runs pending migrations and prepares statements. `migrateTo` stops at an
+   * earlier version (tests of upgrades); such a store can only be closed.
+   */
+  constructor(path: string, options: { migrateTo?: number; writerThread?: boolean } = {}) {
+    super();
+    this.path = path;
+    this.db = openSqliteDatabase(path);
+    try {
+      this.schemaVersion = migrateSqlite(this.db, options.migrateTo);
+      if (this.schemaVersion === LATEST_VERSION) this.statements = prepareStatements(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+    // An in-memory database is private to its connection, so it cannot have a writer thread.
+    if (options.writerThread !== false && path !== ':memory:' && this.statements !== null) {
+      this.writer = new WriterThread(path);
+    }
+  }
+
+  private get s(): Statements {
+    if (this.statements === null)
+      throw new Error(`schema is at version ${this.schemaVersion}, not the latest`);
+    return this.statements;
+  }
+
+  private appendBatch(messages: readonly StoredMessage[]): void {
+    this.appendTx ??= appendStatements(this.db);
+    this.appendTx(messages);
+  }
+
+  protected check(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+
+  // ---- history ----
+
+  async append(messages: readonly StoredMessage[]): Promise<void> {
+    this.check();
+    if (messages.length === 0) return;
+    if (this.writer !== null) return this.writer.append(messages);
+    this.appendBatch(messages);
+  }
+
+  protected async positionOf(conversation: string, msgid: string): Promise<Position | null> {
+    return this.s.position.get(conversation, msgid) ?? null;
+  }
+
+  protected async page(
+    conversation: string,
+    lo: Position,
+    hi: Position,
+    limit: number,
+    newest: boolean,
+  ): Promise<StoredMessage[]> {
+    if (newest)
+      return this.s.newestBetween
+        .all(conversation, lo.time, lo.id, hi.time, hi.id, limit)
+        .reverse()
+        .map(toMessage);
+    return this.s.oldestBetween.all(conversation, lo.time, lo.id, hi.time, hi.id, limit).map(toMessage);
+  }
+
+  async conversations(
+    identity: string | null,
+    rooms: readonly string[],
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<ConversationSummary[]> {
+    this.check();
+    const n = clampLimit(limit);
+    if (n === 0) return [];
+    const keys = JSON.stringify(roomKeys(rooms));
+    if (from <= to) return this.s.conversationsAsc.all(keys, identity, from, to, n);
+    return this.s.conversationsDesc.all(keys, identity, to, from, n).reverse();
+  }
+
+  async findMessage(msgid: string): Promise<StoredMessage | null> {
+    this.check();
+    const row = this.s.findMessage.get(msgid);
+    return row === undefined ? null : toMessage(row);
+  }
+
+  async prune(olderThan: number): Promise<number> {
+    this.check();
+    let total = 0;
+    for (;;) {
+      const { changes } = this.s.pruneChunk.run(olderThan, PRUNE_CHUNK);
+      total += changes;
+      if (changes < PRUNE_CHUNK) break;
+      // Let queued writes and queries run between chunks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.check();
+    }
+    this.db
+      .transaction(() => {
+        this.s.pruneConversations.run(olderThan);
+        this.s.pruneMembers.run();
+      })
+      .immediate();
+    return total;
+  }
+
+  // ---- accounts ----
+
+  async createAccount(account: AccountRecord): Promise<boolean> {
+    this.check();
+    return this.db
+      .transaction((a: AccountRecord): boolean => {
+        if (this.s.insertAccount.run(accountParams(a)).changes === 0) return false;
+        for (const fp of new Set(a.certFingerprints)) this.s.insertCert.run(fp, a.folded);
+        return true;
+      })
+      .immediate(account);
+  }
+
+  async getAccount(folded: string): Promise<AccountRecord | null> {
+    this.check();
+    const row = this.s.getAccount.get(folded);
+    return row === undefined ? null : toAccount(row);
+  }
+
+  async updateAccount(account: AccountRecord): Promise<void> {
+    this.check();
+    this.db
+      .transaction((a: AccountRecord) => {
+        if (this.s.updateAccount.run(accountParams(a)).changes === 0) return;
+        this.s.deleteCerts.run(a.folded);
+        for (const fp of new Set(a.certFingerprints)) this.s.insertCert.run(fp, a.folded);
+      })
+      .immediate(account);
+  }
+
+  async findAccountByCert(fingerprint: string): Promise<AccountRecord | null> {
+    this.check();
+    const row = this.s.accountByCert.get(fingerprint);
+    return row === undefined ? null : toAccount(row);
+  }
+
+  // ---- channels ----
+
+  async registerChannel(channel: RegisteredChannel): Promise<boolean> {
+    this.check();
+    return this.s.insertChannel.run(channelParams(channel)).changes > 0;
+  }
+
+  async getChannel(folded: string): Promise<RegisteredChannel | null> {
+    this.check();
+    const row = this.s.getChannel.get(folded);
+    return row === undefined ? null : toChannel(row);
+  }
+
+  async updateChannel(channel: RegisteredChannel): Promise<void> {
+    this.check();
+    this.s.updateChannel.run(channelParams(channel));
+  }
+
+  async dropChannel(folded: string): Promise<void> {
+    this.check();
+    this.s.dropChannel.run(folded);
+  }
+
+  async listChannels(): Promise<RegisteredChannel[]> {
+    this.check();
+    return this.s.listChannels.all().map(toChannel);
+  }
+
+  // ---- read markers ----
+
+  async getReadMarker(account: string, target: string): Promise<number | null> {
+    this.check();
+    return this.s.getMarker.get(account, target)?.time ?? null;
+  }
+
+  async setReadMarker(account: string, target: string, time: number): Promise<number> {
+    this.check();
+    const moved = this.s.advanceMarker.get(account, target, time);
+    if (moved !== undefined) return moved.time;
+    return this.s.getMarker.get(account, target)?.time ?? time;
+  }
+
+  // ---- uploads ----
+
+  async addUpload(upload: UploadRecord): Promise<void> {
+    this.check();
+    this.s.insertUpload.run({ ...upload });
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | null> {
+    this.check();
+    const row = this.s.getUpload.get(id);
+    return row === undefined ? null : toUpload(row);
+  }
+
+  async uploadBytesByAccount(account: string): Promise<number> {
+    this.check();
+    return this.s.uploadBytes.get(account)?.n ?? 0;
+  }
+
+  /** The connection settings in force (for diagnostics and tests). */
+  async settings(): Promise<Record<string, string>> {
+    this.check();
+    const read = (name: string): string => String(this.db.pragma(name, { simple: true }));
+    return {
+      journal_mode: read('journal_mode'),
+      synchronous: read('synchronous'),
+      busy_timeout: read('busy_timeout'),
+      foreign_keys: read('foreign_keys'),
+      sqlite_version: String(this.db.prepare('SELECT sqlite_version()').pluck().get()),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.writer !== null) await this.writer.close();
+    try {
+      if (this.statements !== null) this.db.pragma('optimize');
+    } finally {
+      this.db.close();
+    }
+  }
+}
+
+/**
+ * The main thread's side of the writer thread: one request per batch, answered in order.
+ * If the thread dies, every pending and later append fails (and so the messages are not
+ * delivered), rather than being silently lost.
+ */
+class WriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private nextId = 1;
+  private failure: Error | null = null;
+  private readonly exited: Promise<void>;
+
+  constructor(path: string) {
+    this.worker = new Worker(new URL('./sqlite-writer-worker.js', import.meta.url), { workerData: { path } });
+    this.worker.unref();
+    this.worker.on('message', (reply: { id: number; ok: boolean; error?: string }) => {
+      const waiter = this.pending.get(reply.id);
+      if (waiter === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.ok) waiter.resolve();
+      else waiter.reject(new Error(reply.error ?? 'history write failed'));
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.exited = new Promise((done) => {
+      this.worker.once('exit', (code) => {
+        if (this.failure === null && this.pending.size > 0)
+          this.fail(new Error(`history writer exited (${code})`));
+        done();
+      });
+    });
+  }
+
+  append(messages: readonly StoredMessage[]): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    // Keep the process alive while a batch is being committed.
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: () => {
+          this.settled();
+          resolve();
+        },
+        reject: (err) => {
+          this.settled();
+          reject(err);
+        },
+      });
+      this.worker.postMessage({ id, messages });
+    });
+  }
+
+  private settled(): void {
+    if (this.pending.size === 0) this.worker.unref();
+  }
+
+  private fail(err: Error): void {
+    this.failure = new Error(`history writer thread failed: ${err.message}`);
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
+  }
+
+  /** Lets queued batches finish, then stops the thread. */
+  async close(): Promise<void> {
+    // Unreferenced while idle so it never keeps a process alive by itself; referenced while
+    // closing so the process waits for the last batch to commit.
+    this.worker.ref();
+    if (this.failure === null) this.worker.postMessage('close');
+    await this.exited;
+  }
+}
+
+export async function openSqliteStore(
+  path: string,
+  options: { migrateTo?: number } = {},
+): Promise<SqliteStore> {
+  return new SqliteStore(path, options);
+}

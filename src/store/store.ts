@@ -1,0 +1,197 @@
+/**
+ * The storage interface: durable history, accounts, registered channels and read markers.
+ * Two back ends implement it (SQLite embedded by default, PostgreSQL with --database
+ * postgres://...), and the whole storage test suite runs against both.
+ *
+ * The core only ever talks to this interface.
+ */
+
+export type HistoryCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+
+/** One message as stored. */
+export interface StoredMessage {
+  msgid: string;
+  /** Server time in milliseconds since the epoch. */
+  time: number;
+  command: HistoryCommand;
+  /**
+   * Conversation key: the case-folded channel name (`#lobby`) for rooms, or for private
+   * messages `dm:` + the two participant identities sorted and joined by a space
+   * (an identity is `a:<folded account>` or `g:<guest session token>`).
+   */
+  conversation: string;
+  /** The target as the sender wrote it (channel name or recipient nick). */
+  target: string;
+  /** nick!user@host of the sender at the time. */
+  sender: string;
+  senderAccount: string | null;
+  /** Message text; null for TAGMSG. */
+  text: string | null;
+  /** Client-only (+) tags that were relayed with it, or null. */
+  clientTags: Record<string, string> | null;
+}
+
+/**
+ * Where a history query starts or ends: a message (by msgid) or a point in time.
+ * Messages are ordered by (time, insertion order). A msgid bound is looked up in the queried
+ * conversation only: a msgid that is unknown there (or belongs to another conversation) makes
+ * the query return []. Bounds are exclusive: neither the bound message nor, for a time bound,
+ * messages at exactly that millisecond are returned (AROUND is the exception, see there).
+ */
+export type HistoryBound = { msgid: string } | { time: number };
+
+export interface ConversationSummary {
+  conversation: string;
+  /** The latest target spelling seen for it (for DMs, the peer nick is derived by the caller). */
+  target: string;
+  /** Time of the latest message in it. */
+  latest: number;
+}
+
+export interface HistoryStore {
+  /**
+   * Appends messages in one transaction. When the promise resolves they are durable
+   * (committed and synced). Callers batch (see group-commit.ts); order is kept.
+   * A msgid that is already stored fails the whole batch (nothing of it is stored).
+   */
+  append(messages: readonly StoredMessage[]): Promise<void>;
+  /** The newest `limit` messages, returned oldest first; `after` excludes everything up to that bound. */
+  latest(conversation: string, limit: number, after?: HistoryBound): Promise<StoredMessage[]>;
+  /** Messages strictly before the bound, newest `limit` of them, returned oldest first. */
+  before(conversation: string, bound: HistoryBound, limit: number): Promise<StoredMessage[]>;
+  /** Messages strictly after the bound, oldest `limit` of them, oldest first. */
+  after(conversation: string, bound: HistoryBound, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Up to `limit` messages around the bound (about half before, half after), oldest first.
+   * A msgid bound is the centre and is included (floor(limit/2) before it, the rest from it
+   * on); for a time bound, messages at that millisecond count as "after". When one side has
+   * fewer messages, the other side fills the page.
+   */
+  around(conversation: string, bound: HistoryBound, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages strictly between two bounds (either order), at most `limit`, oldest first;
+   * when the first bound is the later one, the newest `limit` are returned.
+   */
+  between(conversation: string, a: HistoryBound, b: HistoryBound, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Conversations among `candidates` (room keys) or whose key contains `identity` (DMs),
+   * with a message between the two times (exclusive), ordered by latest message, at most `limit`.
+   * Precisely: the conversation's latest message time is strictly between `from` and `to`;
+   * results are ascending by latest (ties by key). With from <= to the earliest `limit` are
+   * returned, with from > to the newest `limit` (still ascending). DMs match on a whole
+   * participant identity; `dm:` keys in `rooms` are ignored, so DMs are only ever listed to
+   * their participants. `identity` null: rooms only.
+   */
+  conversations(
+    identity: string | null,
+    rooms: readonly string[],
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<ConversationSummary[]>;
+  /** The stored message with this msgid, if any. */
+  findMessage(msgid: string): Promise<StoredMessage | null>;
+  /**
+   * Deletes messages older than the time; returns how many. Deletes in chunks so writes go on
+   * meanwhile; conversations left without messages drop out of conversations().
+   */
+  prune(olderThan: number): Promise<number>;
+}
+
+export interface AccountRecord {
+  /** Account name as registered (display form). */
+  name: string;
+  /** Case-folded name, the key. */
+  folded: string;
+  /** Self-describing password hash (see crypto/password.ts). */
+  passwordHash: string;
+  /** SCRAM-SHA-256 credentials (RFC 7677), stored instead of anything reversible. */
+  scram: { salt: string; iterations: number; storedKey: string; serverKey: string } | null;
+  email: string | null;
+  createdAt: number;
+  /**
+   * SHA-256 fingerprints of TLS client certificates allowed to log in (SASL EXTERNAL), stored
+   * as given (callers normalize, e.g. lowercase hex) and returned sorted. A fingerprint belongs
+   * to at most one account.
+   */
+  certFingerprints: string[];
+}
+
+export interface AccountStore {
+  /**
+   * Creates an account; false if the folded name is taken. Rejects (creating nothing) when
+   * one of its certificate fingerprints already belongs to another account.
+   */
+  createAccount(account: AccountRecord): Promise<boolean>;
+  getAccount(folded: string): Promise<AccountRecord | null>;
+  /** Replaces every field and the certificate list; does nothing if the account does not exist. */
+  updateAccount(account: AccountRecord): Promise<void>;
+  findAccountByCert(fingerprint: string): Promise<AccountRecord | null>;
+}
+
+export interface RegisteredChannel {
+  /** Case-folded channel name, the key. */
+  folded: string;
+  name: string;
+  /** Folded account name of the founder. */
+  founder: string;
+  registeredAt: number;
+  topic: { text: string; setBy: string; setAt: number } | null;
+  /** Channel modes as a mode string with parameters, e.g. ["+ntk", "key"]. */
+  modes: string[];
+  /** Folded accounts that get operator status (+o) on join. */
+  operators: string[];
+  /** Ban masks. */
+  bans: Array<{ mask: string; setBy: string; setAt: number }>;
+}
+
+export interface ChannelStore {
+  /** Registers a channel; false if it already is. */
+  registerChannel(channel: RegisteredChannel): Promise<boolean>;
+  getChannel(folded: string): Promise<RegisteredChannel | null>;
+  /** Replaces every field; does nothing if the channel is not registered (e.g. just dropped). */
+  updateChannel(channel: RegisteredChannel): Promise<void>;
+  /** Unregisters it; dropping an unregistered channel is a no-op. */
+  dropChannel(folded: string): Promise<void>;
+  /** Every registered channel, ordered by folded name. */
+  listChannels(): Promise<RegisteredChannel[]>;
+}
+
+export interface ReadMarkerStore {
+  /** The read marker (ms timestamp) of an account in a conversation target, or null. */
+  getReadMarker(account: string, target: string): Promise<number | null>;
+  /** Sets the marker if it moves forward; returns the marker now in force. */
+  setReadMarker(account: string, target: string, time: number): Promise<number>;
+}
+
+/** Metadata of an uploaded file; the bytes are stored by content hash, never by name. */
+export interface UploadRecord {
+  /** Random, unguessable id (URL-safe, at least 128 bits). */
+  id: string;
+  /** Lowercase hex SHA-256 of the content. */
+  sha256: string;
+  size: number;
+  /** The original file name, as the uploader gave it (display only, never a path). */
+  name: string;
+  contentType: string;
+  /** Folded account name of the uploader. */
+  account: string;
+  createdAt: number;
+}
+
+export interface UploadStore {
+  /** Records an upload; rejects if the id exists. */
+  addUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | null>;
+  /** Total size of everything the (folded) account has uploaded; 0 when nothing. */
+  uploadBytesByAccount(account: string): Promise<number>;
+}
+
+export interface Store extends HistoryStore, AccountStore, ChannelStore, ReadMarkerStore, UploadStore {
+  /** 'sqlite' or 'postgres'. */
+  readonly kind: string;
+  /** Schema version after migrations ran. */
+  readonly schemaVersion: number;
+  /** Closes it (idempotent); every call afterwards rejects. */
+  close(): Promise<void>;
+}
