@@ -173,7 +173,9 @@ export interface ConversationUpdate {
  * participant rows. Both lists are sorted by key, so concurrent writers lock rows in the
  * same order.
  */
-export function summarizeBatch(messages: readonly StoredMessage[]): {
+export function summarizeBatch(
+  messages: ReadonlyArray<Pick<StoredMessage, 'conversation' | 'target' | 'time'>>,
+): {
   conversations: ConversationUpdate[];
   members: Array<{ identity: string; conversation: string }>;
 } {

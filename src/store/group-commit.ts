@@ -44,8 +44,11 @@ export class HistoryWriter {
   private running = false;
   private scheduled = false;
   private closed = false;
-  /** Settles (never rejects) when the latest write so far has settled. */
-  private lastWrite: Promise<void> = Promise.resolve();
+  /** Writes accepted so far, and how many of them have settled (committed or failed). */
+  private written = 0;
+  private settled = 0;
+  /** flush() callers, each waiting for `settled` to reach its `written` at call time. */
+  private flushWaiters: Array<{ upTo: number; resolve: () => void }> = [];
 
   /** Transactions committed or failed so far (for metrics and tests). */
   batches = 0;
@@ -69,17 +72,20 @@ export class HistoryWriter {
         new HistoryWriteRefused(`history write queue is full (${this.maxQueue} messages)`),
       );
     }
+    // One promise per write and nothing more: this runs for every message sent.
     const done = new Promise<void>((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
     });
-    this.lastWrite = done.catch(() => {});
+    this.written++;
     this.schedule();
     return done;
   }
 
   /** Resolves once every message written before the call has been committed or has failed. */
   flush(): Promise<void> {
-    return this.lastWrite;
+    if (this.settled === this.written) return Promise.resolve();
+    const upTo = this.written;
+    return new Promise((resolve) => this.flushWaiters.push({ upTo, resolve }));
   }
 
   /** Refuses new writes and waits for the queued ones. Does not close the store. */
@@ -115,6 +121,10 @@ export class HistoryWriter {
         for (const p of batch) {
           if (failure === null) p.resolve();
           else p.reject(failure.err);
+        }
+        this.settled += batch.length;
+        while (this.flushWaiters.length > 0 && this.flushWaiters[0]!.upTo <= this.settled) {
+          this.flushWaiters.shift()!.resolve();
         }
       }
     } finally {

@@ -6,12 +6,13 @@
  * thread's connection keeps serving reads meanwhile (WAL readers never wait for the writer).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { decodeRows } from './message-rows.js';
 import { appendStatements, openSqliteDatabase } from './sqlite.js';
-import type { StoredMessage } from './store.js';
 
 interface Request {
   id: number;
-  messages: StoredMessage[];
+  /** The batch as encodeRows made it. */
+  rows: string;
 }
 
 const port = parentPort;
@@ -26,7 +27,7 @@ port.on('message', (req: Request | 'close') => {
     return;
   }
   try {
-    append(req.messages);
+    append(decodeRows(req.rows));
     port.postMessage({ id: req.id, ok: true });
   } catch (err) {
     port.postMessage({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) });

@@ -28,6 +28,7 @@ import {
   rowDecoders,
   summarizeBatch,
 } from './common.js';
+import { encodeRows, ROW_WIDTH, type RowValue, rowHeads, toRows } from './message-rows.js';
 import { LATEST_VERSION, migrateSqlite } from './migrations.js';
 import type {
   AccountRecord,
@@ -105,12 +106,16 @@ export function openSqliteDatabase(path: string): Database.Database {
 }
 
 /**
- * The append transaction (messages, then the conversation summaries) on a connection. Used
- * by the writer thread, and directly when the store runs without one.
+ * The append transaction (messages, then the conversation summaries) on a connection, over
+ * flat rows (message-rows.ts). Used by the writer thread, and directly when the store runs
+ * without one. One single-row INSERT per message: measured against 32-row INSERTs, the
+ * single-row statement costs less CPU per row (binding hundreds of parameters at once and
+ * slicing them out of the batch cost more than the statement runs they save).
  */
-export function appendStatements(db: Database.Database): (batch: readonly StoredMessage[]) => void {
-  const m = MESSAGE_COLUMNS;
-  const insertMessage = db.prepare(`INSERT INTO messages (${m}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+export function appendStatements(db: Database.Database): (rows: readonly RowValue[]) => void {
+  const insertMessage = db.prepare(
+    `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const upsertConversation = db.prepare(
     `INSERT INTO conversations (conversation, target, latest) VALUES (?, ?, ?)
      ON CONFLICT (conversation) DO UPDATE SET
@@ -120,21 +125,22 @@ export function appendStatements(db: Database.Database): (batch: readonly Stored
   const insertMember = db.prepare(
     'INSERT OR IGNORE INTO conversation_members (identity, conversation) VALUES (?, ?)',
   );
-  return db.transaction((batch: readonly StoredMessage[]) => {
-    for (const msg of batch) {
+  return db.transaction((rows: readonly RowValue[]) => {
+    // Rows are inserted in order, so ids (the tie-break within a millisecond) follow arrival.
+    for (let i = 0; i < rows.length; i += ROW_WIDTH) {
       insertMessage.run(
-        msg.msgid,
-        msg.time,
-        msg.command,
-        msg.conversation,
-        msg.target,
-        msg.sender,
-        msg.senderAccount,
-        msg.text,
-        msg.clientTags === null ? null : JSON.stringify(msg.clientTags),
+        rows[i],
+        rows[i + 1],
+        rows[i + 2],
+        rows[i + 3],
+        rows[i + 4],
+        rows[i + 5],
+        rows[i + 6],
+        rows[i + 7],
+        rows[i + 8],
       );
     }
-    const summary = summarizeBatch(batch);
+    const summary = summarizeBatch(rowHeads(rows));
     for (const c of summary.conversations) upsertConversation.run(c.conversation, c.target, c.latest);
     for (const mem of summary.members) insertMember.run(mem.identity, mem.conversation);
   }).immediate;
@@ -272,7 +278,7 @@ export class SqliteStore extends HistoryQueries implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private statements: Statements | null = null;
-  private appendTx: ((messages: readonly StoredMessage[]) => void) | null = null;
+  private appendTx: ((rows: readonly RowValue[]) => void) | null = null;
   private closed = false;
   /** The writer thread that commits history batches, or null to commit on this thread. */
   private writer: WriterThread | null = null;
@@ -306,7 +312,7 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   private appendBatch(messages: readonly StoredMessage[]): void {
     this.appendTx ??= appendStatements(this.db);
-    this.appendTx(messages);
+    this.appendTx(toRows(messages));
   }
 
   protected check(): void {
@@ -551,7 +557,7 @@ class WriterThread {
           reject(err);
         },
       });
-      this.worker.postMessage({ id, messages });
+      this.worker.postMessage({ id, rows: encodeRows(messages) });
     });
   }
 
