@@ -151,7 +151,10 @@ export class Session implements User {
 
   // ---------------------------------------------------------------- input
 
-  /** One complete line from the gateway (without CR/LF). */
+  /**
+   * One complete line from the gateway (without CR/LF). The bytes may be a view of the
+   * gateway's read buffer, valid only during this call: they are copied if they are kept.
+   */
   receiveLine(bytes: Buffer): void {
     if (this.state === State.Closed || this.quitReason !== null) return;
     this.lastSeen = Date.now();
@@ -183,7 +186,7 @@ export class Session implements User {
       this.server.disconnect(this, 'Excess Flood');
       return;
     }
-    this.backlog.push(bytes);
+    this.backlog.push(Buffer.from(bytes));
     this.backlogBytes += bytes.length;
     this.scheduleDrain();
   }

@@ -3,8 +3,16 @@
  * protocol docs ask servers to accept any of them); empty lines are skipped silently.
  * A line longer than `maxBytes` is reported once as overlong and its bytes are discarded up
  * to the next line end, so a client cannot make the server buffer unbounded input.
+ *
+ * Line ends are found with Buffer#indexOf (memchr in C) rather than a byte loop in JS, and a
+ * line that lies wholly inside one chunk is handed out as a view of that chunk, not a copy:
+ * this runs for every line every client sends. The view is only valid during `emit`; a
+ * consumer that keeps the bytes must copy them (the session does when it queues a line).
  */
 export type SplitEvent = { kind: 'line'; bytes: Buffer } | { kind: 'overlong' };
+
+const LF = 10;
+const CR = 13;
 
 export class LineSplitter {
   private pending: Buffer | null = null;
@@ -14,14 +22,20 @@ export class LineSplitter {
 
   /** Feeds a chunk and calls `emit` for each complete line (or overlong report). */
   push(chunk: Buffer, emit: (event: SplitEvent) => void): void {
+    const length = chunk.length;
     let start = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (b !== 10 && b !== 13) continue;
-      this.finishLine(chunk.subarray(start, i), emit);
-      start = i + 1;
+    let cr = chunk.indexOf(CR);
+    let lf = chunk.indexOf(LF);
+    while (cr >= 0 || lf >= 0) {
+      const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+      if (end > start || this.pending !== null || this.discarding) {
+        this.finishLine(chunk.subarray(start, end), emit);
+      }
+      start = end + 1;
+      if (cr >= 0 && cr < start) cr = start < length ? chunk.indexOf(CR, start) : -1;
+      if (lf >= 0 && lf < start) lf = start < length ? chunk.indexOf(LF, start) : -1;
     }
-    if (start < chunk.length) this.keep(chunk.subarray(start), emit);
+    if (start < length) this.keep(chunk.subarray(start), emit);
   }
 
   /** Bytes held for an incomplete line (for memory accounting). */
@@ -42,8 +56,7 @@ export class LineSplitter {
       emit({ kind: 'overlong' });
       return;
     }
-    // Copy so the caller never pins the socket's whole read buffer.
-    emit({ kind: 'line', bytes: this.pending === null && part === line ? Buffer.from(line) : line });
+    emit({ kind: 'line', bytes: line });
   }
 
   private keep(part: Buffer, emit: (event: SplitEvent) => void): void {
@@ -55,6 +68,7 @@ export class LineSplitter {
       emit({ kind: 'overlong' });
       return;
     }
+    // Copied: the socket's chunk must not stay pinned by a partial line.
     this.pending = this.pending === null ? Buffer.from(part) : Buffer.concat([this.pending, part]);
   }
 }
