@@ -12,7 +12,9 @@ import { type IrcMessage, MAX_BODY_BYTES, MAX_CLIENT_TAGS_BYTES, parseLine } fro
 import * as N from '../protocol/numerics.js';
 import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
+import type { OpenMultiline } from './commands/multiline.js';
 import { TokenBucket } from './flood.js';
+import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
 import type { ChatServer } from './server.js';
 import type { Transport } from './transport.js';
@@ -28,6 +30,9 @@ interface Capture {
   label: string;
   items: Outgoing[];
 }
+
+/** A labeled-response capture taken off one command to be finished by a later one. */
+export type DetachedLabel = Capture;
 
 let nextSessionId = 1;
 
@@ -87,6 +92,8 @@ export class Session implements User {
   private out: Buffer[] = [];
   private outBytes = 0;
   quitReason: string | null = null;
+  /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
+  multiline: OpenMultiline | null = null;
 
   constructor(
     readonly server: ChatServer,
@@ -162,11 +169,23 @@ export class Session implements User {
       this.enqueue(bytes, BUSY_BACKLOG_LIMIT);
       return;
     }
-    if (this.backlog !== null || (!this.isOper && !this.bucket.take(this.lastSeen))) {
+    if (
+      this.backlog !== null ||
+      (!this.isOper && !this.multilineLine() && !this.bucket.take(this.lastSeen))
+    ) {
       this.enqueue(bytes, this.isOper ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue);
       return;
     }
     this.processLine(bytes);
+  }
+
+  /**
+   * Lines inside an open multiline batch arrive all at once by design, so they are not
+   * charged to the flood bucket (the BATCH command is), up to the batch's line limit.
+   */
+  private multilineLine(): boolean {
+    const open = this.multiline;
+    return open !== null && ++open.received <= MULTILINE_MAX_LINES + 1;
   }
 
   /** The gateway dropped a line longer than any valid message. */
@@ -359,6 +378,21 @@ export class Session implements User {
     } finally {
       this.capture = saved;
     }
+  }
+
+  /**
+   * Takes the running command's labeled response away from it, so that a later command
+   * answers the label (the label of a client batch is on its opening BATCH command).
+   */
+  detachLabel(): DetachedLabel | null {
+    const capture = this.capture;
+    this.capture = null;
+    return capture;
+  }
+
+  /** Makes a detached label the running command's, replacing its own. */
+  adoptLabel(label: DetachedLabel | null): void {
+    if (label !== null) this.capture = label;
   }
 
   /** labeled-response: one reply gets the label, several a batch, none an ACK. */
