@@ -201,7 +201,8 @@ async function redactionSpan(
   const boundTime = async (b: HistoryBound | null): Promise<number | null> => {
     if (b === null) return null;
     if ('time' in b) return b.time;
-    return (await store.findMessage(b.msgid))?.time ?? null;
+    const found = await store.findMessage(b.msgid);
+    return found?.conversation === conversation ? found.time : null;
   };
   const oldest = rows[0]?.time;
   const newest = rows[rows.length - 1]?.time;

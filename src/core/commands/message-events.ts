@@ -332,7 +332,7 @@ function redact(s: Session, msg: IrcMessage): void {
         context: [name, msgid],
       };
     }
-    const allowed = isAuthor(s, found) || (channel !== null && channel.isOp(s)) || s.isOper;
+    const allowed = isAuthor(s, found) || channel?.isOp(s) === true || s.isOper;
     if (!allowed) {
       return {
         code: 'REDACT_FORBIDDEN',
