@@ -51,6 +51,13 @@ const BACKLOG_MAX_BYTES = 256 * 1024;
 /** Lines that may wait behind a slow command (or from an operator) before the client is cut off. */
 const BUSY_BACKLOG_LIMIT = 1000;
 
+/** Whether a raw line carries a `batch` tag (a line of a client multiline batch). */
+function isBatchLine(bytes: Buffer): boolean {
+  if (bytes[0] !== 0x40) return false; // '@'
+  const space = bytes.indexOf(0x20);
+  return (space === -1 ? bytes : bytes.subarray(0, space)).indexOf('batch=') !== -1;
+}
+
 export class Session implements User {
   readonly id = nextSessionId++;
   state = State.Registering;
@@ -173,7 +180,10 @@ export class Session implements User {
       this.backlog !== null ||
       (!this.isOper && !this.multilineLine() && !this.bucket.take(this.lastSeen))
     ) {
-      this.enqueue(bytes, this.isOper ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue);
+      // A multiline batch's lines may queue behind it like an operator's: the batch has
+      // its own limits, and the bucket still applies if no batch turns out to be open.
+      const limit = this.isOper || isBatchLine(bytes) ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue;
+      this.enqueue(bytes, limit);
       return;
     }
     this.processLine(bytes);
@@ -218,7 +228,7 @@ export class Session implements User {
 
   private drain(): void {
     while (this.backlog !== null && !this.busy && this.state !== State.Closed) {
-      if (!this.isOper && !this.bucket.take(Date.now())) break;
+      if (!this.isOper && !this.multilineLine() && !this.bucket.take(Date.now())) break;
       const next = this.backlog.shift()!;
       this.backlogBytes -= next.length;
       if (this.backlog.length === 0) this.backlog = null;

@@ -393,7 +393,21 @@ for (const backend of backends()) {
       const got = await batchOf(bob, 'draft/multiline');
       assert.equal(got.lines.length, 60);
       assert.equal(alice.closed, false);
+      // A paste right behind a JOIN (still being processed) waits for it, and is no flood either.
+      const carol = await reg('lCarol');
+      carol.socket.write(
+        ['JOIN #limits', 'BATCH +t5 draft/multiline #limits']
+          .concat(Array.from({ length: 80 }, (_, i) => `@batch=t5 PRIVMSG #limits :row ${i}`))
+          .concat(['BATCH -t5', ''])
+          .join('\r\n'),
+      );
+      const pasted = await batchOf(bob, 'draft/multiline');
+      assert.equal(pasted.lines.length, 80);
+      assert.match(pasted.open.source ?? '', /^lCarol!/);
+      await carol.sync();
+      assert.equal(carol.closed, false);
       // None of the refused batches reached bob.
+      bob.mark();
       assert.deepEqual(
         (await settled(bob)).filter((m) => m.command === 'PRIVMSG'),
         [],
