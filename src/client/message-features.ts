@@ -182,7 +182,7 @@ export class MessageFeatures extends TypedEmitter<MessageFeatureEvents> {
 
   private budget(target: string): number {
     // Room for `:nick!~user@host PRIVMSG target :` with a long host (as ChatClient.say).
-    return 510 - (1 + Buffer.byteLength(this.client.currentNick) + 77) - 8 - Buffer.byteLength(target) - 2;
+    return 510 - (1 + utf8Bytes(this.client.currentNick) + 77) - 8 - utf8Bytes(target) - 2;
   }
 
   private conversationOf(msg: IrcMessage, from: string): string {
@@ -298,6 +298,13 @@ export class MessageFeatures extends TypedEmitter<MessageFeatureEvents> {
   }
 }
 
+const encoder = new TextEncoder();
+
+/** UTF-8 length of a string, without Node's Buffer (this module also runs in browsers). */
+function utf8Bytes(text: string): number {
+  return encoder.encode(text).length;
+}
+
 /**
  * Cuts one line into pieces of at most `maxBytes`, after a space where there is one in the
  * second half (the space stays at the end of the piece, multiline §Splitting long lines),
@@ -306,11 +313,11 @@ export class MessageFeatures extends TypedEmitter<MessageFeatureEvents> {
 export function cutLine(line: string, maxBytes: number): string[] {
   const pieces: string[] = [];
   let rest = line;
-  while (Buffer.byteLength(rest) > maxBytes) {
+  while (utf8Bytes(rest) > maxBytes) {
     let bytes = 0;
     let end = 0;
     for (const ch of rest) {
-      const size = Buffer.byteLength(ch);
+      const size = utf8Bytes(ch);
       if (bytes + size > maxBytes) break;
       bytes += size;
       end += ch.length;
