@@ -2,7 +2,16 @@
  * `tertulia chat`: the terminal client, built on the client library (src/client).
  * Lines typed go to the current conversation; slash commands do the rest.
  */
-import { ChatClient, type ChatMessage, isChannel } from '../client/index.js';
+import {
+  ChatClient,
+  type ChatMessage,
+  editOf,
+  fold,
+  isChannel,
+  MessageFeatures,
+  replyOf,
+} from '../client/index.js';
+import { MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
 
 export const CHAT_HELP = `Usage: tertulia chat [options]
@@ -31,6 +40,11 @@ const COMMANDS_HELP = [
   '  /away [TEXT]       mark yourself away (no text: back)',
   '  /topic [TEXT]      show or set the room topic',
   '  /history [N]       the last N messages here (default 20)',
+  '  /reply [^N|NICK] TEXT   answer the latest message here (^2: the one before; NICK: theirs)',
+  '  /react [^N|NICK] EMOJI  react to it (/unreact takes it back)',
+  '  /edit [^N] TEXT    correct your latest message here (^2: the one before)',
+  "  /delete [^N|NICK]  delete your latest message (room operators: NICK's latest)",
+  '  A line ending in \\ continues on the next: the lines go as one message.',
   '  /send FILE         upload a file and share its link here (needs --password)',
   '  /quit [REASON]     leave (also :q, chao, bye or Ctrl+C)',
 ];
@@ -156,19 +170,76 @@ export async function runChat(argv: string[]): Promise<number> {
     finish(0);
   };
 
+  const features = new MessageFeatures(client);
+  const log = new MessageLog();
+  /** Continuation lines of a multiline message line up under its first line's text. */
+  const indent = (text: string, width: number) => text.split('\n').join(`\n${' '.repeat(width)}`);
   const show = (m: ChatMessage, kind: 'message' | 'notice') => {
     const time = c.dim(`[${clock(m.time)}]`);
-    const text = clean(m.text);
+    const edited = editOf(m);
+    const original = edited === undefined ? undefined : log.get(edited);
+    if (original !== undefined) original.text = m.text;
+    else if (m.msgid !== undefined && kind === 'message' && !m.action) {
+      log.add({
+        msgid: m.msgid,
+        from: m.from,
+        text: m.text,
+        time: m.time,
+        self: m.self,
+        conversation: m.conversation,
+      });
+    }
+    const repliedTo = replyOf(m);
+    const answered = repliedTo === undefined ? undefined : log.get(repliedTo);
+    const prefix =
+      answered !== undefined ? c.dim(`↪ ${quote(answered)} `) : repliedTo !== undefined ? c.dim('↪ ') : '';
+    const suffix = edited !== undefined ? c.dim(' (edited)') : '';
+    const text = prefix + clean(m.text) /* keeps line breaks */ + suffix;
     const where =
       !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
     const who = m.self ? `${c.me(m.from)} (you)` : c.nick(m.from || 'server');
+    const plainWho = m.self ? `${m.from} (you)` : m.from || 'server';
     if (kind === 'notice') {
       print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
     } else if (m.action) {
       print(`${time} ${where}* ${m.self ? `${c.me(m.from)} (you)` : c.nick(m.from)} ${text}`);
     } else if (m.private) {
-      print(m.self ? `${time} ${who} → ${c.nick(m.target)}: ${text}` : `${time} ${who} (private): ${text}`);
-    } else print(`${time} ${where}${who}: ${text}`);
+      const head = m.self ? `${time} ${who} → ${c.nick(m.target)}: ` : `${time} ${who} (private): `;
+      print(head + indent(text, 8 + plainWho.length + 2));
+    } else print(`${time} ${where}${who}: ${indent(text, 8 + where.length + plainWho.length + 2)}`);
+  };
+
+  features.on('reaction', (r) => {
+    if (r.replay) return;
+    const target = log.get(r.to);
+    const about = target === undefined ? 'a message' : quote(target);
+    const counts = reactionLine(features.reactionsTo(r.to));
+    const who = r.self ? 'you' : r.from;
+    print(
+      c.dim(
+        `* ${who} ${r.added ? 'reacted' : 'took back'} ${r.emoji} ${r.added ? 'to' : 'on'} ${about}${counts ? ` · ${counts}` : ''}`,
+      ),
+    );
+  });
+  features.on('redact', (e) => {
+    if (e.replay) return;
+    const gone = log.get(e.msgid);
+    log.remove(e.msgid);
+    if (gone === undefined) return; // a reaction, or a message this client never showed
+    const by = fold(e.from) === fold(gone.from) ? '' : ` by ${e.from}`;
+    print(
+      c.notice(
+        `* message deleted${by} (${gone.from}, ${clock(gone.time)})${e.reason ? `: ${clean(e.reason)}` : ''}`,
+      ),
+    );
+  });
+  /** The message a command points at here, or a message saying there is none. */
+  const pick = (args: string, own: boolean, allowNick: boolean) => {
+    const { pointer, rest } = parsePointer(args, log, current, allowNick);
+    const m = log.find(current, pointer, own);
+    if (m === undefined)
+      print(c.error(own ? '! No message of yours here to do that to' : '! No such message here'));
+    return { m, rest };
   };
 
   client.on('message', (m) => show(m, 'message'));
@@ -291,7 +362,22 @@ export async function runChat(argv: string[]): Promise<number> {
 
   screen.rl.on('SIGINT', () => void leave('bye'));
   screen.rl.on('close', () => void leave('bye'));
+  /** Lines typed so far of a message continued with a trailing backslash. */
+  let continued: string[] = [];
   screen.rl.on('line', (raw: string) => {
+    if (raw.endsWith('\\')) {
+      continued.push(raw.slice(0, -1));
+      screen.setPrompt('... ');
+      return;
+    }
+    if (continued.length > 0) {
+      const text = [...continued, raw].join('\n');
+      continued = [];
+      updatePrompt();
+      if (text.trim() !== '') features.say(current, text);
+      screen.prompt();
+      return;
+    }
     const line = raw.trim();
     if (line === '') {
       screen.prompt();
@@ -378,6 +464,34 @@ export async function runChat(argv: string[]): Promise<number> {
             for (const m of msgs) show(m, 'message');
           })
           .catch((err: Error) => print(c.error(`! ${err.message}`)));
+        break;
+      }
+      case '/reply': {
+        const { m, rest: text } = pick(rest, false, true);
+        if (m !== undefined && text === '') print(c.error('! Usage: /reply [^N|NICK] TEXT'));
+        else if (m !== undefined) features.reply(current, m.msgid, text);
+        break;
+      }
+      case '/react':
+      case '/unreact': {
+        const { m, rest: emoji } = pick(rest, false, true);
+        if (m !== undefined && emoji === '') print(c.error(`! Usage: ${cmd} [^N|NICK] EMOJI`));
+        else if (m !== undefined && cmd === '/react') features.react(current, m.msgid, emoji);
+        else if (m !== undefined) features.unreact(current, m.msgid, emoji);
+        break;
+      }
+      case '/edit': {
+        const { m, rest: text } = pick(rest, true, false);
+        if (m !== undefined && text === '') print(c.error('! Usage: /edit [^N] TEXT'));
+        else if (m !== undefined) features.edit(current, m.msgid, text);
+        break;
+      }
+      case '/delete': {
+        const { pointer } = parsePointer(rest, log, current, true);
+        const m = log.find(current, pointer, !('nick' in pointer));
+        if (m === undefined) print(c.error('! No such message here to delete'));
+        else if (!features.canRedact) print(c.error('! This server does not let messages be deleted'));
+        else features.redact(current, m.msgid);
         break;
       }
       case '/send': {

@@ -28,6 +28,10 @@ export const CLIENT_CAPS = [
   'extended-join',
   'multi-prefix',
   'sasl',
+  // Message features (message-features.ts): received as events, sent with its methods.
+  'draft/multiline',
+  'draft/message-redaction',
+  'draft/event-playback',
 ] as const;
 
 export interface ChatClientOptions {
@@ -126,6 +130,9 @@ interface OpenBatch {
   label: string | undefined;
   parent: string | undefined;
   messages: ChatMessage[];
+  /** A draft/multiline batch: its opening line (source, msgid, tags) and its PRIVMSG lines. */
+  opening?: IrcMessage;
+  lines?: IrcMessage[];
 }
 
 interface HistoryRequest {
@@ -611,6 +618,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.emit('raw', msg);
     const batchId = msg.tags['batch'];
     const batch = batchId === undefined ? undefined : this.batches.get(batchId);
+    if (batch?.lines !== undefined && msg.command !== 'BATCH') {
+      batch.lines.push(msg); // a line of a multiline message, combined at BATCH -
+      return;
+    }
     if (
       batch &&
       (batch.type === 'chathistory' || batch.type === 'draft/chathistory') &&
@@ -818,16 +829,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         this.emit('away', { nick: p[1] ?? '', away: true, message: p[2] ?? '' });
         return;
       case 'PRIVMSG':
-      case 'NOTICE': {
-        const m = this.toMessage(msg, false);
-        if (m === null) return;
-        if (m.msgid !== undefined) {
-          if (this.seen.has(m.msgid)) return;
-          this.remember(m);
-        }
-        this.emit(msg.command === 'PRIVMSG' ? 'message' : 'notice', m);
+      case 'NOTICE':
+        this.onText(msg);
         return;
-      }
       case 'TAGMSG': {
         const state = msg.tags['+typing'] ?? msg.tags['+draft/typing'];
         if (state !== undefined && !this.isMe(nickOf(msg.source)))
@@ -877,6 +881,46 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
           this.emit('info', { command: msg.command, text: p.slice(1).join(' '), params: p });
         }
     }
+  }
+
+  /** A PRIVMSG or NOTICE outside history: deduplicated by msgid, then emitted. */
+  private onText(msg: IrcMessage): void {
+    const m = this.toMessage(msg, false);
+    if (m === null) return;
+    if (m.msgid !== undefined) {
+      if (this.seen.has(m.msgid)) return;
+      this.remember(m);
+    }
+    this.emit(msg.command === 'PRIVMSG' ? 'message' : 'notice', m);
+  }
+
+  /**
+   * A finished draft/multiline batch becomes one PRIVMSG whose text has the line breaks
+   * (lines tagged draft/multiline-concat continue the previous one), with the tags of the
+   * opening BATCH line; inside a history batch it joins that batch's messages.
+   */
+  private onMultiline(batch: OpenBatch): void {
+    const opening = batch.opening!;
+    let text = '';
+    for (const [i, line] of batch.lines!.entries()) {
+      const concat = line.tags['draft/multiline-concat'] !== undefined;
+      text += (i === 0 || concat ? '' : '\n') + (line.params[1] ?? '');
+    }
+    const tags = { ...opening.tags };
+    delete tags['batch'];
+    const combined: IrcMessage = {
+      tags,
+      source: opening.source,
+      command: 'PRIVMSG',
+      params: [batch.params[0] ?? '', text],
+    };
+    const parent = batch.parent === undefined ? undefined : this.batches.get(batch.parent);
+    if (parent !== undefined && (parent.type === 'chathistory' || parent.type === 'draft/chathistory')) {
+      const m = this.toMessage(combined, true);
+      if (m) parent.messages.push(m);
+      return;
+    }
+    this.onText(combined);
   }
 
   private remember(m: ChatMessage): void {
@@ -929,6 +973,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         label: msg.tags['label'],
         parent: msg.tags['batch'],
         messages: [],
+        ...(msg.params[1] === 'draft/multiline' ? { opening: msg, lines: [] } : {}),
       });
       return;
     }
@@ -936,6 +981,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const batch = this.batches.get(id);
     this.batches.delete(id);
     if (!batch) return;
+    if (batch.lines !== undefined) {
+      this.onMultiline(batch);
+      return;
+    }
     if (batch.type === 'labeled-response') {
       // A labeled batch that held no history batch: the request got nothing.
       const req = batch.label === undefined ? undefined : this.labeled.get(batch.label);

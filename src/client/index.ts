@@ -10,3 +10,14 @@ export {
   splitText,
 } from './client.js';
 export { TypedEmitter } from './emitter.js';
+export {
+  cutLine,
+  type EditEvent,
+  editOf,
+  type MessageFeatureEvents,
+  MessageFeatures,
+  type ReactionEvent,
+  type ReactionSummary,
+  type RedactEvent,
+  replyOf,
+} from './message-features.js';

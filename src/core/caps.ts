@@ -1,3 +1,4 @@
+import { MULTILINE_MAX_BYTES, MULTILINE_MAX_LINES } from './multiline-limits.js';
 import type { ChatServer } from './server.js';
 import type { Session } from './session.js';
 
@@ -26,6 +27,9 @@ export const Cap = {
   readMarker: 1 << 16,
   sasl: 1 << 17,
   accountRegistration: 1 << 18,
+  messageRedaction: 1 << 19,
+  multiline: 1 << 20,
+  eventPlayback: 1 << 21,
 } as const;
 
 export interface CapDefinition {
@@ -82,6 +86,15 @@ export const CAPABILITIES: CapDefinition[] = [
   },
   { name: 'draft/chathistory', bit: Cap.chathistory, value: () => null, available: hasHistory },
   { name: 'draft/read-marker', bit: Cap.readMarker, value: () => null, available: hasStore },
+  // Message features (docs/MESSAGE-FEATURES.md). Redaction needs history to know who wrote what.
+  { name: 'draft/message-redaction', bit: Cap.messageRedaction, value: () => null, available: hasHistory },
+  {
+    name: 'draft/multiline',
+    bit: Cap.multiline,
+    value: () => `max-bytes=${MULTILINE_MAX_BYTES},max-lines=${MULTILINE_MAX_LINES}`,
+  },
+  // History replays reactions (TAGMSG) and redactions to clients that ask for events.
+  { name: 'draft/event-playback', bit: Cap.eventPlayback, value: () => null, available: hasHistory },
 ];
 
 /** The capabilities this server offers right now. */

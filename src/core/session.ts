@@ -12,7 +12,9 @@ import { type IrcMessage, MAX_BODY_BYTES, MAX_CLIENT_TAGS_BYTES, parseLine } fro
 import * as N from '../protocol/numerics.js';
 import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
+import type { OpenMultiline } from './commands/multiline.js';
 import { TokenBucket } from './flood.js';
+import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
 import type { ChatServer } from './server.js';
 import type { Transport } from './transport.js';
@@ -28,6 +30,9 @@ interface Capture {
   label: string;
   items: Outgoing[];
 }
+
+/** A labeled-response capture taken off one command to be finished by a later one. */
+export type DetachedLabel = Capture;
 
 let nextSessionId = 1;
 
@@ -45,6 +50,13 @@ const BACKLOG_MAX_BYTES = 256 * 1024;
 
 /** Lines that may wait behind a slow command (or from an operator) before the client is cut off. */
 const BUSY_BACKLOG_LIMIT = 1000;
+
+/** Whether a raw line carries a `batch` tag (a line of a client multiline batch). */
+function isBatchLine(bytes: Buffer): boolean {
+  if (bytes[0] !== 0x40) return false; // '@'
+  const space = bytes.indexOf(0x20);
+  return (space === -1 ? bytes : bytes.subarray(0, space)).indexOf('batch=') !== -1;
+}
 
 export class Session implements User {
   readonly id = nextSessionId++;
@@ -87,6 +99,8 @@ export class Session implements User {
   private out: Buffer[] = [];
   private outBytes = 0;
   quitReason: string | null = null;
+  /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
+  multiline: OpenMultiline | null = null;
 
   constructor(
     readonly server: ChatServer,
@@ -165,11 +179,26 @@ export class Session implements User {
       this.enqueue(bytes, BUSY_BACKLOG_LIMIT);
       return;
     }
-    if (this.backlog !== null || (!this.isOper && !this.bucket.take(this.lastSeen))) {
-      this.enqueue(bytes, this.isOper ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue);
+    if (
+      this.backlog !== null ||
+      (!this.isOper && !this.multilineLine() && !this.bucket.take(this.lastSeen))
+    ) {
+      // A multiline batch's lines may queue behind it like an operator's: the batch has
+      // its own limits, and the bucket still applies if no batch turns out to be open.
+      const limit = this.isOper || isBatchLine(bytes) ? BUSY_BACKLOG_LIMIT : this.server.config.floodQueue;
+      this.enqueue(bytes, limit);
       return;
     }
     this.processLine(bytes);
+  }
+
+  /**
+   * Lines inside an open multiline batch arrive all at once by design, so they are not
+   * charged to the flood bucket (the BATCH command is), up to the batch's line limit.
+   */
+  private multilineLine(): boolean {
+    const open = this.multiline;
+    return open !== null && ++open.received <= MULTILINE_MAX_LINES + 1;
   }
 
   /** The gateway dropped a line longer than any valid message. */
@@ -202,7 +231,7 @@ export class Session implements User {
 
   private drain(): void {
     while (this.backlog !== null && !this.busy && this.state !== State.Closed) {
-      if (!this.isOper && !this.bucket.take(Date.now())) break;
+      if (!this.isOper && !this.multilineLine() && !this.bucket.take(Date.now())) break;
       const next = this.backlog.shift()!;
       this.backlogBytes -= next.length;
       if (this.backlog.length === 0) this.backlog = null;
@@ -362,6 +391,21 @@ export class Session implements User {
     } finally {
       this.capture = saved;
     }
+  }
+
+  /**
+   * Takes the running command's labeled response away from it, so that a later command
+   * answers the label (the label of a client batch is on its opening BATCH command).
+   */
+  detachLabel(): DetachedLabel | null {
+    const capture = this.capture;
+    this.capture = null;
+    return capture;
+  }
+
+  /** Makes a detached label the running command's, replacing its own. */
+  adoptLabel(label: DetachedLabel | null): void {
+    if (label !== null) this.capture = label;
   }
 
   /** labeled-response: one reply gets the label, several a batch, none an ACK. */

@@ -135,6 +135,7 @@ export const HELP_TEXT = [
   '  /away [TEXT]       mark yourself away (no text: back again)',
   '  /topic [TEXT]      show or change the room topic',
   '  /history [N]       the last N messages of this room',
+  'End a line with \\ to go on writing on the next: the lines are sent as one message.',
   '  /help              this list',
   '  /quit [REASON]     leave (so do :q, chao and bye)',
   'Start a line with // to send one that begins with /.',
@@ -145,6 +146,11 @@ const CONTROL = /\x03(\d{1,2}(,\d{1,2})?)?|[\x00-\x08\x0a-\x1f\x7f]/g;
 
 export function clean(text: string): string {
   return text.replace(CONTROL, '');
+}
+
+/** A short quote: the first 30 characters. */
+function shorten(text: string): string {
+  return [...text].length > 30 ? `${[...text].slice(0, 29).join('')}…` : text;
 }
 
 function nickOf(source: string | null): string {
@@ -206,6 +212,13 @@ export class TextTranslator {
   private who: string[] | null = null;
   /** Open chathistory batches: id → (room, messages shown). */
   private readonly batches = new Map<string, { room: string; count: number }>();
+  /** Open multiline batches (IRCv3 draft/multiline): id → the opening line and the lines so far. */
+  private readonly multiline = new Map<string, { opening: IrcMessage; lines: IrcMessage[] }>();
+  /** Lines typed so far of a message continued with a trailing backslash. */
+  private continued: string[] = [];
+  private batchSeq = 0;
+  /** Who said what, by msgid, for replies and reactions ("bob reacted 👍 to alice: …"). */
+  private readonly said = new Map<string, { from: string; text: string }>();
   private namesRequested = false;
 
   constructor(
@@ -297,6 +310,10 @@ export class TextTranslator {
     if (!this.userSent) {
       // echo-message makes one's own lines come back from the core: "(you)" is what was accepted.
       this.send('CAP REQ :echo-message batch server-time');
+      // Separate requests: a server without one of these still grants the first set.
+      // message-tags shows edits, replies and reactions; multiline keeps a paste together.
+      this.send('CAP REQ :message-tags draft/multiline');
+      this.send('CAP REQ :draft/message-redaction');
       this.send(`NICK ${name}`);
       this.send(`USER text 0 * :${name}`);
       this.send('CAP END');
@@ -307,6 +324,23 @@ export class TextTranslator {
   }
 
   private talk(text: string): void {
+    // A trailing backslash continues the message on the next line.
+    if (text.endsWith('\\')) {
+      this.continued.push(text.slice(0, -1));
+      return;
+    }
+    if (this.continued.length > 0) {
+      const lines = [...this.continued, text];
+      this.continued = [];
+      if (this.current !== null && lines.length > 1) {
+        const ref = `t${++this.batchSeq}`;
+        this.send(`BATCH +${ref} draft/multiline ${this.current}`);
+        for (const l of lines) this.send(`@batch=${ref} PRIVMSG ${this.current} :${l}`);
+        this.send(`BATCH -${ref}`);
+        return;
+      }
+      text = lines.join(' ');
+    }
     if (this.current === null) {
       this.say(
         'You are not in any room. Type /join #room to enter one, or /msg NAME TEXT to talk privately.',
@@ -478,7 +512,13 @@ export class TextTranslator {
         this.onMessage(m, from);
         return;
       case 'BATCH':
-        this.onBatch(p);
+        this.onBatch(p, m);
+        return;
+      case 'TAGMSG':
+        this.onReaction(m, from);
+        return;
+      case 'REDACT':
+        this.onRedact(m, from);
         return;
       case 'ERROR':
         this.onError(p[0] ?? '');
@@ -537,6 +577,11 @@ export class TextTranslator {
     const target = m.params[0] ?? '';
     let text = m.params[1] ?? '';
     const batchId = m.tags['batch'];
+    const open = batchId === undefined ? undefined : this.multiline.get(batchId);
+    if (open !== undefined) {
+      open.lines.push(m);
+      return;
+    }
     const batch = batchId === undefined ? undefined : this.batches.get(batchId);
     const stamp = batch === undefined ? '' : timeOf(m);
     if (batch !== undefined) batch.count++;
@@ -552,7 +597,18 @@ export class TextTranslator {
       action = true;
       text = inner.slice(7);
     }
-    const body = clean(text);
+    const msgid = m.tags['msgid'];
+    if (msgid !== undefined) {
+      this.said.set(msgid, { from, text });
+      if (this.said.size > 200) this.said.delete(this.said.keys().next().value!);
+    }
+    // Lines of a multiline message go one under the other; edits and replies say so.
+    const repliedTo = m.tags['+draft/reply'] ?? m.tags['+reply'];
+    const quoted = repliedTo === undefined ? undefined : this.said.get(repliedTo);
+    const body =
+      (quoted !== undefined ? `(replying to ${quoted.from}) ` : '') +
+      text.split('\n').map(clean).join('\n    ') +
+      (m.tags['+draft/edit'] !== undefined ? ' (edited)' : '');
     const mine = this.isMe(from);
     const notice = m.command === 'NOTICE' ? '[notice] ' : '';
     if (target.startsWith('#')) {
@@ -571,8 +627,55 @@ export class TextTranslator {
     this.say(`${stamp}[private] ${notice}${action ? `* ${from} ${body}` : `${from}: ${body}`}`);
   }
 
-  private onBatch(p: string[]): void {
+  /** A reaction (TAGMSG with +draft/react or +draft/unreact); other TAGMSGs mean nothing here. */
+  private onReaction(m: IrcMessage, from: string): void {
+    const emoji = m.tags['+draft/react'] || m.tags['+draft/unreact'];
+    const to = m.tags['+draft/reply'] ?? m.tags['+reply'];
+    if (emoji === undefined || emoji === '' || to === undefined) return;
+    const about = this.said.get(to);
+    const what =
+      about === undefined
+        ? 'a message'
+        : `${about.from}: "${shorten(clean(about.text.replace(/\s+/g, ' ')))}"`;
+    const who = this.isMe(from) ? 'You' : from;
+    const verb = m.tags['+draft/react'] ? 'reacted' : 'took back';
+    this.say(`* ${who} ${verb} ${clean(emoji)} ${verb === 'reacted' ? 'to' : 'on'} ${what}`);
+  }
+
+  /** A deleted message (IRCv3 draft/message-redaction); its text is not shown again. */
+  private onRedact(m: IrcMessage, from: string): void {
+    const gone = this.said.get(m.params[1] ?? '');
+    if (gone === undefined) return; // a reaction, or something this person never saw
+    this.said.delete(m.params[1]!);
+    const by = sameName(from, gone.from) ? '' : ` by ${this.isMe(from) ? 'you' : from}`;
+    const reason = m.params[2] ? `: ${clean(m.params[2])}` : '';
+    this.say(`* A message from ${this.isMe(gone.from) ? 'you' : gone.from} was deleted${by}${reason}`);
+  }
+
+  private onBatch(p: string[], m: IrcMessage): void {
     const ref = p[0] ?? '';
+    if (ref.startsWith('+') && p[1] === 'draft/multiline') {
+      this.multiline.set(ref.slice(1), { opening: m, lines: [] });
+      return;
+    }
+    const open = this.multiline.get(ref.slice(1));
+    if (ref.startsWith('-') && open !== undefined) {
+      this.multiline.delete(ref.slice(1));
+      let text = '';
+      for (const [i, line] of open.lines.entries()) {
+        text +=
+          (i === 0 || line.tags['draft/multiline-concat'] !== undefined ? '' : '\n') + (line.params[1] ?? '');
+      }
+      // The opening line's tags: its msgid, and the history batch it may sit in.
+      const combined: IrcMessage = {
+        tags: open.opening.tags,
+        source: open.opening.source,
+        command: 'PRIVMSG',
+        params: [open.opening.params[2] ?? '', text],
+      };
+      this.onMessage(combined, clean(nickOf(combined.source)));
+      return;
+    }
     if (ref.startsWith('+')) {
       if (p[1] !== 'chathistory') return;
       const room = clean(p[2] ?? '');

@@ -11,12 +11,16 @@
  *   v2  account_certs (SASL EXTERNAL), channels (registered rooms) and read_markers
  *   v3  conversation summaries for CHATHISTORY TARGETS (conversations, conversation_members,
  *       filled from the messages already stored) and an index on messages.time for pruning
+ *   v4  uploads (file metadata)
+ *   v5  reactions and redaction tombstones; stored react TAGMSGs move to reactions
+ *       (migrate-message-events.ts)
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
+import { migratePostgresV5, migrateSqliteV5 } from './migrate-message-events.js';
 
 type SqliteDb = BetterSqlite3.Database;
 
@@ -226,6 +230,12 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX uploads_account ON uploads (account);
       CREATE INDEX uploads_sha256 ON uploads (sha256);
     `,
+  },
+  {
+    version: 5,
+    description: 'reactions and redactions (replies, reactions, edits, deletion)',
+    sqlite: migrateSqliteV5,
+    postgres: migratePostgresV5,
   },
 ];
 

@@ -25,12 +25,16 @@ import {
   summarizeBatch,
 } from './common.js';
 import { migratePostgres } from './migrations.js';
+import { PostgresMessageEvents } from './postgres-message-events.js';
 import type {
   AccountRecord,
   ConversationSummary,
+  ReactionResult,
+  Redaction,
   RegisteredChannel,
   Store,
   StoredMessage,
+  StoredReaction,
   UploadRecord,
 } from './store.js';
 
@@ -225,11 +229,14 @@ export class PostgresStore extends HistoryQueries implements Store {
   readonly schemaVersion: number;
   private readonly pool: pg.Pool;
   private closed = false;
+  /** Reactions and redactions (postgres-message-events.ts). */
+  private readonly events: PostgresMessageEvents;
 
   private constructor(pool: pg.Pool, schemaVersion: number) {
     super();
     this.pool = pool;
     this.schemaVersion = schemaVersion;
+    this.events = new PostgresMessageEvents(pool, () => this.check());
   }
 
   /**
@@ -379,7 +386,34 @@ export class PostgresStore extends HistoryQueries implements Store {
       if (deleted < PRUNE_CHUNK) break;
     }
     await this.query('pruneSummaries', [olderThan]);
+    await this.events.prune(olderThan);
     return total;
+  }
+
+  // ---- reactions and redactions ----
+
+  addReaction(reaction: StoredReaction): Promise<ReactionResult> {
+    return this.events.addReaction(reaction);
+  }
+
+  removeReaction(conversation: string, to: string, identity: string, emoji: string): Promise<boolean> {
+    return this.events.removeReaction(conversation, to, identity, emoji);
+  }
+
+  reactionsTo(conversation: string, msgids: readonly string[]): Promise<StoredReaction[]> {
+    return this.events.reactionsTo(conversation, msgids);
+  }
+
+  findReaction(msgid: string): Promise<StoredReaction | null> {
+    return this.events.findReaction(msgid);
+  }
+
+  redact(redaction: Redaction): Promise<boolean> {
+    return this.events.redact(redaction);
+  }
+
+  redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]> {
+    return this.events.redactions(conversation, from, to, limit);
   }
 
   // ---- accounts ----

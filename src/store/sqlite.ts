@@ -30,12 +30,16 @@ import {
 } from './common.js';
 import { encodeRows, ROW_WIDTH, type RowValue, rowHeads, toRows } from './message-rows.js';
 import { LATEST_VERSION, migrateSqlite } from './migrations.js';
+import { SqliteMessageEvents } from './sqlite-message-events.js';
 import type {
   AccountRecord,
   ConversationSummary,
+  ReactionResult,
+  Redaction,
   RegisteredChannel,
   Store,
   StoredMessage,
+  StoredReaction,
   UploadRecord,
 } from './store.js';
 
@@ -278,6 +282,7 @@ export class SqliteStore extends HistoryQueries implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private statements: Statements | null = null;
+  private messageEvents: SqliteMessageEvents | null = null;
   private appendTx: ((rows: readonly RowValue[]) => void) | null = null;
   private closed = false;
   /** The writer thread that commits history batches, or null to commit on this thread. */
@@ -308,6 +313,13 @@ export class SqliteStore extends HistoryQueries implements Store {
     if (this.statements === null)
       throw new Error(`schema is at version ${this.schemaVersion}, not the latest`);
     return this.statements;
+  }
+
+  /** Reactions and redactions (sqlite-message-events.ts). */
+  private get events(): SqliteMessageEvents {
+    this.check();
+    this.messageEvents ??= new SqliteMessageEvents(this.db);
+    return this.messageEvents;
   }
 
   private appendBatch(messages: readonly StoredMessage[]): void {
@@ -383,9 +395,36 @@ export class SqliteStore extends HistoryQueries implements Store {
       .transaction(() => {
         this.s.pruneConversations.run(olderThan);
         this.s.pruneMembers.run();
+        this.events.prune(olderThan);
       })
       .immediate();
     return total;
+  }
+
+  // ---- reactions and redactions ----
+
+  async addReaction(reaction: StoredReaction): Promise<ReactionResult> {
+    return this.events.addReaction(reaction);
+  }
+
+  async removeReaction(conversation: string, to: string, identity: string, emoji: string): Promise<boolean> {
+    return this.events.removeReaction(conversation, to, identity, emoji);
+  }
+
+  async reactionsTo(conversation: string, msgids: readonly string[]): Promise<StoredReaction[]> {
+    return this.events.reactionsTo(conversation, msgids);
+  }
+
+  async findReaction(msgid: string): Promise<StoredReaction | null> {
+    return this.events.findReaction(msgid);
+  }
+
+  async redact(redaction: Redaction): Promise<boolean> {
+    return this.events.redact(redaction);
+  }
+
+  async redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]> {
+    return this.events.redactions(conversation, from, to, limit);
   }
 
   // ---- accounts ----

@@ -98,6 +98,67 @@ export interface HistoryStore {
   prune(olderThan: number): Promise<number>;
 }
 
+/**
+ * A reaction: a TAGMSG with `+draft/react=<emoji>` replying (`+draft/reply` or `+reply`) to a
+ * stored message. Kept apart from the message timeline so that a person holds each emoji once
+ * per message, an unreact removes it, and history replays every current reaction right after
+ * the message it belongs to (see docs/MESSAGE-FEATURES.md).
+ */
+export interface StoredReaction {
+  /** The TAGMSG as it was relayed: its own msgid, time, sender, and client tags. */
+  message: StoredMessage;
+  /** msgid of the message reacted to (in the same conversation). */
+  to: string;
+  /** Who reacted: a history identity (`a:<folded account>` or `g:<guest token>`). */
+  identity: string;
+  emoji: string;
+}
+
+/**
+ * The record a redaction (IRCv3 draft/message-redaction) leaves behind. The redacted message's
+ * text and tags are deleted; this tombstone keeps who removed which msgid when (and why), so
+ * clients catching up through CHATHISTORY learn of it, and nothing of what was said.
+ */
+export interface Redaction {
+  /** The REDACT event's own msgid. */
+  msgid: string;
+  /** msgid of the message (or reaction) removed. */
+  redacted: string;
+  conversation: string;
+  /** The target as the redacting client wrote it. */
+  target: string;
+  time: number;
+  /** nick!user@host of whoever redacted it. */
+  sender: string;
+  senderAccount: string | null;
+  reason: string | null;
+}
+
+export type ReactionResult = 'added' | 'duplicate' | 'unknown';
+
+export interface MessageEventStore {
+  /**
+   * Stores a reaction to a message of the same conversation, durably. 'duplicate' when this
+   * identity already reacted to it with that emoji (nothing stored), 'unknown' when the
+   * message is not in that conversation's history.
+   */
+  addReaction(reaction: StoredReaction): Promise<ReactionResult>;
+  /** Removes an identity's reaction with an emoji; false when there was none. */
+  removeReaction(conversation: string, to: string, identity: string, emoji: string): Promise<boolean>;
+  /** The current reactions to these messages of a conversation, oldest first. */
+  reactionsTo(conversation: string, msgids: readonly string[]): Promise<StoredReaction[]>;
+  /** A stored reaction by its own msgid. */
+  findReaction(msgid: string): Promise<StoredReaction | null>;
+  /**
+   * Redacts a message or a reaction of `redaction.conversation` in one transaction: the row is
+   * deleted, and with a message its reactions and its edits (messages carrying
+   * `+draft/edit=<msgid>`) too; the tombstone is recorded. False when nothing had that msgid.
+   */
+  redact(redaction: Redaction): Promise<boolean>;
+  /** Tombstones of a conversation with `from <= time <= to`, oldest first, at most `limit`. */
+  redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]>;
+}
+
 export interface AccountRecord {
   /** Account name as registered (display form). */
   name: string;
@@ -187,7 +248,13 @@ export interface UploadStore {
   uploadBytesByAccount(account: string): Promise<number>;
 }
 
-export interface Store extends HistoryStore, AccountStore, ChannelStore, ReadMarkerStore, UploadStore {
+export interface Store
+  extends HistoryStore,
+    MessageEventStore,
+    AccountStore,
+    ChannelStore,
+    ReadMarkerStore,
+    UploadStore {
   /** 'sqlite' or 'postgres'. */
   readonly kind: string;
   /** Schema version after migrations ran. */

@@ -136,6 +136,43 @@ describe('tertulia chat (two terminal clients under tmux)', { skip }, () => {
     assert.equal(await tmux.exitStatus('bob'), 0, 'bob exit status');
   });
 
+  it('replies, reactions, edits, deletion and multiline from the keyboard', { timeout: 90_000 }, async () => {
+    const chat = (nick: string) =>
+      chatCommand('--port', String(server.port), '--nick', nick, '--room', '#feat');
+    await tmux.start('eva', chat('eva'));
+    await tmux.waitFor('eva', /You joined #feat/);
+    await tmux.start('leo', chat('leo'));
+    await tmux.waitFor('leo', /You joined #feat/);
+    await tmux.waitFor('eva', /leo has joined #feat/);
+
+    await tmux.type('eva', '¿vamos al cine?');
+    await tmux.waitFor('leo', /eva: ¿vamos al cine\?/);
+    await tmux.type('leo', '/reply claro que sí');
+    await tmux.waitFor('eva', /leo: ↪ eva: "¿vamos al cine\?" claro que sí/);
+    await tmux.type('leo', '/react eva 🎬');
+    await tmux.waitFor('eva', /\* leo reacted 🎬 to eva: "¿vamos al cine\?" · 🎬 1 \(leo\)/);
+
+    await tmux.type('eva', '/edit ¿vamos al cine mañana?');
+    await tmux.waitFor('leo', /eva: ¿vamos al cine mañana\? \(edited\)/);
+
+    // A line ending in a backslash continues: the three lines go as one message.
+    await tmux.type('eva', 'lista:\\');
+    await tmux.type('eva', '* palomitas\\');
+    await tmux.type('eva', '* refresco');
+    await tmux.waitFor('leo', /eva: lista:\n +\* palomitas\n +\* refresco/);
+
+    await tmux.type('eva', '/delete');
+    await tmux.waitFor('leo', /\* message deleted \(eva, \d\d:\d\d\)/);
+    await tmux.type('leo', '/delete');
+    await tmux.waitFor('eva', /\* message deleted \(leo, \d\d:\d\d\)/);
+    await tmux.type('leo', '/help');
+    await tmux.waitFor('leo', /\/react \[\^N\|NICK\] EMOJI/);
+    await tmux.type('eva', ':q');
+    await tmux.type('leo', ':q');
+    assert.equal(await tmux.exitStatus('eva'), 0);
+    assert.equal(await tmux.exitStatus('leo'), 0);
+  });
+
   it('reconnects after a server restart and shows what was missed, once', { timeout: 90_000 }, async () => {
     const port = server.port;
     const dataDir = server.config.dataDir;

@@ -27,9 +27,12 @@ const IMPLEMENTED = [
   'setname',
   'invite-notify',
   'cap-notify',
+  'draft/multiline=max-bytes=8192,max-lines=100',
   // With a store (test servers always have one): history and accounts.
   'draft/chathistory',
   'draft/read-marker',
+  'draft/event-playback',
+  'draft/message-redaction',
   'account-tag',
   'account-notify',
   'sasl=PLAIN,SCRAM-SHA-256,EXTERNAL',

@@ -37,6 +37,12 @@ declare module 'irc-framework' {
       type?: string;
     }
 
+    interface TagmsgEvent {
+      nick: string;
+      target: string;
+      tags: Record<string, string>;
+    }
+
     interface JoinEvent {
       nick: string;
       ident: string;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import IRC from 'irc-framework';
+import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const ROOM = '#tertulia';
@@ -25,7 +26,17 @@ class Recorded {
     this.client.on('raw', (e: IRC.RawEvent) =>
       this.wire.push(`${e.from_server ? '<<' : '>>'} ${e.line.trimEnd()}`),
     );
-    for (const name of ['registered', 'motd', 'join', 'userlist', 'privmsg', 'pong', 'quit', 'close']) {
+    for (const name of [
+      'registered',
+      'motd',
+      'join',
+      'userlist',
+      'privmsg',
+      'tagmsg',
+      'pong',
+      'quit',
+      'close',
+    ]) {
       this.events.set(name, []);
       this.client.on(name, (event: unknown) => {
         if (name === 'close') this.closed = true;
@@ -215,5 +226,55 @@ describe('irc-framework interop', () => {
     assert.equal(quit.ident, '~bob');
     await bob.waitFor('close');
     assert.ok(!bob.client.connected);
+  });
+  it('a client that knows none of them gets replies, edits, reactions and multiline harmlessly', async () => {
+    const carol = new Recorded('carol');
+    clients.push(carol);
+    await carol.connect(server.port);
+    const room = '#features';
+    carol.client.join(room);
+    await carol.waitFor<IRC.JoinEvent>('join', (e) => e.nick === 'carol' && e.channel === room);
+    // A client with every feature, speaking raw IRC.
+    const dan = await TestClient.register(server.port, 'dan', [
+      'message-tags',
+      'echo-message',
+      'batch',
+      'draft/multiline',
+      'draft/message-redaction',
+    ]);
+    try {
+      dan.send(`JOIN ${room}`);
+      await dan.expect('366');
+      dan.send(`PRIVMSG ${room} :teh plan`);
+      const first = await dan.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'teh plan');
+      const msgid = first.tags['msgid']!;
+      dan.send(`@+draft/reply=${msgid} PRIVMSG ${room} :a reply`);
+      dan.send(`@+draft/edit=${msgid} PRIVMSG ${room} :the plan`);
+      dan.send(`@+draft/react=👍;+draft/reply=${msgid} TAGMSG ${room}`);
+      dan.send(`BATCH +m draft/multiline ${room}`);
+      dan.send(`@batch=m PRIVMSG ${room} :line one`);
+      dan.send(`@batch=m PRIVMSG ${room} :`);
+      dan.send(`@batch=m PRIVMSG ${room} :line two`);
+      dan.send('BATCH -m');
+      dan.send(`REDACT ${room} ${msgid}`);
+      dan.send(`PRIVMSG ${room} :still here`);
+      await carol.waitFor<IRC.MessageEvent>('privmsg', (e) => e.message === 'still here');
+      // The reply and the edit are ordinary messages (the edit reads as a correction); the
+      // multiline message is its lines without the blank one; the REDACT is never sent.
+      assert.deepEqual(
+        carol.seen<IRC.MessageEvent>('privmsg', (e) => e.nick === 'dan').map((e) => e.message),
+        ['teh plan', 'a reply', 'the plan', 'line one', 'line two', 'still here'],
+      );
+      const edit = carol.seen<IRC.MessageEvent>('privmsg', (e) => e.message === 'the plan')[0]!;
+      assert.equal(edit.tags['+draft/edit'], msgid);
+      // irc-framework negotiated message-tags, so the reaction reaches it as a TAGMSG it may ignore.
+      const reactions = carol.seen<IRC.TagmsgEvent>('tagmsg');
+      assert.equal(reactions.length, 1);
+      assert.equal(reactions[0]!.tags['+draft/react'], '👍');
+      assert.ok(!carol.wire.some((l) => l.includes(' REDACT ')), 'no REDACT without the capability');
+      assert.ok(!carol.closed);
+    } finally {
+      dan.close();
+    }
   });
 });

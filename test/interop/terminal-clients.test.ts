@@ -132,6 +132,7 @@ describe('terminal IRC clients (irssi + WeeChat under tmux)', { skip }, () => {
   let dir: string;
   let tmux: Tmux;
   let watcher: TestClient;
+  let dora: TestClient;
 
   before(async () => {
     if (missing.length > 0) {
@@ -145,6 +146,7 @@ describe('terminal IRC clients (irssi + WeeChat under tmux)', { skip }, () => {
   after(async () => {
     await tmux?.kill();
     watcher?.close();
+    dora?.close();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -165,6 +167,17 @@ describe('terminal IRC clients (irssi + WeeChat under tmux)', { skip }, () => {
 
   async function scenario(): Promise<void> {
     const port = String(server.port);
+    // dora has every message feature (docs/MESSAGE-FEATURES.md); irssi and WeeChat are shown
+    // them below. She joins first so the watcher's JOIN count is only irssi's and WeeChat's.
+    dora = await TestClient.register(server.port, 'dora', [
+      'message-tags',
+      'echo-message',
+      'batch',
+      'draft/multiline',
+      'draft/message-redaction',
+    ]);
+    dora.send(`JOIN ${ROOM}`);
+    await dora.expect('366');
     // The test's own eyes on the wire: in the room before anyone else.
     watcher = await TestClient.register(server.port, 'watcher');
     watcher.send(`JOIN ${ROOM}`);
@@ -227,6 +240,25 @@ describe('terminal IRC clients (irssi + WeeChat under tmux)', { skip }, () => {
     const fromBob = await watcher.waitFor((m) => m.command === 'PRIVMSG' && from(m, 'bob'), WAIT_MS);
     assert.deepEqual(fromBob.params, [ROOM, 'hola desde weechat']);
     await tmux.waitFor('irssi', /<[ @+]?bob> hola desde weechat/);
+
+    // A multiline message, a reply, an edit, a reaction and a deletion from a client that has
+    // them: irssi and WeeChat show the lines and the correction as ordinary messages.
+    dora.send(`BATCH +m draft/multiline ${ROOM}`);
+    dora.send(`@batch=m PRIVMSG ${ROOM} :primera línea`);
+    dora.send(`@batch=m PRIVMSG ${ROOM} :segunda línea`);
+    dora.send('BATCH -m');
+    await tmux.waitFor('irssi', /<[ @+]?dora> primera línea\n.*<[ @+]?dora> segunda línea/);
+    await tmux.waitFor('weechat', /dora +\| primera línea/);
+    await tmux.waitFor('weechat', /segunda línea/);
+    dora.send(`PRIVMSG ${ROOM} :nos vemos a las 8`);
+    const typo = await dora.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'nos vemos a las 8');
+    dora.send(`@+draft/reply=${typo.tags['msgid']} PRIVMSG ${ROOM} :en la plaza`);
+    dora.send(`@+draft/edit=${typo.tags['msgid']} PRIVMSG ${ROOM} :nos vemos a las 9`);
+    dora.send(`@+draft/react=👍;+draft/reply=${typo.tags['msgid']} TAGMSG ${ROOM}`);
+    dora.send(`REDACT ${ROOM} ${typo.tags['msgid']}`);
+    await dora.expect('REDACT', ROOM, typo.tags['msgid']!);
+    await tmux.waitFor('irssi', /<[ @+]?dora> en la plaza\n.*<[ @+]?dora> nos vemos a las 9/);
+    await tmux.waitFor('weechat', /dora +\| nos vemos a las 9/);
 
     // WeeChat sends alice a private message; irssi shows it in its query window with bob.
     watcher.mark();

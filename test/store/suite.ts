@@ -12,6 +12,7 @@ import type {
   RegisteredChannel,
   Store,
   StoredMessage,
+  StoredReaction,
   UploadRecord,
 } from '../../src/store/store.js';
 import { type Backend, type Location, message, msgids } from './helpers.js';
@@ -612,6 +613,126 @@ export function storeSuite(backend: Backend): void {
     });
   });
 
+  describe('reactions and redactions', () => {
+    function reaction(to: StoredMessage, identity: string, emoji: string, time: number): StoredReaction {
+      return {
+        message: message(to.conversation, time, {
+          command: 'TAGMSG',
+          text: null,
+          clientTags: { '+draft/react': emoji, '+draft/reply': to.msgid },
+        }),
+        to: to.msgid,
+        identity,
+        emoji,
+      };
+    }
+
+    it('one reaction per identity and emoji; unreact removes it; replay by message', async () => {
+      const store = await backend.open(await backend.location());
+      try {
+        const a = message('#r', T);
+        const b = message('#r', T + 1);
+        await store.append([a, b]);
+        const first = reaction(a, 'a:alice', '👍', T + 2);
+        assert.equal(await store.addReaction(first), 'added');
+        assert.equal(await store.addReaction(reaction(a, 'a:alice', '👍', T + 3)), 'duplicate');
+        assert.equal(await store.addReaction(reaction(a, 'g:guest', '👍', T + 4)), 'added');
+        assert.equal(await store.addReaction(reaction(b, 'a:alice', '🎉', T + 5)), 'added');
+        // Another conversation's message, or one never stored, cannot be reacted to.
+        assert.equal(
+          await store.addReaction({ ...reaction(a, 'a:bob', '👍', T + 6), to: 'nope' }),
+          'unknown',
+        );
+        const elsewhere = message('#other', T);
+        await store.append([elsewhere]);
+        const cross = reaction(elsewhere, 'a:bob', '👍', T + 7);
+        cross.message.conversation = '#r';
+        assert.equal(await store.addReaction(cross), 'unknown');
+
+        const all = await store.reactionsTo('#r', [a.msgid, b.msgid]);
+        assert.deepEqual(
+          all.map((r) => [r.to, r.identity, r.emoji]),
+          [
+            [a.msgid, 'a:alice', '👍'],
+            [a.msgid, 'g:guest', '👍'],
+            [b.msgid, 'a:alice', '🎉'],
+          ],
+        );
+        assert.deepEqual(all[0]!.message, first.message);
+        assert.deepEqual(await store.findReaction(first.message.msgid), first);
+        assert.equal(await store.removeReaction('#r', a.msgid, 'a:alice', '👍'), true);
+        assert.equal(await store.removeReaction('#r', a.msgid, 'a:alice', '👍'), false);
+        assert.deepEqual(
+          (await store.reactionsTo('#r', [a.msgid])).map((r) => r.identity),
+          ['g:guest'],
+        );
+        // Reactions are not messages: the timeline holds only the two messages.
+        assert.deepEqual(msgids(await store.latest('#r', 10)), [a.msgid, b.msgid]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('redaction deletes the text, its edits and reactions, and leaves a tombstone', async () => {
+      const location = await backend.location();
+      const store = await backend.open(location);
+      try {
+        const secret = message('#r', T, { text: 'my password is hunter2' });
+        const edit = message('#r', T + 1, {
+          text: 'my password is *****',
+          clientTags: { '+draft/edit': secret.msgid },
+        });
+        const other = message('#r', T + 2, { text: 'unrelated' });
+        await store.append([secret, edit, other]);
+        await store.addReaction(reaction(secret, 'a:bob', '😮', T + 3));
+        const tombstone = {
+          msgid: 'redact-1',
+          redacted: secret.msgid,
+          conversation: '#r',
+          target: '#r',
+          time: T + 4,
+          sender: 'alice!a@h',
+          senderAccount: 'alice',
+          reason: 'oops',
+        };
+        // A redaction names the conversation: the same msgid from elsewhere changes nothing.
+        assert.equal(await store.redact({ ...tombstone, conversation: '#other' }), false);
+        assert.equal(await store.redact(tombstone), true);
+        assert.equal(await store.redact({ ...tombstone, msgid: 'redact-2' }), false);
+        assert.deepEqual(msgids(await store.latest('#r', 10)), [other.msgid]);
+        assert.equal(await store.findMessage(secret.msgid), null);
+        assert.deepEqual(await store.reactionsTo('#r', [secret.msgid]), []);
+        assert.deepEqual(await store.redactions('#r', T, T + 4, 10), [tombstone]);
+        assert.deepEqual(await store.redactions('#r', T + 5, T + 9, 10), []);
+
+        // The words are gone from the database itself, not just hidden from queries.
+        const raw = await location.raw();
+        try {
+          const rows = await raw.all<{ n: number }>(
+            "SELECT count(*) AS n FROM messages WHERE text LIKE '%hunter2%' OR text LIKE '%*****%'",
+          );
+          assert.equal(Number(rows[0]!.n), 0);
+        } finally {
+          await raw.close();
+        }
+
+        // A reaction can be redacted on its own.
+        const r = reaction(other, 'a:bob', '👎', T + 5);
+        await store.addReaction(r);
+        assert.equal(
+          await store.redact({ ...tombstone, msgid: 'redact-3', redacted: r.message.msgid, time: T + 6 }),
+          true,
+        );
+        assert.deepEqual(await store.reactionsTo('#r', [other.msgid]), []);
+        // Pruning takes old tombstones too.
+        await store.prune(T + 100);
+        assert.deepEqual(await store.redactions('#r', 0, T + 100, 10), []);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe('group commit (HistoryWriter)', () => {
     it('10 concurrent writers: all durable, in write order, in fewer transactions than messages', async (t) => {
       const store = await fresh(t);
@@ -741,7 +862,9 @@ export function storeSuite(backend: Backend): void {
       'account_certs',
       'channels',
       'messages',
+      'reactions',
       'read_markers',
+      'redactions',
       'schema_version',
       'uploads',
     ];
@@ -814,6 +937,51 @@ export function storeSuite(backend: Backend): void {
           ['old-3', T + 10, 'NOTICE', '#room', '#room', 'alice!a@h', 'alice', 'tie', null],
           ['old-4', T + 5, 'PRIVMSG', 'dm:a:alice a:bob', 'bob', 'alice!a@h', 'alice', 'psst', null],
           ['old-5', T + 20, 'PRIVMSG', 'dm:a:alice a:bob', 'Bob', 'alice!a@h', 'alice', 'psst 2', null],
+          // Reactions were plain TAGMSGs before v5: one current, one undone, one to a message not stored.
+          [
+            'old-6',
+            T + 1,
+            'TAGMSG',
+            '#room',
+            '#room',
+            'alice!a@h',
+            'Alice',
+            null,
+            '{"+draft/react":"👍","+draft/reply":"old-1"}',
+          ],
+          [
+            'old-7',
+            T + 2,
+            'TAGMSG',
+            '#room',
+            '#room',
+            'bob!b@h',
+            null,
+            null,
+            '{"+draft/react":"🎉","+reply":"old-1"}',
+          ],
+          [
+            'old-8',
+            T + 3,
+            'TAGMSG',
+            '#room',
+            '#room',
+            'bob!b@h',
+            null,
+            null,
+            '{"+draft/unreact":"🎉","+reply":"old-1"}',
+          ],
+          [
+            'old-9',
+            T + 4,
+            'TAGMSG',
+            '#room',
+            '#room',
+            'bob!b@h',
+            null,
+            null,
+            '{"+draft/react":"🎉","+draft/reply":"gone"}',
+          ],
         ];
         try {
           for (const row of rows) {
@@ -880,6 +1048,16 @@ export function storeSuite(backend: Backend): void {
             clientTags: { '+typing': 'active' },
           });
           assert.deepEqual(msgids(await store.before('#room', { msgid: 'old-3' }, 10)), ['old-1', 'old-2']);
+          // v5 moved the reaction still in force out of the timeline, and dropped the others.
+          assert.deepEqual(
+            (await store.reactionsTo('#room', ['old-1', 'gone'])).map((r) => [
+              r.message.msgid,
+              r.identity,
+              r.emoji,
+            ]),
+            [['old-6', 'a:alice', '👍']],
+          );
+          assert.equal(await store.findMessage('old-8'), null);
           // The summaries added in v3 were filled from the messages already there.
           assert.deepEqual(await store.conversations('a:bob', ['#room'], 0, T + 1000, 10), [
             { conversation: '#room', target: '#room', latest: T + 10 },

@@ -314,3 +314,46 @@ describe('text mode: the wire', () => {
     }
   });
 });
+
+describe('text mode: message features (docs/MESSAGE-FEATURES.md)', () => {
+  test('a multiline message, a reply, a reaction, an edit and a deletion read as sentences', async () => {
+    const nc = await person('nuria');
+    const irc = await ircUser('pablo');
+    irc.send('CAP REQ :message-tags echo-message batch draft/multiline draft/message-redaction');
+    irc.send('JOIN #lobby');
+    await nc.waitFor('* pablo has joined #lobby');
+
+    // A trailing backslash continues the line: the person's three lines are one message.
+    nc.type('first line\\');
+    nc.type('second line\\');
+    nc.type('third line');
+    const batch = await irc.waitFor((m) => m.command === 'BATCH' && m.params[1] === 'draft/multiline');
+    const id = batch.params[0]!.slice(1);
+    const lines = await irc.until((m) => m.command === 'BATCH' && m.params[0] === `-${id}`);
+    assert.deepEqual(
+      lines.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]),
+      ['first line', 'second line', 'third line'],
+    );
+    await nc.waitFor('nuria (you): first line');
+    await nc.waitFor('    second line');
+    const mine = batch.tags['msgid']!;
+
+    // An IRC user's multiline message, reply, reaction, edit and deletion.
+    irc.send('BATCH +p draft/multiline #lobby');
+    irc.send('@batch=p PRIVMSG #lobby :uno');
+    irc.send('@batch=p PRIVMSG #lobby :dos');
+    irc.send('BATCH -p');
+    await nc.waitFor('pablo: uno');
+    await nc.waitFor('    dos');
+    irc.send(`@+draft/reply=${mine} PRIVMSG #lobby :nice list`);
+    await nc.waitFor('pablo: (replying to nuria) nice list');
+    irc.send(`@+draft/react=👍;+draft/reply=${mine} TAGMSG #lobby`);
+    await nc.waitFor('* pablo reacted 👍 to nuria: "first line second line third …"');
+    irc.send('PRIVMSG #lobby :helo');
+    const typo = await irc.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'helo');
+    irc.send(`@+draft/edit=${typo.tags['msgid']} PRIVMSG #lobby :hello`);
+    await nc.waitFor('pablo: hello (edited)');
+    irc.send(`REDACT #lobby ${typo.tags['msgid']}`);
+    await nc.waitFor('* A message from pablo was deleted');
+  });
+});

@@ -62,6 +62,8 @@ describe('TextTranslator: the name', () => {
     t.userLine('alice');
     assert.deepEqual(core, [
       'CAP REQ :echo-message batch server-time',
+      'CAP REQ :message-tags draft/multiline',
+      'CAP REQ :draft/message-redaction',
       'NICK alice',
       'USER text 0 * :alice',
       'CAP END',

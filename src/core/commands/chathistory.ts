@@ -9,8 +9,9 @@
 import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
-import type { HistoryBound, StoredMessage } from '../../store/store.js';
+import type { HistoryBound, Redaction, Store, StoredMessage, StoredReaction } from '../../store/store.js';
 import { Cap } from '../caps.js';
+import { isMultiline, MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing } from '../outgoing.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
@@ -82,11 +83,15 @@ function chathistory(s: Session, msg: IrcMessage): void {
   else if (sub === 'AROUND') query = store.around(conversation, first!, limit);
   else query = store.between(conversation, first!, second!, limit);
   let rows: StoredMessage[] = [];
+  let extras = NO_EXTRAS;
   s.deferUntil(
-    query.then((r) => {
+    query.then(async (r) => {
       rows = r;
+      extras = await historyExtras(s, store, conversation, rows, () =>
+        redactionSpan(store, conversation, sub, rows, limit, first ?? null, second ?? null),
+      );
     }),
-    () => sendBatch(s, target, rows),
+    () => sendBatch(s, target, rows, extras),
     (err) => {
       server.log.error({ event: 'history.read_failed', err: String(err) }, 'CHATHISTORY query failed');
       s.sendFail('CHATHISTORY', 'MESSAGE_ERROR', 'Messages could not be retrieved', sub, target);
@@ -135,23 +140,137 @@ function conversationFor(s: Session, target: string): string | null {
   return dmConversation(s.identity, peerIdentity);
 }
 
+/**
+ * What history replays besides the page's messages, for clients that asked for it:
+ * with draft/event-playback the current reactions to each message (right after it), with
+ * draft/message-redaction the REDACTs of the page's span. Neither counts toward the limit
+ * (message-redaction §Chat history).
+ */
+interface HistoryExtras {
+  reactions: Map<string, StoredReaction[]>;
+  redactions: Redaction[];
+}
+
+const NO_EXTRAS: HistoryExtras = { reactions: new Map(), redactions: [] };
+
+async function historyExtras(
+  s: Session,
+  store: Store,
+  conversation: string,
+  rows: readonly StoredMessage[],
+  span: () => Promise<{ from: number; to: number } | null>,
+): Promise<HistoryExtras> {
+  const wantReactions = s.hasCap(Cap.eventPlayback) && s.hasCap(Cap.messageTags);
+  const wantRedactions = s.hasCap(Cap.messageRedaction);
+  if (!wantReactions && !wantRedactions) return NO_EXTRAS;
+  const reactions = new Map<string, StoredReaction[]>();
+  if (wantReactions) {
+    const msgids = rows.filter((r) => r.command !== 'TAGMSG').map((r) => r.msgid);
+    for (const reaction of await store.reactionsTo(conversation, msgids)) {
+      const list = reactions.get(reaction.to);
+      if (list === undefined) reactions.set(reaction.to, [reaction]);
+      else list.push(reaction);
+    }
+  }
+  let redactions: Redaction[] = [];
+  if (wantRedactions) {
+    const range = await span();
+    if (range !== null) {
+      redactions = await store.redactions(conversation, range.from, range.to, s.server.config.historyLimit);
+    }
+  }
+  return { reactions, redactions };
+}
+
+/**
+ * The stretch of time a page covers, for the redactions to replay with it: between its first
+ * and last message, reaching back to the start when the page did not fill going back, and on
+ * to now when it did not fill going forward (so a client catching up with AFTER learns of
+ * redactions made since it last saw the conversation).
+ */
+async function redactionSpan(
+  store: Store,
+  conversation: string,
+  sub: string,
+  rows: readonly StoredMessage[],
+  limit: number,
+  first: HistoryBound | null,
+  second: HistoryBound | null,
+): Promise<{ from: number; to: number } | null> {
+  const full = rows.length >= limit;
+  const boundTime = async (b: HistoryBound | null): Promise<number | null> => {
+    if (b === null) return null;
+    if ('time' in b) return b.time;
+    const found = await store.findMessage(b.msgid);
+    return found?.conversation === conversation ? found.time : null;
+  };
+  const oldest = rows[0]?.time;
+  const newest = rows[rows.length - 1]?.time;
+  const END = Number.MAX_SAFE_INTEGER;
+  if (sub === 'LATEST') return { from: full ? oldest! : ((await boundTime(first)) ?? 0), to: END };
+  if (sub === 'BEFORE') return { from: full ? oldest! : 0, to: newest ?? (await boundTime(first)) ?? END };
+  if (sub === 'AFTER') {
+    const from = oldest ?? (await boundTime(first));
+    return from === null ? null : { from, to: full ? newest! : END };
+  }
+  if (sub === 'BETWEEN' && rows.length === 0) {
+    const a = await boundTime(first);
+    const b = await boundTime(second);
+    return a === null || b === null ? null : { from: Math.min(a, b), to: Math.max(a, b) };
+  }
+  return oldest === undefined ? null : { from: oldest, to: newest! };
+}
+
 /** Replays messages in a `chathistory` batch (or plainly, without the batch cap). */
-function sendBatch(s: Session, target: string, rows: StoredMessage[]): void {
+function sendBatch(
+  s: Session,
+  target: string,
+  rows: StoredMessage[],
+  extras: HistoryExtras = NO_EXTRAS,
+): void {
   const server = s.server;
   const batched = s.hasCap(Cap.batch);
   const id = batched ? server.newBatchId() : '';
+  const emit = (out: Outgoing): void => s.deliver(batched ? withBatch(out, id, s) : out);
   if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, 'chathistory', target]));
+  const redactions = extras.redactions;
+  let next = 0;
   for (const row of rows) {
-    // Without draft/event-playback only PRIVMSG and NOTICE are replayed (chathistory §Returned message notes).
+    // Only PRIVMSG and NOTICE are messages (chathistory §Returned message notes); reactions
+    // are replayed below, with the message they belong to.
     if (row.command === 'TAGMSG') continue;
-    const out = replayed(row);
-    s.deliver(batched ? withBatch(out, id, s) : out);
+    while (next < redactions.length && redactions[next]!.time < row.time)
+      emit(redactionEvent(redactions[next++]!));
+    emit(replayed(row, server));
+    for (const reaction of extras.reactions.get(row.msgid) ?? []) emit(replayed(reaction.message, server));
   }
+  while (next < redactions.length) emit(redactionEvent(redactions[next++]!));
   if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`-${id}`]));
 }
 
-/** A stored message as it was first sent: same source, target, time, msgid, tags. */
-export function replayed(row: StoredMessage): Outgoing {
+/** A REDACT as it was sent when the message was removed. */
+function redactionEvent(r: Redaction): Outgoing {
+  const params = r.reason === null ? [r.target, r.redacted] : [r.target, r.redacted, r.reason];
+  return new Outgoing(r.sender, 'REDACT', params, new Date(r.time).toISOString(), r.msgid, r.senderAccount);
+}
+
+/**
+ * A stored message as it was first sent: same source, target, time, msgid, tags; a message
+ * with line breaks as a multiline batch (or its lines, for clients without the capability).
+ */
+export function replayed(row: StoredMessage, server: ChatServer): Outgoing {
+  if (row.text !== null && isMultiline(row.sender, row.target, row.text)) {
+    return new MultilineOutgoing(
+      row.sender,
+      row.target,
+      row.text,
+      new Date(row.time).toISOString(),
+      row.msgid,
+      row.senderAccount,
+      row.clientTags,
+      server.newBatchId(),
+    );
+  }
   const params = row.text === null ? [row.target] : [row.target, row.text];
   return new Outgoing(
     row.sender,

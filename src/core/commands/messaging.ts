@@ -8,15 +8,22 @@ import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { isClientTag, isValidTagKey, type Tags } from '../../protocol/tags.js';
 import type { StoredMessage } from '../../store/store.js';
+import { rememberSent } from '../authorship.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
+import { needsHistoryCheck, sendWithHistoryCheck } from './message-events.js';
+import { collectMultilineLine } from './multiline.js';
 import type { CommandGroup } from './table.js';
 
 export const messagingCommands: CommandGroup = {
-  PRIVMSG: { minParams: 0, handler: (s, m) => relay(s, m, 'PRIVMSG') },
+  PRIVMSG: {
+    minParams: 0,
+    // A line of an open multiline batch (IRCv3 draft/multiline) is collected, not relayed.
+    handler: (s, m) => (m.tags['batch'] !== undefined ? collectMultilineLine(s, m) : relay(s, m, 'PRIVMSG')),
+  },
   NOTICE: { minParams: 0, handler: (s, m) => relay(s, m, 'NOTICE') },
   TAGMSG: { minParams: 0, handler: (s, m) => relay(s, m, 'TAGMSG') },
 };
@@ -43,6 +50,11 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   }
   // A TAGMSG whose tags were all stripped is still relayed (message-tags spec, TAGMSG example).
   const clientTags = relayableTags(msg.tags);
+  // Reactions and edits are checked against history first (message-events.ts).
+  if (needsHistoryCheck(s, command, clientTags)) {
+    sendWithHistoryCheck(s, command, targets, text, clientTags!);
+    return;
+  }
   s.idleSince = Date.now();
   const server = s.server;
   server.metrics.messagesIn++;
@@ -158,6 +170,7 @@ export function dmConversation(a: string, b: string): string {
 }
 
 function record(s: Session, out: Outgoing, conversation: string, time: number): StoredMessage {
+  rememberSent(s, out.msgid!); // a guest may edit or redact it from this connection
   return {
     msgid: out.msgid!,
     time,
@@ -194,7 +207,7 @@ function cannotSend(s: Session, channel: Channel): string | null {
 }
 
 /** Client-only tags (+…) with valid names are relayed; everything else a client sends is dropped. */
-function relayableTags(tags: Tags): Tags | null {
+export function relayableTags(tags: Tags): Tags | null {
   let out: Tags | null = null;
   for (const key in tags) {
     if (!isClientTag(key) || !isValidTagKey(key)) continue;

@@ -8,9 +8,11 @@ import type { Session } from '../session.js';
 import { channelCommands } from './channels.js';
 import { historyCommands } from './chathistory.js';
 import { infoCommands } from './info.js';
+import { messageEventCommands } from './message-events.js';
 import { messagingCommands } from './messaging.js';
 import { modeCommands } from './modes.js';
 import { monitorCommands } from './monitor.js';
+import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { queryCommands } from './queries.js';
 import { registrationCommands } from './registration.js';
@@ -41,6 +43,8 @@ export class CommandTable {
       infoCommands,
       operCommands,
       historyCommands,
+      messageEventCommands,
+      multilineCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }
