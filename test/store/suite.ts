@@ -744,6 +744,7 @@ export function storeSuite(backend: Backend): void {
       'read_markers',
       'schema_version',
       'uploads',
+      'webpush_subscriptions',
     ];
 
     async function versions(location: Location): Promise<number[]> {
@@ -922,6 +923,31 @@ export function storeSuite(backend: Backend): void {
             { conversation: 'dm:a:alice a:bob', target: 'bob', latest: T + 30 },
           ]);
           assert.equal(await store.setReadMarker('alice', '#room', T + 5), from >= 2 ? T + 10 : T + 5);
+          // Full-text search (v5) covers the history that was there before, and what came after.
+          const search = (text: string) =>
+            store.search({
+              query: { terms: [{ words: [text], prefix: false, negated: false }] },
+              conversations: ['#room'],
+              identity: 'a:bob',
+              fromNick: null,
+              after: null,
+              before: null,
+              order: 'oldest',
+              limit: 10,
+              from: null,
+            });
+          assert.deepEqual(
+            (await search('psst')).map((h) => h.message.msgid),
+            ['old-4', 'old-5'],
+          );
+          assert.deepEqual(
+            (await search('hello')).map((h) => h.message.msgid),
+            ['old-1'],
+          );
+          assert.deepEqual(
+            (await search(next.text!.split(' ')[1]!)).map((h) => h.message.msgid),
+            [next.msgid],
+          );
         } finally {
           await store.close();
         }
