@@ -94,7 +94,7 @@ function chathistory(s: Session, msg: IrcMessage): void {
   );
 }
 
-function parseLimit(text: string, max: number): number | null {
+export function parseLimit(text: string, max: number): number | null {
   if (!/^\d+$/.test(text)) return null;
   const n = Number.parseInt(text, 10);
   if (n <= 0) return null;
@@ -112,7 +112,7 @@ function parseBound(text: string, starAllowed: boolean): HistoryBound | null | u
   return undefined;
 }
 
-function parseTimestamp(text: string): number | null {
+export function parseTimestamp(text: string): number | null {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text)) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
@@ -123,7 +123,7 @@ function parseTimestamp(text: string): number | null {
  * are in; private conversations between them and the target nick (by account when the
  * peer is logged in or the nick is a registered account, else by the peer's connection).
  */
-function conversationFor(s: Session, target: string): string | null {
+export function conversationFor(s: Session, target: string): string | null {
   const server = s.server;
   if (isChannelName(target)) {
     const channel = server.directory.findChannel(foldCase(target));
@@ -135,12 +135,26 @@ function conversationFor(s: Session, target: string): string | null {
   return dmConversation(s.identity, peerIdentity);
 }
 
+/**
+ * Everything a user may read without naming a target: the rooms they are in now and every
+ * private conversation of their identity (their account's, or a guest's own connection's).
+ * CHATHISTORY TARGETS and SEARCH both go by it.
+ */
+export function readableScope(s: Session): { rooms: string[]; identity: string } {
+  return { rooms: [...s.channels].map((c) => c.folded), identity: s.identity };
+}
+
 /** Replays messages in a `chathistory` batch (or plainly, without the batch cap). */
 function sendBatch(s: Session, target: string, rows: StoredMessage[]): void {
+  sendMessages(s, ['chathistory', target], rows);
+}
+
+/** Stored messages as first sent, in a batch of this type (`[type, ...params]`), or plainly without the batch cap. */
+export function sendMessages(s: Session, batchType: string[], rows: readonly StoredMessage[]): void {
   const server = s.server;
   const batched = s.hasCap(Cap.batch);
   const id = batched ? server.newBatchId() : '';
-  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, 'chathistory', target]));
+  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, ...batchType]));
   for (const row of rows) {
     // Without draft/event-playback only PRIVMSG and NOTICE are replayed (chathistory §Returned message notes).
     if (row.command === 'TAGMSG') continue;
@@ -206,10 +220,10 @@ function targets(s: Session, fromText: string, toText: string, limit: number): v
   }
   const from = Math.min(a.time, b.time);
   const to = Math.max(a.time, b.time);
-  const rooms = [...s.channels].map((c) => c.folded);
+  const { rooms, identity } = readableScope(s);
   let found: Array<{ conversation: string; target: string; latest: number }> = [];
   s.deferUntil(
-    server.store!.conversations(s.identity, rooms, from, to, limit).then((r) => {
+    server.store!.conversations(identity, rooms, from, to, limit).then((r) => {
       found = r;
     }),
     () => {

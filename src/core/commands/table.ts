@@ -14,6 +14,8 @@ import { monitorCommands } from './monitor.js';
 import { operCommands } from './oper.js';
 import { queryCommands } from './queries.js';
 import { registrationCommands } from './registration.js';
+import { searchCommands } from './search.js';
+import { webpushCommands } from './webpush.js';
 
 export type Handler = (session: Session, msg: IrcMessage) => void | Promise<void>;
 
@@ -41,6 +43,8 @@ export class CommandTable {
       infoCommands,
       operCommands,
       historyCommands,
+      searchCommands,
+      webpushCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }
