@@ -11,6 +11,7 @@ import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import type { HistoryBound, StoredMessage } from '../../store/store.js';
 import { Cap } from '../caps.js';
+import type { Channel } from '../channel.js';
 import { Outgoing } from '../outgoing.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
@@ -124,15 +125,27 @@ export function parseTimestamp(text: string): number | null {
  * peer is logged in or the nick is a registered account, else by the peer's connection).
  */
 export function conversationFor(s: Session, target: string): string | null {
-  const server = s.server;
+  return readableConversation(s.server, s.identity, (channel) => channel.members.has(s), target);
+}
+
+/**
+ * The same rule for any reader: `identity` for private conversations, `inRoom` for rooms
+ * (a connection's membership, or for an HTTP request any of the account's connections').
+ */
+export function readableConversation(
+  server: ChatServer,
+  identity: string,
+  inRoom: (channel: Channel) => boolean,
+  target: string,
+): string | null {
   if (isChannelName(target)) {
     const channel = server.directory.findChannel(foldCase(target));
-    return channel?.members.has(s) ? channel.folded : null;
+    return channel !== undefined && inRoom(channel) ? channel.folded : null;
   }
   if (target === '*') return null;
   const peer = server.directory.findUser(foldCase(target));
   const peerIdentity = peer?.registered ? peer.identity : `a:${foldCase(target)}`;
-  return dmConversation(s.identity, peerIdentity);
+  return dmConversation(identity, peerIdentity);
 }
 
 /**

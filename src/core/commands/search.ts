@@ -22,7 +22,14 @@ import { parseTags } from '../../protocol/tags.js';
 import type { SearchRequest, StoredMessage } from '../../store/store.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
-import { conversationFor, parseLimit, parseTimestamp, readableScope, sendMessages } from './chathistory.js';
+import {
+  conversationFor,
+  parseLimit,
+  parseTimestamp,
+  readableConversation,
+  readableScope,
+  sendMessages,
+} from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
 export const searchCommands: CommandGroup = {
@@ -48,7 +55,7 @@ function search(s: Session, msg: IrcMessage): void {
     return;
   }
   const attrs = parseTags(attrText);
-  const invalid = (name: string, why: string): void => s.sendFail('SEARCH', 'INVALID_PARAMS', name, why);
+  const invalid = (name: string, why: string): void => s.sendFail('SEARCH', 'INVALID_PARAMS', why, name);
   const text = attrs['text'];
   if (text === undefined || text === '') {
     invalid('text', 'Search needs text=<words>');
@@ -123,11 +130,25 @@ function search(s: Session, msg: IrcMessage): void {
  * its connections are in now, and its private conversations. The same rule as SEARCH,
  * applied to every connection logged in to the account.
  */
-export function accountScope(server: ChatServer, folded: string): { rooms: string[]; identity: string } {
+export function accountReader(
+  server: ChatServer,
+  folded: string,
+): { rooms: string[]; identity: string; conversationFor(target: string): string | null } {
+  const sessions = [...server.sessions].filter(
+    (s) => s.registered && s.account !== null && foldCase(s.account) === folded,
+  );
   const rooms = new Set<string>();
-  for (const session of server.sessions) {
-    if (session.account === null || foldCase(session.account) !== folded || !session.registered) continue;
-    for (const room of readableScope(session).rooms) rooms.add(room);
-  }
-  return { rooms: [...rooms], identity: `a:${folded}` };
+  for (const session of sessions) for (const room of readableScope(session).rooms) rooms.add(room);
+  const identity = `a:${folded}`;
+  return {
+    rooms: [...rooms],
+    identity,
+    conversationFor: (target) =>
+      readableConversation(
+        server,
+        identity,
+        (channel) => sessions.some((s) => channel.members.has(s)),
+        target,
+      ),
+  };
 }
