@@ -107,7 +107,7 @@ export function toTsQuery(query: ParsedQuery): string {
 export function highlightRanges(text: string, query: ParsedQuery): Array<[number, number]> {
   // Word spans of the original text, with their folded form (marks stay inside a span).
   const spans: Array<{ start: number; end: number; word: string }> = [];
-  const wordRun = /[\p{L}\p{N}\u0300-\u036f]+/gu;
+  const wordRun = /(?:\p{L}|\p{N}|\p{Mn})+/gu;
   for (let m = wordRun.exec(text); m !== null; m = wordRun.exec(text)) {
     const word = foldText(m[0]).replace(/[^\p{L}\p{N}]+/gu, '');
     if (word !== '') spans.push({ start: m.index, end: m.index + m[0].length, word });
