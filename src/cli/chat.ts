@@ -4,6 +4,7 @@
  */
 import { ChatClient, type ChatMessage, isChannel } from '../client/index.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
+import { formatHit, parseSearchArgs } from './search-view.js';
 
 export const CHAT_HELP = `Usage: tertulia chat [options]
 
@@ -31,6 +32,8 @@ const COMMANDS_HELP = [
   '  /away [TEXT]       mark yourself away (no text: back)',
   '  /topic [TEXT]      show or set the room topic',
   '  /history [N]       the last N messages here (default 20)',
+  '  /search WORDS      search your rooms and private messages ("a phrase", word*, -word,',
+  '                     in:#room or in:NICK, from:NICK)',
   '  /send FILE         upload a file and share its link here (needs --password)',
   '  /quit [REASON]     leave (also :q, chao, bye or Ctrl+C)',
 ];
@@ -110,7 +113,8 @@ export async function runChat(argv: string[]): Promise<number> {
     process.stderr.write(`tertulia chat: ${args}\n\n${CHAT_HELP}`);
     return 2;
   }
-  const c = palette(useColour(process.stdout));
+  const colour = useColour(process.stdout);
+  const c = palette(colour);
   const screen = new Screen(process.stdin, process.stdout);
   const print = (line: string) => screen.print(line);
   const info = (line: string) => print(c.notice(`* ${line}`));
@@ -378,6 +382,30 @@ export async function runChat(argv: string[]): Promise<number> {
             for (const m of msgs) show(m, 'message');
           })
           .catch((err: Error) => print(c.error(`! ${err.message}`)));
+        break;
+      }
+      case '/search': {
+        const args = parseSearchArgs(rest);
+        if (args.text === '') {
+          info('Usage: /search WORDS (also "a phrase", word*, -word, in:#room, in:NICK, from:NICK)');
+          break;
+        }
+        const { text, ...where } = args;
+        client
+          .search(text, { ...where, limit: 20 })
+          .then((hits) => {
+            if (hits.length === 0) info(`No messages match "${text}".`);
+            else
+              info(
+                `${hits.length === 1 ? '1 message matches' : `${hits.length} messages match`} "${text}"${hits.length === 20 ? ' (the newest 20)' : ''}:`,
+              );
+            for (const hit of hits) print(formatHit(hit, c, colour));
+            screen.prompt();
+          })
+          .catch((err: Error) => {
+            print(c.error(`! ${err.message}`));
+            screen.prompt();
+          });
         break;
       }
       case '/send': {

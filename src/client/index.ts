@@ -10,3 +10,23 @@ export {
   splitText,
 } from './client.js';
 export { TypedEmitter } from './emitter.js';
+export {
+  SEARCH_BATCH,
+  type SearchApiHit,
+  type SearchApiPage,
+  type SearchApiParams,
+  type SearchHit,
+  type SearchOptions,
+  searchApi,
+  searchAttributes,
+  withHighlights,
+} from './search.js';
+export {
+  applicationServerKey,
+  type PushNotice,
+  type PushSubscriptionJson,
+  parsePushPayload,
+  registerWebPush,
+  unregisterWebPush,
+  vapidKey,
+} from './webpush.js';
