@@ -163,6 +163,9 @@ for (const backend of backends()) {
         (await store.pushSubscriptions('ana')).map((s) => s.endpoint),
         [phone.url],
       );
+      const metrics = await (await fetch(`http://127.0.0.1:${srv.httpPort}/metrics`)).text();
+      assert.match(metrics, /tertulia_webpush_notifications_total\{outcome="gone"\} 1\n/);
+      assert.match(metrics, /tertulia_webpush_notifications_total\{outcome="delivered"\} 3\n/);
 
       // Restarted on the same data: the same VAPID key, the subscription still there.
       await srv.stop();
