@@ -554,7 +554,8 @@ export class PostgresStore extends HistoryQueries implements Store {
   async search(request: SearchRequest): Promise<SearchHit[]> {
     this.check();
     const b = searchBounds(request);
-    if (b.limit === 0) return [];
+    // Nothing readable (a guest in no room, say): no need to ask the index.
+    if (b.limit === 0 || (request.conversations.length === 0 && request.identity === null)) return [];
     const name =
       request.order === 'relevance'
         ? 'searchRelevance'
