@@ -216,4 +216,26 @@ describe('irc-framework interop', () => {
     await bob.waitFor('close');
     assert.ok(!bob.client.connected);
   });
+
+  it('soju.im/search: irc-framework requests the capability and reads SEARCH replies as a batch', async () => {
+    const carol = new Recorded('carol');
+    clients.push(carol);
+    carol.client.requestCap('soju.im/search');
+    await carol.connect(server.port);
+    assert.ok(carol.client.network.cap.isEnabled('soju.im/search'));
+    carol.client.join('#search');
+    await carol.waitFor<IRC.JoinEvent>('join', (e) => e.channel === '#search');
+    carol.client.say('#search', 'irc-framework finds this');
+    await carol.sync();
+    const batch = new Promise<{ type: string; commands: Array<{ command: string; params: string[] }> }>(
+      (resolve) => carol.client.once('batch end soju.im/search', resolve),
+    );
+    carol.client.raw('SEARCH', 'text=finds;in=#search');
+    const { type, commands } = await batch;
+    assert.equal(type, 'soju.im/search');
+    assert.deepEqual(
+      commands.map((c) => [c.command, ...c.params]),
+      [['PRIVMSG', '#search', 'irc-framework finds this']],
+    );
+  });
 });
