@@ -112,10 +112,8 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
   const retention = scheduleRetention(store, config.historyRetentionDays, log);
   const closeStorage = async (): Promise<void> => {
     if (retention !== null) clearInterval(retention);
-    if (server.push !== null) {
-      await server.push.drained();
-      await server.push.sender.close();
-    }
+    // Notifications not yet sent are dropped; requests in flight finish (or time out).
+    await server.push?.close();
     await writer.close();
     await accountsOf(server)?.flush();
     await store.close();

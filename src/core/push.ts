@@ -122,6 +122,14 @@ export class PushNotifier {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /** Shutdown: drops what is still queued, waits for requests in flight (each has a deadline). */
+  async close(): Promise<void> {
+    this.counts.dropped += this.queue.length;
+    this.queue.length = 0;
+    await this.drained();
+    await this.sender.close();
+  }
+
   private enqueue(job: Job): void {
     if (this.queue.length >= MAX_QUEUED) {
       this.counts.dropped++;
@@ -134,6 +142,7 @@ export class PushNotifier {
       setImmediate(() => {
         this.pumpScheduled = false;
         this.pump();
+        this.settleIfIdle();
       });
     }
   }
@@ -149,8 +158,14 @@ export class PushNotifier {
         .finally(() => {
           this.running--;
           this.pump();
-          if (this.queue.length === 0 && this.running === 0) for (const done of this.idle.splice(0)) done();
+          this.settleIfIdle();
         });
+    }
+  }
+
+  private settleIfIdle(): void {
+    if (this.queue.length === 0 && this.running === 0 && !this.pumpScheduled) {
+      for (const done of this.idle.splice(0)) done();
     }
   }
 
