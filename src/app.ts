@@ -7,11 +7,14 @@ import type { Logger } from 'pino';
 import { LocalDirectory } from './cluster/local-directory.js';
 import type { Config } from './config/config.js';
 import { accountsOf, installAccounts } from './core/accounts/index.js';
+import { PushNotifier } from './core/push.js';
 import { ChatServer } from './core/server.js';
 import { type BoundListener, listenTcp } from './gateways/tcp.js';
 import { listenText } from './gateways/text.js';
 import { listenTls, loadTlsMaterial, type TlsListener } from './gateways/tls.js';
 import { type HttpListener, listenHttp } from './http/server.js';
+import { loadVapidKeys } from './push/vapid-keys.js';
+import { WebPushSender } from './push/web-push-sender.js';
 import { HistoryWriter } from './store/group-commit.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
@@ -59,6 +62,22 @@ function scheduleRetention(store: Store, days: number, log: Logger): NodeJS.Time
   return timer;
 }
 
+/** RFC 8292 §2.1 `sub`: the configured contact, else the public https URL, else the server name. */
+function vapidSubject(config: Config): string {
+  if (config.webpushContact !== null) return config.webpushContact;
+  if (config.publicUrl?.startsWith('https://')) return config.publicUrl;
+  return `https://${config.serverName}`;
+}
+
+/** The push service's host, for logs (an endpoint's path identifies a browser). */
+function hostOf(endpoint: string): string {
+  try {
+    return new URL(endpoint).host;
+  } catch {
+    return '?';
+  }
+}
+
 export async function startTertulia(config: Config, log: Logger): Promise<Tertulia> {
   const server = new ChatServer(config, log, new LocalDirectory(), readMotd(config.motdFile));
   const store = await openStore({ database: config.database, dataDir: config.dataDir });
@@ -71,9 +90,30 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
     { event: 'storage', kind: store.kind, schema: store.schemaVersion },
     `Storage: ${store.kind} (schema version ${store.schemaVersion})`,
   );
+  // Web Push (draft/webpush): the VAPID key pair is made once and kept in data-dir.
+  if (config.webpush) {
+    const { keys, created } = loadVapidKeys(config.dataDir);
+    if (created)
+      log.info({ event: 'webpush.keys_created' }, 'Web Push: generated a VAPID key pair in data-dir');
+    const sender = new WebPushSender({
+      keys,
+      subject: vapidSubject(config),
+      allowHttpLoopback: config.webpushAllowHttpLoopback,
+      onError: (endpoint, reason) =>
+        log.warn(
+          { event: 'webpush.failed', host: hostOf(endpoint), reason },
+          `Web Push to ${hostOf(endpoint)} failed: ${reason}`,
+        ),
+    });
+    const push = new PushNotifier(server, sender);
+    await push.load();
+    server.push = push;
+  }
   const retention = scheduleRetention(store, config.historyRetentionDays, log);
   const closeStorage = async (): Promise<void> => {
     if (retention !== null) clearInterval(retention);
+    // Notifications not yet sent are dropped; requests in flight finish (or time out).
+    await server.push?.close();
     await writer.close();
     await accountsOf(server)?.flush();
     await store.close();

@@ -93,6 +93,9 @@ describe('defaults', () => {
       historyRetentionDays: 0,
       nickGrace: 30,
       accountRegistration: true,
+      webpush: true,
+      webpushContact: null,
+      webpushAllowHttpLoopback: false,
       opers: [],
     };
     assert.deepEqual(load(), expected);

@@ -13,6 +13,7 @@ import {
 } from '../client/index.js';
 import { MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
+import { formatHit, parseSearchArgs } from './search-view.js';
 
 export const CHAT_HELP = `Usage: tertulia chat [options]
 
@@ -45,6 +46,8 @@ const COMMANDS_HELP = [
   '  /edit [^N] TEXT    correct your latest message here (^2: the one before)',
   "  /delete [^N|NICK]  delete your latest message (room operators: NICK's latest)",
   '  A line ending in \\ continues on the next: the lines go as one message.',
+  '  /search WORDS      search your rooms and private messages ("a phrase", word*, -word,',
+  '                     in:#room or in:NICK, from:NICK)',
   '  /send FILE         upload a file and share its link here (needs --password)',
   '  /quit [REASON]     leave (also :q, chao, bye or Ctrl+C)',
 ];
@@ -124,7 +127,8 @@ export async function runChat(argv: string[]): Promise<number> {
     process.stderr.write(`tertulia chat: ${args}\n\n${CHAT_HELP}`);
     return 2;
   }
-  const c = palette(useColour(process.stdout));
+  const colour = useColour(process.stdout);
+  const c = palette(colour);
   const screen = new Screen(process.stdin, process.stdout);
   const print = (line: string) => screen.print(line);
   const info = (line: string) => print(c.notice(`* ${line}`));
@@ -492,6 +496,30 @@ export async function runChat(argv: string[]): Promise<number> {
         if (m === undefined) print(c.error('! No such message here to delete'));
         else if (!features.canRedact) print(c.error('! This server does not let messages be deleted'));
         else features.redact(current, m.msgid);
+        break;
+      }
+      case '/search': {
+        const args = parseSearchArgs(rest);
+        if (args.text === '') {
+          info('Usage: /search WORDS (also "a phrase", word*, -word, in:#room, in:NICK, from:NICK)');
+          break;
+        }
+        const { text, ...where } = args;
+        client
+          .search(text, { ...where, limit: 20 })
+          .then((hits) => {
+            if (hits.length === 0) info(`No messages match "${text}".`);
+            else
+              info(
+                `${hits.length === 1 ? '1 message matches' : `${hits.length} messages match`} "${text}"${hits.length === 20 ? ' (the newest 20)' : ''}:`,
+              );
+            for (const hit of hits) print(formatHit(hit, c, colour));
+            screen.prompt();
+          })
+          .catch((err: Error) => {
+            print(c.error(`! ${err.message}`));
+            screen.prompt();
+          });
         break;
       }
       case '/send': {

@@ -14,6 +14,7 @@ import { LineSplitter } from '../protocol/line-splitter.js';
 import { type IrcMessage, parseLine, serializeMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/tags.js';
 import { TypedEmitter } from './emitter.js';
+import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 
 /** The capabilities this client understands and requests when offered. */
 export const CLIENT_CAPS = [
@@ -32,6 +33,8 @@ export const CLIENT_CAPS = [
   'draft/multiline',
   'draft/message-redaction',
   'draft/event-playback',
+  'soju.im/search',
+  'draft/webpush',
 ] as const;
 
 export interface ChatClientOptions {
@@ -390,6 +393,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     this.labeled.clear();
     this.unlabeled.length = 0;
+    this.searches.abort('disconnected');
     for (const w of this.closeWaiters.splice(0)) w();
     const max = this.opts.reconnectMaxAttempts ?? Number.POSITIVE_INFINITY;
     const willReconnect =
@@ -551,6 +555,26 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       : this.requestHistory(target, false, 'BEFORE', target, ref, limit);
   }
 
+  /**
+   * Searches the history this user may read with `SEARCH` (soju.im/search; see search.ts):
+   * the newest matches (at most `limit`), oldest first, each with highlight ranges. Rejects
+   * with the server's reason for a bad query, or when the server has no search.
+   */
+  search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    if (!this.offered.has('soju.im/search') || !this.caps.has('batch'))
+      return Promise.reject(new Error('the server offers no search (soju.im/search)'));
+    const result = this.searches.add(text);
+    this.send('SEARCH', searchAttributes(text, opts));
+    return result;
+  }
+
+  /** The value a capability was offered with in CAP LS (`draft/webpush` → `vapid=…`), or null. */
+  capValue(name: string): string | null {
+    return this.offered.get(name) ?? null;
+  }
+
+  private readonly searches = new SearchQueue();
+
   private requestHistory(target: string, catchUp: boolean, ...params: string[]): Promise<ChatMessage[]> {
     if (!this.caps.has('draft/chathistory') || !this.caps.has('batch'))
       return Promise.reject(new Error('the server offers no history (draft/chathistory)'));
@@ -624,7 +648,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     if (
       batch &&
-      (batch.type === 'chathistory' || batch.type === 'draft/chathistory') &&
+      (batch.type === 'chathistory' || batch.type === 'draft/chathistory' || batch.type === SEARCH_BATCH) &&
       msg.command !== 'BATCH'
     ) {
       if (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') {
@@ -865,6 +889,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
           req.reject(new Error(p.at(-1) ?? 'history request failed'));
           return;
         }
+        if (p[0] === 'SEARCH' && this.searches.fail(p.at(-1) ?? 'search failed')) return;
         this.emit('error', { message: p.at(-1) ?? '', command: 'FAIL', params: p });
         return;
       }
@@ -993,6 +1018,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         clearTimeout(req.timer);
         req.resolve([]);
       }
+      return;
+    }
+    if (batch.type === SEARCH_BATCH) {
+      this.searches.finish(batch.messages);
       return;
     }
     if (batch.type !== 'chathistory' && batch.type !== 'draft/chathistory') return;

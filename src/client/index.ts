@@ -21,3 +21,23 @@ export {
   type RedactEvent,
   replyOf,
 } from './message-features.js';
+export {
+  SEARCH_BATCH,
+  type SearchApiHit,
+  type SearchApiPage,
+  type SearchApiParams,
+  type SearchHit,
+  type SearchOptions,
+  searchApi,
+  searchAttributes,
+  withHighlights,
+} from './search.js';
+export {
+  applicationServerKey,
+  type PushNotice,
+  type PushSubscriptionJson,
+  parsePushPayload,
+  registerWebPush,
+  unregisterWebPush,
+  vapidKey,
+} from './webpush.js';

@@ -122,6 +122,12 @@ export interface Config {
   nickGrace: number;
   /** Whether new accounts can be registered (REGISTER, NickServ REGISTER). */
   accountRegistration: boolean;
+  /** Web Push notifications (IRCv3 draft/webpush); VAPID keys live in `<dataDir>/webpush/`. */
+  webpush: boolean;
+  /** VAPID contact (RFC 8292 `sub`): a mailto: or https: URL; null derives one from public-url or server-name. */
+  webpushContact: string | null;
+  /** Accept http:// push endpoints on loopback addresses (tests, a local push service). */
+  webpushAllowHttpLoopback: boolean;
 
   /** Server operators (YAML file only: a list). */
   opers: OperBlock[];

@@ -451,6 +451,33 @@ const rows = {
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),
   },
+  webpush: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: true,
+    help: 'Web Push notifications for private messages and mentions (IRCv3 draft/webpush); the VAPID key pair is generated once into data-dir/webpush/.',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
+  webpushContact: {
+    kind: 'nullable-string',
+    hint: '<url>',
+    default: null,
+    help: 'Contact push services may reach the operator at (VAPID "sub"): "mailto:admin@example.com" or an https URL; unset uses public-url, else https://<server-name>.',
+    expected: 'a mailto: or https:// URL',
+    schema: z
+      .string()
+      .regex(/^(mailto:[^\s@]+@[^\s@]+|https:\/\/[^\s]+)$/)
+      .nullable(),
+  },
+  webpushAllowHttpLoopback: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: false,
+    help: 'Also accept http:// push endpoints on 127.0.0.1, ::1 and localhost (for tests or a push service on the same machine). Never needed with real browsers.',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
   opers: {
     kind: 'list',
     hint: '',

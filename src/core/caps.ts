@@ -95,6 +95,17 @@ export const CAPABILITIES: CapDefinition[] = [
   },
   // History replays reactions (TAGMSG) and redactions to clients that ask for events.
   { name: 'draft/event-playback', bit: Cap.eventPlayback, value: () => null, available: hasHistory },
+  // soju.im/search (commands/search.ts) and draft/webpush (commands/webpush.ts) only announce
+  // commands; they change nothing on the wire for the client, so they need no bit (0) and
+  // SEARCH and WEBPUSH work whether or not they were requested.
+  { name: 'soju.im/search', bit: 0, value: () => null, available: hasHistory },
+  {
+    name: 'draft/webpush',
+    bit: 0,
+    // webpush §Implementation: the server's VAPID public key, for PushManager.subscribe().
+    value: (server) => (server.push === null ? null : `vapid=${server.push.vapidPublicKey}`),
+    available: (server) => server.push !== null && hasAccounts(server),
+  },
 ];
 
 /** The capabilities this server offers right now. */

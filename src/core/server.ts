@@ -13,6 +13,7 @@ import type { Directory } from './directory.js';
 import { Metrics } from './metrics.js';
 import { MonitorRegistry } from './monitor.js';
 import { Outgoing } from './outgoing.js';
+import type { PushNotifier } from './push.js';
 import type { AccountHooks, ChannelHooks, Service } from './services.js';
 import { Session, State } from './session.js';
 import type { Transport } from './transport.js';
@@ -48,6 +49,8 @@ export class ChatServer {
   tlsPort: number | null = null;
   /** The file upload URL advertised as FILEHOST (src/http/uploads.ts); null when uploads are off. */
   fileHostUrl: string | null = null;
+  /** Web Push notifications (draft/webpush, core/push.ts); null when off. */
+  push: PushNotifier | null = null;
 
   private dirty: Session[] = [];
   private flushScheduled = false;

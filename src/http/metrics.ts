@@ -82,6 +82,18 @@ export function createMetricsRegistry(server: ChatServer): MetricsExport {
     'Connections refused by per-IP limits or during shutdown.',
     () => m.refusedConnections,
   );
+  new client.Counter({
+    name: 'tertulia_webpush_notifications_total',
+    help: 'Web Push notifications by outcome: delivered, failed, gone (subscription dropped), dropped (queue full).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = server.push?.counts;
+      if (counts === undefined) return;
+      for (const [outcome, n] of Object.entries(counts)) this.inc({ outcome }, n);
+    },
+  });
   const latency = new client.Histogram({
     name: 'tertulia_history_write_seconds',
     help: 'Time from handing a message to the history writer to its commit.',

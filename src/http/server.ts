@@ -1,7 +1,8 @@
 /**
  * The HTTP surface: one listener (HTTP, or HTTPS when given TLS options) serving the IRCv3
- * WebSocket transport (an upgrade on any path), `/health`, `/metrics` and the web client's
- * page at `/` (a placeholder until the web client exists). Everything else is 404.
+ * WebSocket transport (an upgrade on any path), `/health`, `/metrics`, file uploads
+ * (uploads.ts), the search API (`/api/search`, search-api.ts) and the web client's page at
+ * `/` (a placeholder until the web client exists). Everything else is 404.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +17,7 @@ import { attachWebSocket, chooseProtocol, originAllowed, WS_MAX_PAYLOAD } from '
 import { TrustedProxies } from './forwarded.js';
 import { createMetricsRegistry } from './metrics.js';
 import { PLACEHOLDER_HTML } from './placeholder.js';
+import { handleSearchApi, SEARCH_API_PATH } from './search-api.js';
 import { publicBaseUrl, Uploads } from './uploads.js';
 
 /** No route takes a body: anything larger than this is refused and the connection closed. */
@@ -128,6 +130,20 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       } else {
         await uploads.handleDownload(req, res, path.slice('/files/'.length).split('/'), head);
       }
+      return;
+    }
+    if (path === SEARCH_API_PATH && server.store !== null) {
+      if (method !== 'GET' && !head) {
+        send(
+          res,
+          405,
+          { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' },
+          'Method not allowed\n',
+          false,
+        );
+        return;
+      }
+      await handleSearchApi(server, req, res, send, normalizeAddress(proxies.clientAddress(req)), head);
       return;
     }
     const known = path === '/' || path === '/index.html' || path === '/health' || path === '/metrics';

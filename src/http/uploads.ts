@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { accountsOf } from '../core/accounts/index.js';
 import type { ChatServer } from '../core/server.js';
 import type { UploadRecord } from '../store/store.js';
+import { BASIC_CHALLENGE, basicCredentials } from './basic-auth.js';
 
 const ID = /^[A-Za-z0-9_-]{22,64}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -183,16 +184,13 @@ export class Uploads {
       this.refuse(req, res, 404, 'Not found');
       return;
     }
-    const challenge = { 'WWW-Authenticate': 'Basic realm="tertulia", charset="UTF-8"' };
-    const auth = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-    const decoded = auth === null ? '' : Buffer.from(auth[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0) {
+    const challenge = BASIC_CHALLENGE;
+    const credentials = basicCredentials(req);
+    if (credentials === null) {
       this.refuse(req, res, 401, 'Log in with your account name and password (HTTP Basic)', challenge);
       return;
     }
-    const name = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
+    const { name, password } = credentials;
     const ip = this.options.clientAddress(req);
     req.pause();
     const record = await accounts.checkPassword({ ip, nick: '*' }, name, password, 'HTTP upload');

@@ -7,6 +7,7 @@ import type {
   HistoryBound,
   HistoryCommand,
   RegisteredChannel,
+  SearchRequest,
   StoredMessage,
 } from './store.js';
 
@@ -204,6 +205,36 @@ function compareText(a: string, b: string): number {
 /** Room keys from a TARGETS candidate list: a DM key there is ignored (DMs go by identity). */
 export function roomKeys(rooms: readonly string[]): string[] {
   return [...new Set(rooms.filter((r) => !r.startsWith('dm:')))];
+}
+
+/**
+ * Most hits one search returns, whatever the caller asks: every hit's text is sent back,
+ * so a page stays small.
+ */
+export const MAX_SEARCH_LIMIT = 200;
+
+/** A search request's parameters with their bounds applied (both back ends bind these). */
+export function searchBounds(request: SearchRequest): {
+  limit: number;
+  after: number;
+  before: number;
+  /** Keyset start: 1 with a position to continue after, 0 for the first page. */
+  paged: number;
+  score: number;
+  time: number;
+  id: number;
+} {
+  const limit = Math.min(clampLimit(request.limit), MAX_SEARCH_LIMIT);
+  const from = request.from;
+  return {
+    limit,
+    after: request.after ?? FIRST.time,
+    before: request.before ?? LAST.time,
+    paged: from === null ? 0 : 1,
+    score: from?.score ?? 0,
+    time: from?.time ?? 0,
+    id: from?.id ?? 0,
+  };
 }
 
 /** Parses a JSON column that the store itself wrote. */

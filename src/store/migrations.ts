@@ -14,6 +14,8 @@
  *   v4  uploads (file metadata)
  *   v5  reactions and redaction tombstones; stored react TAGMSGs move to reactions
  *       (migrate-message-events.ts)
+ *   v6  full-text search over message text (filled from the history already stored) and
+ *       Web Push subscriptions
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -236,6 +238,66 @@ export const migrations: readonly Migration[] = [
     description: 'reactions and redactions (replies, reactions, edits, deletion)',
     sqlite: migrateSqliteV5,
     postgres: migratePostgresV5,
+  },
+  {
+    version: 6,
+    description: 'full-text search over message text; Web Push subscriptions',
+    // SQLite: an FTS5 index over messages.text (external content: the text is not stored
+    // twice), kept in step by triggers, so whatever inserts, deletes (prune) or rewrites or
+    // blanks text (redaction, edits) keeps the index true. unicode61 with
+    // remove_diacritics 2 folds case and accents like protocol/search-query.ts foldText.
+    // 'rebuild' indexes the history already stored.
+    sqlite: `
+      CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+          SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+        INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;
+      END;
+      INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+      CREATE TABLE webpush_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        caps INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX webpush_subscriptions_account ON webpush_subscriptions (account);
+    `,
+    // PostgreSQL: a GIN expression index, no stored column, so the migration builds an index
+    // instead of rewriting the whole messages table, and history is not stored twice. The
+    // 'simple' configuration (lowercase, no stemming, no stop words) because chats mix
+    // languages: stemming for one language mangles the others, and a stop-word list would
+    // make "no" or "the" unsearchable. tertulia_search_text folds accents and turns every
+    // non-alphanumeric run into a space first, so words split exactly where FTS5 splits them
+    // (the default parser would keep alice@example.com or a URL as one token).
+    postgres: `
+      CREATE FUNCTION tertulia_search_text(t text) RETURNS text
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        AS $$ SELECT lower(regexp_replace(
+          normalize(regexp_replace(normalize(t, NFD), '[\\u0300-\\u036f]+', '', 'g'), NFC),
+          '[^[:alnum:]]+', ' ', 'g')) $$;
+      CREATE INDEX messages_search ON messages
+        USING GIN (to_tsvector('simple'::regconfig, tertulia_search_text(text)));
+      CREATE TABLE webpush_subscriptions (
+        endpoint TEXT PRIMARY KEY,
+        account TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        caps INTEGER NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX webpush_subscriptions_account ON webpush_subscriptions (account);
+    `,
   },
 ];
 

@@ -11,6 +11,7 @@
  * and migrations take an advisory lock.
  */
 import pg from 'pg';
+import { toTsQuery } from '../protocol/search-query.js';
 import {
   type AccountRow as CommonAccountRow,
   type ChannelRow as CommonChannelRow,
@@ -22,6 +23,7 @@ import {
   PRUNE_CHUNK,
   roomKeys,
   rowDecoders,
+  searchBounds,
   summarizeBatch,
 } from './common.js';
 import { migratePostgres } from './migrations.js';
@@ -29,9 +31,13 @@ import { PostgresMessageEvents } from './postgres-message-events.js';
 import type {
   AccountRecord,
   ConversationSummary,
+  PushSubscriptionRecord,
   ReactionResult,
   Redaction,
   RegisteredChannel,
+  SearchHit,
+  SearchOrder,
+  SearchRequest,
   Store,
   StoredMessage,
   StoredReaction,
@@ -104,7 +110,53 @@ function channelParams(c: RegisteredChannel): unknown[] {
   ];
 }
 
+/**
+ * One search statement per order. The GIN index on the folded text's tsvector finds the
+ * matches (the expression must be written exactly as in migration 5 for the planner to use
+ * it); ts_rank (a real) scores them; the filters and keyset position apply, then the sort.
+ */
+function searchSql(order: SearchOrder): string {
+  const vector = "to_tsvector('simple'::regconfig, tertulia_search_text(m.text))";
+  const score = order === 'relevance' ? `ts_rank(${vector}, q)` : '0::real';
+  const keyset =
+    order === 'relevance'
+      ? '(score, time, id) < ($9::real, $10::bigint, $11::bigint)'
+      : order === 'newest'
+        ? '(time, id) < ($9::bigint, $10::bigint)'
+        : '(time, id) > ($9::bigint, $10::bigint)';
+  const sort =
+    order === 'relevance'
+      ? 'score DESC, time DESC, id DESC'
+      : order === 'newest'
+        ? 'time DESC, id DESC'
+        : 'time, id';
+  return `SELECT * FROM (
+      SELECT m.id, ${MESSAGE_COLUMNS.split(', ')
+        .map((c) => `m.${c}`)
+        .join(', ')}, ${score} AS score
+      FROM messages m, to_tsquery('simple', $1) AS q
+      WHERE ${vector} @@ q
+        AND (m.conversation = ANY($2::text[])
+             OR m.conversation IN (SELECT conversation FROM conversation_members WHERE identity = $3))
+        AND m.time >= $4 AND m.time <= $5
+        AND ($6::text IS NULL OR lower(split_part(m.sender, '!', 1)) = $6::text)
+    ) AS hits
+    WHERE NOT $7::boolean OR ${keyset}
+    ORDER BY ${sort} LIMIT $8`;
+}
+
 const SQL = {
+  searchRelevance: searchSql('relevance'),
+  searchNewest: searchSql('newest'),
+  searchOldest: searchSql('oldest'),
+  addPush: `INSERT INTO webpush_subscriptions (endpoint, account, p256dh, auth, caps, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (endpoint) DO UPDATE SET account = EXCLUDED.account, p256dh = EXCLUDED.p256dh,
+      auth = EXCLUDED.auth, caps = EXCLUDED.caps, created_at = EXCLUDED.created_at`,
+  removePush:
+    'DELETE FROM webpush_subscriptions WHERE endpoint = $1 AND ($2::text IS NULL OR account = $2::text)',
+  pushByAccount: 'SELECT * FROM webpush_subscriptions WHERE account = $1 ORDER BY created_at, endpoint',
+  pushAccounts: 'SELECT DISTINCT account FROM webpush_subscriptions ORDER BY account',
   append: `
     WITH batch AS (
       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -529,6 +581,79 @@ export class PostgresStore extends HistoryQueries implements Store {
   async uploadBytesByAccount(account: string): Promise<number> {
     const rows = await this.query<{ n: number }>('uploadBytes', [account]);
     return rows[0]?.n ?? 0;
+  }
+
+  // ---- search ----
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    this.check();
+    const b = searchBounds(request);
+    // Nothing readable (a guest in no room, say): no need to ask the index.
+    if (b.limit === 0 || (request.conversations.length === 0 && request.identity === null)) return [];
+    const name =
+      request.order === 'relevance'
+        ? 'searchRelevance'
+        : request.order === 'newest'
+          ? 'searchNewest'
+          : 'searchOldest';
+    const rows = await this.query<MessageRow & { id: number; score: number }>(name, [
+      toTsQuery(request.query),
+      request.conversations,
+      request.identity,
+      b.after,
+      b.before,
+      request.fromNick,
+      b.paged === 1,
+      b.limit,
+      ...(request.order === 'relevance' ? [b.score] : []),
+      b.time,
+      b.id,
+    ]);
+    return rows.map((row) => ({
+      message: toMessage(row),
+      score: row.score,
+      position: { score: row.score, time: row.time, id: row.id },
+    }));
+  }
+
+  // ---- web push subscriptions ----
+
+  async addPushSubscription(p: PushSubscriptionRecord): Promise<void> {
+    await this.query('addPush', [p.endpoint, p.account, p.p256dh, p.auth, p.caps, p.createdAt]);
+  }
+
+  async removePushSubscription(endpoint: string, account: string | null): Promise<boolean> {
+    this.check();
+    const result = await this.pool.query({
+      name: 'removePush',
+      text: SQL.removePush,
+      values: [endpoint, account],
+    });
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async pushSubscriptions(account: string): Promise<PushSubscriptionRecord[]> {
+    const rows = await this.query<{
+      endpoint: string;
+      account: string;
+      p256dh: string;
+      auth: string;
+      caps: number;
+      created_at: number;
+    }>('pushByAccount', [account]);
+    return rows.map((r) => ({
+      endpoint: r.endpoint,
+      account: r.account,
+      p256dh: r.p256dh,
+      auth: r.auth,
+      caps: r.caps,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async pushAccounts(): Promise<string[]> {
+    const rows = await this.query<{ account: string }>('pushAccounts', []);
+    return rows.map((r) => r.account);
   }
 
   /** The connection settings in force (for diagnostics and tests). */

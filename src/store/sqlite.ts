@@ -14,6 +14,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { toFts5Query } from '../protocol/search-query.js';
 import {
   type AccountRow as CommonAccountRow,
   type ChannelRow as CommonChannelRow,
@@ -26,6 +27,7 @@ import {
   parseJson,
   roomKeys,
   rowDecoders,
+  searchBounds,
   summarizeBatch,
 } from './common.js';
 import { encodeRows, ROW_WIDTH, type RowValue, rowHeads, toRows } from './message-rows.js';
@@ -34,9 +36,13 @@ import { SqliteMessageEvents } from './sqlite-message-events.js';
 import type {
   AccountRecord,
   ConversationSummary,
+  PushSubscriptionRecord,
   ReactionResult,
   Redaction,
   RegisteredChannel,
+  SearchHit,
+  SearchOrder,
+  SearchRequest,
   Store,
   StoredMessage,
   StoredReaction,
@@ -249,7 +255,70 @@ function prepareStatements(db: Database.Database) {
     uploadBytes: db.prepare<[string], { n: number }>(
       'SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE account = ?',
     ),
+    search: {
+      relevance: db.prepare<[SearchParams], SearchRow>(searchSql('relevance')),
+      newest: db.prepare<[SearchParams], SearchRow>(searchSql('newest')),
+      oldest: db.prepare<[SearchParams], SearchRow>(searchSql('oldest')),
+    },
+    addPush: db.prepare<[PushSubscriptionRecord]>(
+      `INSERT INTO webpush_subscriptions (endpoint, account, p256dh, auth, caps, created_at)
+       VALUES (@endpoint, @account, @p256dh, @auth, @caps, @createdAt)
+       ON CONFLICT (endpoint) DO UPDATE SET account = excluded.account, p256dh = excluded.p256dh,
+         auth = excluded.auth, caps = excluded.caps, created_at = excluded.created_at`,
+    ),
+    removePush: db.prepare<[{ endpoint: string; account: string | null }]>(
+      'DELETE FROM webpush_subscriptions WHERE endpoint = @endpoint AND (@account IS NULL OR account = @account)',
+    ),
+    pushByAccount: db.prepare<[string], PushRow>(
+      'SELECT * FROM webpush_subscriptions WHERE account = ? ORDER BY created_at, endpoint',
+    ),
+    pushAccounts: db
+      .prepare<[], { account: string }>('SELECT DISTINCT account FROM webpush_subscriptions ORDER BY account')
+      .pluck(),
   };
+}
+
+type SearchParams = Record<string, string | number | null>;
+type SearchRow = MessageRow & { id: number; score: number };
+
+interface PushRow {
+  endpoint: string;
+  account: string;
+  p256dh: string;
+  auth: string;
+  caps: number;
+  created_at: number;
+}
+
+/**
+ * One search statement per order. The FTS5 index yields the matching rows (and bm25, lower
+ * is better, so it is negated into a score); the join applies the reader's conversations,
+ * the filters and the keyset position, and sorts.
+ */
+function searchSql(order: SearchOrder): string {
+  const score = order === 'relevance' ? '-bm25(messages_fts)' : '0';
+  const keyset =
+    order === 'relevance'
+      ? '(hits.score, m.time, m.id) < (@score, @time, @id)'
+      : order === 'newest'
+        ? '(m.time, m.id) < (@time, @id)'
+        : '(m.time, m.id) > (@time, @id)';
+  const sort =
+    order === 'relevance'
+      ? 'hits.score DESC, m.time DESC, m.id DESC'
+      : order === 'newest'
+        ? 'm.time DESC, m.id DESC'
+        : 'm.time, m.id';
+  return `
+    WITH hits AS (SELECT rowid AS id, ${score} AS score FROM messages_fts WHERE messages_fts MATCH @match)
+    SELECT m.id AS id, ${MESSAGE_COLUMNS}, hits.score AS score
+    FROM hits JOIN messages m ON m.id = hits.id
+    WHERE (m.conversation IN (SELECT value FROM json_each(@conversations))
+           OR m.conversation IN (SELECT conversation FROM conversation_members WHERE identity = @identity))
+      AND m.time >= @after AND m.time <= @before
+      AND (@fromNick IS NULL OR lower(substr(m.sender, 1, instr(m.sender, '!') - 1)) = @fromNick)
+      AND (@paged = 0 OR ${keyset})
+    ORDER BY ${sort} LIMIT @limit`;
 }
 
 interface UploadRow {
@@ -270,6 +339,17 @@ function toUpload(row: UploadRow): UploadRecord {
     name: row.name,
     contentType: row.content_type,
     account: row.account,
+    createdAt: row.created_at,
+  };
+}
+
+function toPushSubscription(row: PushRow): PushSubscriptionRecord {
+  return {
+    endpoint: row.endpoint,
+    account: row.account,
+    p256dh: row.p256dh,
+    auth: row.auth,
+    caps: row.caps,
     createdAt: row.created_at,
   };
 }
@@ -521,6 +601,55 @@ export class SqliteStore extends HistoryQueries implements Store {
   async uploadBytesByAccount(account: string): Promise<number> {
     this.check();
     return this.s.uploadBytes.get(account)?.n ?? 0;
+  }
+
+  // ---- search ----
+
+  async search(request: SearchRequest): Promise<SearchHit[]> {
+    this.check();
+    const b = searchBounds(request);
+    // Nothing readable (a guest in no room, say): no need to ask the index.
+    if (b.limit === 0 || (request.conversations.length === 0 && request.identity === null)) return [];
+    const rows = this.s.search[request.order].all({
+      match: toFts5Query(request.query),
+      conversations: JSON.stringify(request.conversations),
+      identity: request.identity,
+      fromNick: request.fromNick,
+      after: b.after,
+      before: b.before,
+      paged: b.paged,
+      score: b.score,
+      time: b.time,
+      id: b.id,
+      limit: b.limit,
+    });
+    return rows.map((row) => ({
+      message: toMessage(row),
+      score: row.score,
+      position: { score: row.score, time: row.time, id: row.id },
+    }));
+  }
+
+  // ---- web push subscriptions ----
+
+  async addPushSubscription(subscription: PushSubscriptionRecord): Promise<void> {
+    this.check();
+    this.s.addPush.run({ ...subscription });
+  }
+
+  async removePushSubscription(endpoint: string, account: string | null): Promise<boolean> {
+    this.check();
+    return this.s.removePush.run({ endpoint, account }).changes > 0;
+  }
+
+  async pushSubscriptions(account: string): Promise<PushSubscriptionRecord[]> {
+    this.check();
+    return this.s.pushByAccount.all(account).map(toPushSubscription);
+  }
+
+  async pushAccounts(): Promise<string[]> {
+    this.check();
+    return this.s.pushAccounts.all() as unknown as string[]; // pluck() returns the column itself
   }
 
   /** The connection settings in force (for diagnostics and tests). */

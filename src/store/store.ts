@@ -5,6 +5,7 @@
  *
  * The core only ever talks to this interface.
  */
+import type { ParsedQuery } from '../protocol/search-query.js';
 
 export type HistoryCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 
@@ -248,13 +249,96 @@ export interface UploadStore {
   uploadBytesByAccount(account: string): Promise<number>;
 }
 
+/** How search hits are ordered. */
+export type SearchOrder = 'relevance' | 'newest' | 'oldest';
+
+/**
+ * Where a page of search hits ends: the last hit's score, time and id. The next page is
+ * everything strictly after it in the same order (keyset paging: pages never overlap).
+ */
+export interface SearchPosition {
+  score: number;
+  time: number;
+  id: number;
+}
+
+export interface SearchRequest {
+  /** What to find (protocol/search-query.ts); only PRIVMSG and NOTICE text is indexed. */
+  query: ParsedQuery;
+  /**
+   * Conversation keys searched (rooms or DMs). The caller has decided the user may read
+   * each of them (core/commands/chathistory.ts `readableScope`); the store only filters.
+   */
+  conversations: readonly string[];
+  /** Also every private conversation this identity takes part in; null for none. */
+  identity: string | null;
+  /** Only messages sent with this nick (case-folded); null for anyone. */
+  fromNick: string | null;
+  /** Only messages at or after / at or before these times (ms); null for no bound. */
+  after: number | null;
+  before: number | null;
+  order: SearchOrder;
+  /** At most this many hits (the caller bounds it). */
+  limit: number;
+  /** Continue after this hit of an earlier page (same query and order); null for the first. */
+  from: SearchPosition | null;
+}
+
+export interface SearchHit {
+  message: StoredMessage;
+  /**
+   * Relevance, higher is better: FTS5 bm25 negated on SQLite (which weighs terms by how rare
+   * they are in the whole index), ts_rank on PostgreSQL (which looks at the message alone).
+   * Comparable only within one back end and one query.
+   */
+  score: number;
+  /** Where this hit sits, for the next page. */
+  position: SearchPosition;
+}
+
+export interface SearchStore {
+  /** Full-text search over stored history; see SearchRequest. */
+  search(request: SearchRequest): Promise<SearchHit[]>;
+}
+
+/** A Web Push subscription (IRCv3 draft/webpush `WEBPUSH REGISTER`). */
+export interface PushSubscriptionRecord {
+  /** The push service URL; unique (a new registration of it replaces the old one). */
+  endpoint: string;
+  /** Folded account name of the owner. */
+  account: string;
+  /** The browser's P-256 ECDH public key (RFC 8291), URL-safe base64. */
+  p256dh: string;
+  /** The 16-byte authentication secret, URL-safe base64. */
+  auth: string;
+  /** Capability bits (message-tags, server-time, account-tag) the payload is serialized for. */
+  caps: number;
+  createdAt: number;
+}
+
+export interface PushSubscriptionStore {
+  /** Adds a subscription, replacing any with the same endpoint (whoever owned it). */
+  addPushSubscription(subscription: PushSubscriptionRecord): Promise<void>;
+  /**
+   * Removes the subscription with this endpoint; with an account, only if that account owns
+   * it. Returns whether one was removed.
+   */
+  removePushSubscription(endpoint: string, account: string | null): Promise<boolean>;
+  /** The account's subscriptions, oldest first. */
+  pushSubscriptions(account: string): Promise<PushSubscriptionRecord[]>;
+  /** Every account with at least one subscription (folded, sorted). */
+  pushAccounts(): Promise<string[]>;
+}
+
 export interface Store
   extends HistoryStore,
     MessageEventStore,
     AccountStore,
     ChannelStore,
     ReadMarkerStore,
-    UploadStore {
+    UploadStore,
+    SearchStore,
+    PushSubscriptionStore {
   /** 'sqlite' or 'postgres'. */
   readonly kind: string;
   /** Schema version after migrations ran. */

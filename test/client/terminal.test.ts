@@ -126,6 +126,12 @@ describe('tertulia chat (two terminal clients under tmux)', { skip }, () => {
     await tmux.waitFor('bob', /In #lobby: .*alice/);
     await tmux.type('bob', '/history 5');
     await tmux.waitFor('bob', /Last 2 messages in #lobby:/);
+    // /search (soju.im/search): dated results, accents and case ignored.
+    await tmux.type('bob', '/search QUE');
+    await tmux.waitFor('bob', /1 message matches "QUE":/);
+    await tmux.waitFor('bob', /\[\d{4}-\d\d-\d\d \d\d:\d\d\] #lobby alice: hola bob, ¿qué tal\?/);
+    await tmux.type('bob', '/search nothing-like-this');
+    await tmux.waitFor('bob', /No messages match "nothing-like-this"\./);
 
     await tmux.type('alice', ':q');
     await tmux.waitFor('bob', /alice has left the chat/);

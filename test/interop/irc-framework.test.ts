@@ -277,4 +277,26 @@ describe('irc-framework interop', () => {
       dan.close();
     }
   });
+
+  it('soju.im/search: irc-framework requests the capability and reads SEARCH replies as a batch', async () => {
+    const cora = new Recorded('cora');
+    clients.push(cora);
+    cora.client.requestCap('soju.im/search');
+    await cora.connect(server.port);
+    assert.ok(cora.client.network.cap.isEnabled('soju.im/search'));
+    cora.client.join('#search');
+    await cora.waitFor<IRC.JoinEvent>('join', (e) => e.channel === '#search');
+    cora.client.say('#search', 'irc-framework finds this');
+    await cora.sync();
+    const batch = new Promise<{ type: string; commands: Array<{ command: string; params: string[] }> }>(
+      (resolve) => cora.client.once('batch end soju.im/search', resolve),
+    );
+    cora.client.raw('SEARCH', 'text=finds;in=#search');
+    const { type, commands } = await batch;
+    assert.equal(type, 'soju.im/search');
+    assert.deepEqual(
+      commands.map((c) => [c.command, ...c.params]),
+      [['PRIVMSG', '#search', 'irc-framework finds this']],
+    );
+  });
 });

@@ -867,6 +867,7 @@ export function storeSuite(backend: Backend): void {
       'redactions',
       'schema_version',
       'uploads',
+      'webpush_subscriptions',
     ];
 
     async function versions(location: Location): Promise<number[]> {
@@ -984,11 +985,31 @@ export function storeSuite(backend: Backend): void {
           ],
         ];
         try {
-          for (const row of rows) {
+          // From v5 on, reactions live in their own table: a v5 tertulia stored the one in force
+          // there and never kept undone ones.
+          for (const row of from < 5 ? rows : rows.slice(0, 5)) {
             await raw.run(
               `INSERT INTO messages (msgid, time, command, conversation, target, sender, sender_account, text,
                  client_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
               row,
+            );
+          }
+          if (from >= 5) {
+            await raw.run(
+              `INSERT INTO reactions (msgid, reply_to, conversation, identity, emoji, time, target, sender,
+                 sender_account, client_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              [
+                'old-6',
+                'old-1',
+                '#room',
+                'a:alice',
+                '👍',
+                T + 1,
+                '#room',
+                'alice!a@h',
+                'Alice',
+                '{"+draft/react":"👍","+draft/reply":"old-1"}',
+              ],
             );
           }
           await raw.run(
@@ -1100,6 +1121,31 @@ export function storeSuite(backend: Backend): void {
             { conversation: 'dm:a:alice a:bob', target: 'bob', latest: T + 30 },
           ]);
           assert.equal(await store.setReadMarker('alice', '#room', T + 5), from >= 2 ? T + 10 : T + 5);
+          // Full-text search (v5) covers the history that was there before, and what came after.
+          const search = (text: string) =>
+            store.search({
+              query: { terms: [{ words: [text], prefix: false, negated: false }] },
+              conversations: ['#room'],
+              identity: 'a:bob',
+              fromNick: null,
+              after: null,
+              before: null,
+              order: 'oldest',
+              limit: 10,
+              from: null,
+            });
+          assert.deepEqual(
+            (await search('psst')).map((h) => h.message.msgid),
+            ['old-4', 'old-5'],
+          );
+          assert.deepEqual(
+            (await search('hello')).map((h) => h.message.msgid),
+            ['old-1'],
+          );
+          assert.deepEqual(
+            (await search(next.text!.split(' ')[1]!)).map((h) => h.message.msgid),
+            [next.msgid],
+          );
         } finally {
           await store.close();
         }

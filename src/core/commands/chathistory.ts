@@ -11,6 +11,7 @@ import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import type { HistoryBound, Redaction, Store, StoredMessage, StoredReaction } from '../../store/store.js';
 import { Cap } from '../caps.js';
+import type { Channel } from '../channel.js';
 import { isMultiline, MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing } from '../outgoing.js';
 import type { ChatServer } from '../server.js';
@@ -99,7 +100,7 @@ function chathistory(s: Session, msg: IrcMessage): void {
   );
 }
 
-function parseLimit(text: string, max: number): number | null {
+export function parseLimit(text: string, max: number): number | null {
   if (!/^\d+$/.test(text)) return null;
   const n = Number.parseInt(text, 10);
   if (n <= 0) return null;
@@ -117,7 +118,7 @@ function parseBound(text: string, starAllowed: boolean): HistoryBound | null | u
   return undefined;
 }
 
-function parseTimestamp(text: string): number | null {
+export function parseTimestamp(text: string): number | null {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text)) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
@@ -128,16 +129,37 @@ function parseTimestamp(text: string): number | null {
  * are in; private conversations between them and the target nick (by account when the
  * peer is logged in or the nick is a registered account, else by the peer's connection).
  */
-function conversationFor(s: Session, target: string): string | null {
-  const server = s.server;
+export function conversationFor(s: Session, target: string): string | null {
+  return readableConversation(s.server, s.identity, (channel) => channel.members.has(s), target);
+}
+
+/**
+ * The same rule for any reader: `identity` for private conversations, `inRoom` for rooms
+ * (a connection's membership, or for an HTTP request any of the account's connections').
+ */
+export function readableConversation(
+  server: ChatServer,
+  identity: string,
+  inRoom: (channel: Channel) => boolean,
+  target: string,
+): string | null {
   if (isChannelName(target)) {
     const channel = server.directory.findChannel(foldCase(target));
-    return channel?.members.has(s) ? channel.folded : null;
+    return channel !== undefined && inRoom(channel) ? channel.folded : null;
   }
   if (target === '*') return null;
   const peer = server.directory.findUser(foldCase(target));
   const peerIdentity = peer?.registered ? peer.identity : `a:${foldCase(target)}`;
-  return dmConversation(s.identity, peerIdentity);
+  return dmConversation(identity, peerIdentity);
+}
+
+/**
+ * Everything a user may read without naming a target: the rooms they are in now and every
+ * private conversation of their identity (their account's, or a guest's own connection's).
+ * CHATHISTORY TARGETS and SEARCH both go by it.
+ */
+export function readableScope(s: Session): { rooms: string[]; identity: string } {
+  return { rooms: [...s.channels].map((c) => c.folded), identity: s.identity };
 }
 
 /**
@@ -228,11 +250,24 @@ function sendBatch(
   rows: StoredMessage[],
   extras: HistoryExtras = NO_EXTRAS,
 ): void {
+  sendMessages(s, ['chathistory', target], rows, extras);
+}
+
+/**
+ * Stored messages as first sent, in a batch of this type (`[type, ...params]`), or plainly
+ * without the batch cap; with their reactions and the redactions among them, if given.
+ */
+export function sendMessages(
+  s: Session,
+  batchType: string[],
+  rows: readonly StoredMessage[],
+  extras: HistoryExtras = NO_EXTRAS,
+): void {
   const server = s.server;
   const batched = s.hasCap(Cap.batch);
   const id = batched ? server.newBatchId() : '';
   const emit = (out: Outgoing): void => s.deliver(batched ? withBatch(out, id, s) : out);
-  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, 'chathistory', target]));
+  if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, ...batchType]));
   const redactions = extras.redactions;
   let next = 0;
   for (const row of rows) {
@@ -325,10 +360,10 @@ function targets(s: Session, fromText: string, toText: string, limit: number): v
   }
   const from = Math.min(a.time, b.time);
   const to = Math.max(a.time, b.time);
-  const rooms = [...s.channels].map((c) => c.folded);
+  const { rooms, identity } = readableScope(s);
   let found: Array<{ conversation: string; target: string; latest: number }> = [];
   s.deferUntil(
-    server.store!.conversations(s.identity, rooms, from, to, limit).then((r) => {
+    server.store!.conversations(identity, rooms, from, to, limit).then((r) => {
       found = r;
     }),
     () => {

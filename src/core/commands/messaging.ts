@@ -94,6 +94,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       if (storable) records.push(record(s, out, channel.folded, now));
       deliveries.push(() => {
         channel.broadcast(out, s);
+        server.push?.channelMessage(s, channel, out, text ?? '');
         server.metrics.deliveriesOut += channel.members.size - 1;
         if (s.hasCap(Cap.echoMessage)) s.deliver(out);
         logMessage(s, channel.name, command, text);
@@ -126,6 +127,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
         // (labeled-response §"messages to self"), while the echo below is.
         if (recipient === s) s.deliverUnlabeled(out);
         else recipient.deliver(out);
+        server.push?.privateMessage(s, recipient, out);
         server.metrics.deliveriesOut++;
       }
       if (command === 'PRIVMSG' && recipient.away !== null) {

@@ -16,6 +16,8 @@ import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { queryCommands } from './queries.js';
 import { registrationCommands } from './registration.js';
+import { searchCommands } from './search.js';
+import { webpushCommands } from './webpush.js';
 
 export type Handler = (session: Session, msg: IrcMessage) => void | Promise<void>;
 
@@ -45,6 +47,8 @@ export class CommandTable {
       historyCommands,
       messageEventCommands,
       multilineCommands,
+      searchCommands,
+      webpushCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }

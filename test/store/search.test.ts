@@ -1,0 +1,227 @@
+/**
+ * Full-text search and Web Push subscriptions in the storage layer, on SQLite (FTS5) and
+ * the real PostgreSQL (GIN over tsvector): the same assertions on both back ends.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type ParsedQuery, parseSearchQuery } from '../../src/protocol/search-query.js';
+import type { SearchHit, SearchRequest, Store, StoredMessage } from '../../src/store/store.js';
+import { type Backend, message, postgresBackend, sqliteBackend } from './helpers.js';
+
+const T = 1_700_000_000_000;
+
+function q(text: string): ParsedQuery {
+  const parsed = parseSearchQuery(text);
+  if ('error' in parsed) throw new Error(parsed.error);
+  return parsed;
+}
+
+function request(text: string, over: Partial<SearchRequest> = {}): SearchRequest {
+  return {
+    query: q(text),
+    conversations: ['#room', '#other'],
+    identity: null,
+    fromNick: null,
+    after: null,
+    before: null,
+    order: 'newest',
+    limit: 50,
+    from: null,
+    ...over,
+  };
+}
+
+const texts = (hits: SearchHit[]): string[] => hits.map((h) => h.message.text ?? '');
+
+function searchSuite(backend: Backend): void {
+  let store: Store;
+  const msgs: StoredMessage[] = [];
+  const add = (conversation: string, dt: number, text: string | null, over: Partial<StoredMessage> = {}) => {
+    const m = message(conversation, T + dt, { text, ...over });
+    msgs.push(m);
+    return m;
+  };
+
+  before(async () => {
+    store = await backend.open(await backend.location());
+    add('#room', 1, 'Hola a todos, ¿quién viene mañana al café?');
+    add('#room', 2, 'Yo voy al CAFE de siempre', { sender: 'Bob!b@h' });
+    add('#room', 3, 'the deploy broke again');
+    add('#room', 4, 'deploy fixed; broke nothing this time');
+    add('#other', 5, 'café in another room');
+    add('#secret', 6, 'café somewhere private');
+    add('dm:a:alice a:bob', 7, 'café just for alice and bob');
+    add('#room', 8, null, { command: 'TAGMSG', clientTags: { '+react': '☕' } });
+    add('#room', 9, 'mail alice@example.com or see https://example.org/cafe-menu');
+    add('#room', 10, 'caffeine and cafeteria');
+    await store.append(msgs.slice(0, 5));
+    await store.append(msgs.slice(5));
+  });
+  after(async () => {
+    await store.close();
+    await backend.dispose();
+  });
+
+  it('matches words regardless of case and accents, only in the conversations asked for', async () => {
+    const hits = await store.search(request('cafe'));
+    assert.deepEqual(texts(hits), [
+      'mail alice@example.com or see https://example.org/cafe-menu',
+      'café in another room',
+      'Yo voy al CAFE de siempre',
+      'Hola a todos, ¿quién viene mañana al café?',
+    ]);
+    assert.deepEqual(texts(await store.search(request('MANANA'))), [
+      'Hola a todos, ¿quién viene mañana al café?',
+    ]);
+  });
+
+  it('private conversations are searched for their participants only (identity)', async () => {
+    assert.deepEqual(texts(await store.search(request('just', { identity: 'a:bob' }))), [
+      'café just for alice and bob',
+    ]);
+    assert.deepEqual(await store.search(request('just', { identity: 'a:carol' })), []);
+    assert.deepEqual(await store.search(request('private')), []);
+  });
+
+  it('every word must appear; "phrases" in order; -word excludes; word* is a prefix', async () => {
+    assert.deepEqual(texts(await store.search(request('deploy broke'))), [
+      'deploy fixed; broke nothing this time',
+      'the deploy broke again',
+    ]);
+    assert.deepEqual(texts(await store.search(request('"deploy broke"'))), ['the deploy broke again']);
+    assert.deepEqual(texts(await store.search(request('deploy -fixed'))), ['the deploy broke again']);
+    assert.deepEqual(texts(await store.search(request('caf*', { conversations: ['#room'] }))), [
+      'caffeine and cafeteria',
+      'mail alice@example.com or see https://example.org/cafe-menu',
+      'Yo voy al CAFE de siempre',
+      'Hola a todos, ¿quién viene mañana al café?',
+    ]);
+  });
+
+  it('addresses and links are split into words the same way on both back ends', async () => {
+    assert.deepEqual(texts(await store.search(request('example'))), [
+      'mail alice@example.com or see https://example.org/cafe-menu',
+    ]);
+    assert.deepEqual(texts(await store.search(request('menu'))), [
+      'mail alice@example.com or see https://example.org/cafe-menu',
+    ]);
+  });
+
+  it('filters by sender nick and by time (both bounds inclusive)', async () => {
+    assert.deepEqual(texts(await store.search(request('cafe', { fromNick: 'bob' }))), [
+      'Yo voy al CAFE de siempre',
+    ]);
+    assert.deepEqual(texts(await store.search(request('cafe', { after: T + 2, before: T + 5 }))), [
+      'café in another room',
+      'Yo voy al CAFE de siempre',
+    ]);
+  });
+
+  it('pages with a keyset position in every order, never repeating or skipping a hit', async () => {
+    for (const order of ['newest', 'oldest', 'relevance'] as const) {
+      const all = await store.search(request('cafe', { order, limit: 100 }));
+      assert.equal(all.length, 4);
+      const paged: string[] = [];
+      let from: SearchHit['position'] | null = null;
+      for (;;) {
+        const page: SearchHit[] = await store.search(request('cafe', { order, limit: 3, from }));
+        paged.push(...page.map((h) => h.message.msgid));
+        if (page.length < 3) break;
+        from = page[page.length - 1]!.position;
+      }
+      assert.deepEqual(
+        paged,
+        all.map((h) => h.message.msgid),
+        order,
+      );
+    }
+    const oldest = await store.search(request('cafe', { order: 'oldest', limit: 2 }));
+    assert.deepEqual(texts(oldest), [
+      'Hola a todos, ¿quién viene mañana al café?',
+      'Yo voy al CAFE de siempre',
+    ]);
+  });
+
+  it('relevance puts the better match first', async () => {
+    const hits = await store.search(request('deploy broke', { order: 'relevance' }));
+    assert.equal(hits.length, 2);
+    assert.ok(hits[0]!.score >= hits[1]!.score);
+    const single = await store.search(request('cafe', { order: 'relevance', limit: 100 }));
+    for (let i = 1; i < single.length; i++) assert.ok(single[i - 1]!.score >= single[i]!.score);
+  });
+
+  it('pruned messages disappear from search; a limit of 0 returns nothing', async () => {
+    const location = await backend.location();
+    const s = await backend.open(location);
+    try {
+      await s.append([message('#p', T, { text: 'old news' }), message('#p', T + 100, { text: 'new news' })]);
+      assert.equal((await s.search(request('news', { conversations: ['#p'] }))).length, 2);
+      assert.equal(await s.prune(T + 50), 1);
+      assert.deepEqual(texts(await s.search(request('news', { conversations: ['#p'] }))), ['new news']);
+      assert.deepEqual(await s.search(request('news', { conversations: ['#p'], limit: 0 })), []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the index follows text rewritten or blanked in place (edits, redactions)', async () => {
+    const location = await backend.location();
+    const s = await backend.open(location);
+    try {
+      const a = message('#e', T, { text: 'typo here' });
+      const b = message('#e', T + 1, { text: 'to be redacted' });
+      await s.append([a, b]);
+      await s.close();
+      const raw = await location.raw();
+      try {
+        await raw.run('UPDATE messages SET text = ? WHERE msgid = ?', ['fixed here', a.msgid]);
+        await raw.run('UPDATE messages SET text = NULL WHERE msgid = ?', [b.msgid]);
+      } finally {
+        await raw.close();
+      }
+      const again = await backend.open(location);
+      try {
+        const only = { conversations: ['#e'] };
+        assert.deepEqual(await again.search(request('typo', only)), []);
+        assert.deepEqual(texts(await again.search(request('fixed', only))), ['fixed here']);
+        assert.deepEqual(await again.search(request('redacted', only)), []);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('web push subscriptions: replace by endpoint, remove only by owner, list accounts', async () => {
+    const sub = {
+      endpoint: 'https://push.example/abc',
+      account: 'alice',
+      p256dh: 'BPk',
+      auth: 'au',
+      caps: 3,
+      createdAt: T,
+    };
+    await store.addPushSubscription(sub);
+    await store.addPushSubscription({ ...sub, endpoint: 'https://push.example/def', createdAt: T + 1 });
+    assert.deepEqual(
+      (await store.pushSubscriptions('alice')).map((s) => s.endpoint),
+      ['https://push.example/abc', 'https://push.example/def'],
+    );
+    assert.deepEqual(await store.pushAccounts(), ['alice']);
+    // The same browser endpoint registered by bob now belongs to bob.
+    await store.addPushSubscription({ ...sub, account: 'bob', p256dh: 'BPk2', createdAt: T + 2 });
+    assert.deepEqual(await store.pushSubscriptions('bob'), [
+      { ...sub, account: 'bob', p256dh: 'BPk2', createdAt: T + 2 },
+    ]);
+    assert.deepEqual(await store.pushAccounts(), ['alice', 'bob']);
+    assert.equal(await store.removePushSubscription('https://push.example/abc', 'alice'), false);
+    assert.equal(await store.removePushSubscription('https://push.example/abc', 'bob'), true);
+    assert.equal(await store.removePushSubscription('https://push.example/def', null), true);
+    assert.deepEqual(await store.pushAccounts(), []);
+  });
+}
+
+for (const backend of [sqliteBackend(), postgresBackend()]) {
+  describe(`search and push subscriptions on ${backend.name}`, () => searchSuite(backend));
+}
