@@ -98,8 +98,15 @@ export async function login(req: LoginRequest): Promise<Controller> {
     reconnectMaxMs: 15_000,
   });
   let failure: LoginFailure | null = null;
+  let variant = 0;
   const onNick = (e: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean }): void => {
     if (e.registered) return;
+    // Logged in to an account (SASL comes first), the nick may be held by another of our
+    // devices: take a variant; the account, not the nick, carries the conversations.
+    if (withPassword && e.reason === 'in-use' && variant < 9) {
+      client.nick(`${req.nick.slice(0, 27)}_${++variant}`);
+      return;
+    }
     failure =
       e.reason === 'invalid' ? { kind: 'invalidNick', nick: e.nick } : { kind: 'nickInUse', nick: e.nick };
     client.destroy();
@@ -304,7 +311,8 @@ export class Controller {
 
   private onMessage(m: ChatMessage, kind: EntryKind): void {
     const entry = entryFromMessage(m, kind);
-    this.update((s) => addEntries(s, m.conversation, [entry], Date.now()));
+    // A conversation this message opens starts just before it, so the message counts as unread.
+    this.update((s) => addEntries(s, m.conversation, [entry], Math.min(Date.now(), entry.time - 1)));
     if (!m.self && !m.replay) this.notify(m);
   }
 

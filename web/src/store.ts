@@ -11,11 +11,32 @@ export class Store {
     return this.current;
   }
 
+  private notifying = false;
+  private changedWhileNotifying = false;
+
+  /**
+   * Replaces the state and tells subscribers. A subscriber may update again (the controller
+   * marks a conversation read when a message arrives in it): that update is delivered after
+   * the current round, so no subscriber is left holding the older state.
+   */
   update(fn: (s: State) => State): void {
     const next = fn(this.current);
     if (next === this.current) return;
     this.current = next;
-    for (const l of this.listeners) l(next);
+    if (this.notifying) {
+      this.changedWhileNotifying = true;
+      return;
+    }
+    this.notifying = true;
+    try {
+      do {
+        this.changedWhileNotifying = false;
+        const state = this.current;
+        for (const l of this.listeners) l(state);
+      } while (this.changedWhileNotifying);
+    } finally {
+      this.notifying = false;
+    }
   }
 
   subscribe(listener: (s: State) => void): () => void {

@@ -17,6 +17,7 @@ import { clearSession, loadSession } from '../session.js';
 import { neighbour } from '../state/conversations.js';
 import { useStore } from '../store.js';
 import { ChatView } from './ChatView.js';
+import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
 import { Sidebar } from './Sidebar.js';
@@ -86,7 +87,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
               aria-label={t('header.menu')}
               onClick={() => setDrawer(true)}
             >
-              ☰
+              <MenuIcon />
             </button>
             <h1>{t('empty.title', { nick: state.me })}</h1>
             <p>{t('empty.text')}</p>

@@ -5,6 +5,7 @@ import { typingNow } from '../state/conversations.js';
 import type { Conversation, State } from '../state/model.js';
 import { formatBytes } from '../state/text.js';
 import { Composer } from './Composer.js';
+import { MenuIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
@@ -72,7 +73,7 @@ export function ChatView(props: {
       <section class="conversation-pane" aria-labelledby="conversation-title">
         <header class="chat-head">
           <button type="button" class="icon-button menu" aria-label={t('header.menu')} onClick={props.onMenu}>
-            ☰
+            <MenuIcon />
           </button>
           <div class="title">
             <h1 id="conversation-title">{conv.name}</h1>
@@ -121,7 +122,9 @@ export function ChatView(props: {
               aria-controls="members-panel"
               onClick={props.onToggleMembers}
             >
-              {t('header.membersCount', { count: Object.keys(conv.members).length })}
+              {t(Object.keys(conv.members).length === 1 ? 'header.membersOne' : 'header.membersCount', {
+                count: Object.keys(conv.members).length,
+              })}
             </button>
           )}
           <button type="button" class="head-button" onClick={() => controller.close(conv.name)}>

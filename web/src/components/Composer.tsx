@@ -5,6 +5,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { Controller } from '../controller.js';
 import type { Conversation } from '../state/model.js';
+import { PaperclipIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 
 export function Composer(props: { conv: Conversation; controller: Controller; disabled: boolean }) {
@@ -50,7 +51,7 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
         }
         onClick={() => picker.current?.click()}
       >
-        📎
+        <PaperclipIcon />
       </button>
       {blocker !== null && (
         <span id="attach-why" class="visually-hidden">

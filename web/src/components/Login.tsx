@@ -1,6 +1,7 @@
 /** The first screen: a guest name, or an account to log in to or create. */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { LoginError, type LoginFailure, type LoginMode, type LoginRequest } from '../controller.js';
+import { ChatIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
 
@@ -53,8 +54,8 @@ export function Login(props: {
   return (
     <main class="login">
       <form class="login-card" onSubmit={submit} aria-labelledby="login-title">
-        <div class="login-brand" aria-hidden="true">
-          💬
+        <div class="login-brand">
+          <ChatIcon />
         </div>
         <h1 id="login-title">{t('login.title')}</h1>
         <fieldset class="tabs">

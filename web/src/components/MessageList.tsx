@@ -11,6 +11,7 @@ import { dayOf, groupEntries } from '../state/grouping.js';
 import type { Conversation, Entry } from '../state/model.js';
 import { linkify, sharedFile } from '../state/text.js';
 import { Avatar } from './Avatar.js';
+import { FileIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 
 /** Within this many pixels of the bottom counts as "at the bottom". */
@@ -32,8 +33,8 @@ function MessageText(props: { entry: Entry; fileHost: string | null }) {
       </a>
     ) : (
       <a class="file-card" href={file.href} download={file.name} rel="noopener noreferrer">
-        <span class="file-icon" aria-hidden="true">
-          📄
+        <span class="file-icon">
+          <FileIcon />
         </span>
         <span class="file-name">{file.name}</span>
         <span class="file-action">{t('file.download')}</span>
