@@ -13,7 +13,7 @@ const common = {
 
 export function PaperclipIcon() {
   return (
-    <svg {...common}>
+    <svg aria-hidden="true" {...common}>
       <path d="M21 12.5l-8.5 8.5a5.5 5.5 0 0 1-7.8-7.8l9.2-9.2a3.7 3.7 0 0 1 5.2 5.2l-9.2 9.2a1.8 1.8 0 0 1-2.6-2.6l8.5-8.5" />
     </svg>
   );
@@ -21,7 +21,7 @@ export function PaperclipIcon() {
 
 export function MenuIcon() {
   return (
-    <svg {...common}>
+    <svg aria-hidden="true" {...common}>
       <path d="M4 6h16M4 12h16M4 18h16" />
     </svg>
   );
@@ -29,7 +29,7 @@ export function MenuIcon() {
 
 export function FileIcon() {
   return (
-    <svg {...common} width={28} height={28}>
+    <svg aria-hidden="true" {...common} width={28} height={28}>
       <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8z" />
       <path d="M14 3v5h5" />
     </svg>
@@ -38,7 +38,7 @@ export function FileIcon() {
 
 export function ChatIcon() {
   return (
-    <svg {...common} width={44} height={44}>
+    <svg aria-hidden="true" {...common} width={44} height={44}>
       <path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.6A8 8 0 1 1 21 12z" />
     </svg>
   );
