@@ -8,7 +8,6 @@ const common = {
   'stroke-width': 2,
   'stroke-linecap': 'round',
   'stroke-linejoin': 'round',
-  'aria-hidden': 'true',
 } as const;
 
 export function PaperclipIcon() {
