@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import type { Controller } from '../controller.js';
 import { lastMessage, sortedConversations, unreadCount } from '../state/conversations.js';
 import type { State } from '../state/model.js';
+import { sharedFile } from '../state/text.js';
 import { Avatar } from './Avatar.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
@@ -86,12 +87,16 @@ export function Sidebar(props: {
           {conversations.map((conv) => {
             const unread = unreadCount(conv);
             const last = lastMessage(conv);
+            // A shared file shows as its name, not its long link.
+            const file =
+              last === undefined ? null : sharedFile(last.text, controller.client.fileHost, location.origin);
+            const lastText = file !== null ? file.name : (last?.text ?? '');
             const preview =
               last === undefined
                 ? conv.topic
                 : last.self
-                  ? t('sidebar.you', { text: last.text })
-                  : `${conv.kind === 'room' ? `${last.from}: ` : ''}${last.text}`;
+                  ? t('sidebar.you', { text: lastText })
+                  : `${conv.kind === 'room' ? `${last.from}: ` : ''}${lastText}`;
             const current = state.active === conv.key;
             return (
               <li key={conv.key}>
