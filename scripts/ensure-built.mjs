@@ -3,8 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = join(import.meta.dirname, '..');
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const missing = [join(root, 'dist', 'src', 'cli', 'main.js'), join(root, 'web', 'dist', 'index.html')].filter(
   (p) => !existsSync(p),
 );

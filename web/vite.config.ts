@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
 
 // The web client: built into web/dist, which the server serves (src/http/static.ts).
 // Hashed file names under assets/ let the server cache them forever; index.html is revalidated.
 export default defineConfig({
-  root: import.meta.dirname,
+  root: fileURLToPath(new URL('.', import.meta.url)),
   plugins: [preact()],
   build: {
     outDir: 'dist',
