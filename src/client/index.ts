@@ -1,14 +1,17 @@
 export {
-  ChatClient,
+  base64Utf8,
+  ChatClientBase,
   type ChatClientEvents,
-  type ChatClientOptions,
   type ChatMessage,
   CLIENT_CAPS,
+  type ClientOptions,
   fold,
+  type HistoryTarget,
   isChannel,
   type NamesEntry,
   splitText,
-} from './client.js';
+} from './base.js';
+export { ChatClient, type ChatClientOptions } from './client.js';
 export { TypedEmitter } from './emitter.js';
 export {
   cutLine,
@@ -32,6 +35,8 @@ export {
   searchAttributes,
   withHighlights,
 } from './search.js';
+export type { Connector, LineHandlers, LineTransport } from './transport.js';
+export { type NodeTransportOptions, nodeConnector, socketConnector, wsConnector } from './transport-node.js';
 export {
   applicationServerKey,
   type PushNotice,

@@ -14,7 +14,7 @@
  */
 import type { IrcMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/tags.js';
-import { type ChatClient, type ChatMessage, fold, isChannel, splitText } from './client.js';
+import { type ChatClientBase, type ChatMessage, fold, isChannel, splitText } from './base.js';
 import { TypedEmitter } from './emitter.js';
 
 /** The msgid a message replies to (`+draft/reply`, or the unprefixed `+reply`), if any. */
@@ -94,7 +94,7 @@ export class MessageFeatures extends TypedEmitter<MessageFeatureEvents> {
   /** Open history batches (their ids), to mark what they carry as replayed. */
   private readonly historyBatches = new Set<string>();
 
-  constructor(readonly client: ChatClient) {
+  constructor(readonly client: ChatClientBase) {
     super();
     client.on('raw', (msg) => this.onRaw(msg));
     client.on('message', (m) => this.onMessage(m));

@@ -1,8 +1,8 @@
 /**
  * The HTTP surface: one listener (HTTP, or HTTPS when given TLS options) serving the IRCv3
- * WebSocket transport (an upgrade on any path), `/health`, `/metrics`, file uploads
- * (uploads.ts), the search API (`/api/search`, search-api.ts) and the web client's page at
- * `/` (a placeholder until the web client exists). Everything else is 404.
+ * WebSocket transport (an upgrade on any path), `/health`, `/metrics`, file sharing
+ * (uploads.ts), the search API (`/api/search`, search-api.ts), and the web client (static.ts;
+ * a placeholder page when it has not been built). Everything else is 404.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -18,6 +18,7 @@ import { TrustedProxies } from './forwarded.js';
 import { createMetricsRegistry } from './metrics.js';
 import { PLACEHOLDER_HTML } from './placeholder.js';
 import { handleSearchApi, SEARCH_API_PATH } from './search-api.js';
+import { defaultWebRoot, type StaticFile, StaticFiles } from './static.js';
 import { publicBaseUrl, Uploads } from './uploads.js';
 
 /** No route takes a body: anything larger than this is refused and the connection closed. */
@@ -31,18 +32,32 @@ const COMMON_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 } as const;
 
-/** For the page: only our own scripts, styles, images and WebSocket; no framing, no plugins. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/**
+ * For the page: only our own scripts, styles and images (plus blob: and data: images for
+ * previews), our own WebSocket; no inline code, no framing, no plugins. The WebSocket is
+ * named with the host the page was asked for, since `'self'` does not cover ws:/wss: in
+ * every browser; a Host header that is not a plain host[:port] is left out.
+ */
+export function contentSecurityPolicy(host?: string): string {
+  const ws =
+    host !== undefined && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)
+      ? ` ws://${host} wss://${host}`
+      : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' blob: data:",
+    `connect-src 'self'${ws}`,
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The policy without a host (for callers that have no request at hand). */
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 export interface HttpOptions {
   host: string;
@@ -51,6 +66,8 @@ export interface HttpOptions {
   tls?: https.ServerOptions;
   /** --public-url: the URL clients reach this listener at (null: derived from the bound address). */
   publicUrl?: string | null;
+  /** The built web client (default: web/dist of this installation). */
+  webRoot?: string;
 }
 
 /** The HTTP(S) listener; `setCertificate` swaps an HTTPS certificate for new connections. */
@@ -64,8 +81,15 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
   const proxies = new TrustedProxies(server.config.trustedProxies);
   const metrics = createMetricsRegistry(server);
   const startedAt = Date.now();
-  const page = Buffer.from(PLACEHOLDER_HTML, 'utf8');
-  const pageTag = `"${createHash('sha256').update(page).digest('base64url').slice(0, 22)}"`;
+  const web = new StaticFiles(options.webRoot ?? defaultWebRoot());
+  const placeholderBody = Buffer.from(PLACEHOLDER_HTML, 'utf8');
+  const placeholder: StaticFile = {
+    body: placeholderBody,
+    gzip: null,
+    type: 'text/html; charset=utf-8',
+    etag: `"${createHash('sha256').update(placeholderBody).digest('base64url').slice(0, 22)}"`,
+    cacheControl: 'no-cache',
+  };
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -146,8 +170,12 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       await handleSearchApi(server, req, res, send, normalizeAddress(proxies.clientAddress(req)), head);
       return;
     }
-    const known = path === '/' || path === '/index.html' || path === '/health' || path === '/metrics';
-    if (!known) {
+    const api = path === '/health' || path === '/metrics';
+    // The web client's files; the placeholder page at / when the client has not been built.
+    const file = api
+      ? undefined
+      : (web.lookup(path) ?? (path === '/' || path === '/index.html' ? placeholder : undefined));
+    if (!api && file === undefined) {
       send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Not found\n', head);
       return;
     }
@@ -192,20 +220,35 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       );
       return;
     }
-    // The page. It changes with releases, so caches revalidate it every time (ETag → 304).
-    const headers = {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Cache-Control': 'no-cache',
-      ETag: pageTag,
-      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-      'X-Frame-Options': 'DENY',
+    // The web client. index.html changes with releases, so caches revalidate it every time
+    // (ETag → 304); hashed assets are immutable.
+    serveFile(req, res, file!, head);
+  };
+
+  const serveFile = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    file: StaticFile,
+    head: boolean,
+  ): void => {
+    const headers: Record<string, string> = {
+      'Content-Type': file.type,
+      'Cache-Control': file.cacheControl,
+      ETag: file.etag,
     };
-    if (req.headers['if-none-match'] === pageTag) {
+    if (file.type.startsWith('text/html')) {
+      headers['Content-Security-Policy'] = contentSecurityPolicy(req.headers.host);
+      headers['X-Frame-Options'] = 'DENY';
+    }
+    if (file.gzip !== null) headers['Vary'] = 'Accept-Encoding';
+    if (req.headers['if-none-match'] === file.etag) {
       res.writeHead(304, { ...COMMON_HEADERS, ...headers });
       res.end();
       return;
     }
-    send(res, 200, headers, page, head);
+    const gzip = file.gzip !== null && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    if (gzip) headers['Content-Encoding'] = 'gzip';
+    send(res, 200, headers, gzip ? file.gzip! : file.body, head);
   };
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {

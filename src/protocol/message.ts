@@ -4,6 +4,7 @@
  * documentation, with the IRCv3 message-tags prefix.
  */
 import { parseTags, serializeTags, type Tags } from './tags.js';
+import { utf8Length } from './utf8.js';
 
 export interface IrcMessage {
   tags: Tags;
@@ -39,7 +40,7 @@ export function parseLine(line: string): ParseResult {
     const end = line.indexOf(' ', pos);
     if (end === -1) return { ok: false, reason: 'no-command' };
     const section = line.slice(pos + 1, end);
-    tagBytes = Buffer.byteLength(section) + 2; // '@' and the space
+    tagBytes = utf8Length(section) + 2; // '@' and the space
     tags = parseTags(section);
     pos = end;
     while (pos < len && line.charCodeAt(pos) === 32) pos++;

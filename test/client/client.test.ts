@@ -339,3 +339,83 @@ describe('ChatClient private catch-up', () => {
     },
   );
 });
+
+describe('ChatClient accounts, read markers and TARGETS', { timeout: 20_000 }, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await server?.stop();
+  });
+
+  it('registers an account (draft/account-registration), then logs in with it when reconnecting', async () => {
+    const rita = client(server.port, 'rita');
+    await rita.connect();
+    assert.equal(rita.account, null);
+    assert.equal(rita.canUpload, false, 'a guest cannot upload');
+    await rita.registerAccount('rita', 'rita-password-1');
+    assert.equal(rita.account, 'rita');
+    assert.equal(rita.canUpload, true);
+    const req = rita.uploadRequest('a b.txt', 'text/plain');
+    assert.equal(
+      req.headers['Authorization'],
+      `Basic ${Buffer.from('rita:rita-password-1').toString('base64')}`,
+    );
+    assert.equal(req.headers['Content-Disposition'], "attachment; filename*=UTF-8''a%20b.txt");
+
+    const again = client(server.port, 'rita2');
+    await again.connect();
+    // Refused (the name is taken by rita's account): the FAIL code and reason come through.
+    await assert.rejects(
+      again.registerAccount('rita', 'another-password'),
+      (err: Error & { code?: string }) => {
+        assert.match(err.code ?? '', /^[A-Z_]+$/);
+        assert.ok(err.message.length > 0);
+        return true;
+      },
+    );
+    const reconnected = rita.next('reconnected', () => true, 10_000);
+    const session = [...server.tertulia.server.sessions].find((s) => s.nick === 'rita')!;
+    server.tertulia.server.disconnect(session, 'test drop');
+    await reconnected;
+    assert.equal(rita.account, 'rita', 'SASL PLAIN with the registered password');
+  });
+
+  it('moves read markers (draft/read-marker) and every connection of the account hears it', async () => {
+    const a = client(server.port, 'marta');
+    await a.connect();
+    await a.registerAccount('marta', 'marta-password-1');
+    const b = client(server.port, 'marta_phone', { account: 'marta', password: 'marta-password-1' });
+    await b.connect();
+    assert.equal(b.account, 'marta');
+    const when = new Date(Date.now() - 60_000);
+    const heard = b.next('readMarker', (e) => e.target === '#notas', 5000);
+    a.markRead('#notas', when);
+    const e = await heard;
+    assert.equal(e.time?.toISOString(), when.toISOString());
+    const asked = a.next('readMarker', (x) => x.target === '#nada', 5000);
+    a.queryReadMarker('#nada');
+    assert.equal((await asked).time, null, 'no marker yet: *');
+  });
+
+  it('lists conversations with CHATHISTORY TARGETS', async () => {
+    const a = client(server.port, 'tomas');
+    await a.connect();
+    await a.registerAccount('tomas', 'tomas-password-1');
+    const b = client(server.port, 'ursula');
+    await b.connect();
+    const joined = a.next('names', (e) => e.channel === '#targets', 5000);
+    a.join('#targets');
+    await joined;
+    a.say('#targets', 'hello room');
+    a.say('ursula', 'hello ursula');
+    await b.next('message', (m) => m.text === 'hello ursula', 5000);
+    await a.next('message', (m) => m.text === 'hello ursula' && m.self, 5000).catch(() => {});
+    const targets = await a.targets(new Date(Date.now() - 3600_000), new Date(Date.now() + 60_000));
+    const names = targets.map((t) => t.target.toLowerCase()).sort();
+    assert.deepEqual(names, ['#targets', 'ursula']);
+    for (const t of targets) assert.ok(t.latest instanceof Date && !Number.isNaN(t.latest.getTime()));
+  });
+});

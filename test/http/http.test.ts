@@ -1,7 +1,7 @@
 /**
  * The HTTP surface over real HTTP: /health (liveness and readiness), /metrics (Prometheus
- * text that moves as clients connect and chat), the placeholder page's headers, 404/405 and
- * bounded bodies.
+ * text that moves as clients connect and chat), 404/405 and bounded bodies. The web client's
+ * files and their headers: static.test.ts.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -84,26 +84,6 @@ describe('HTTP surface', () => {
     assert.ok(metricValue(text, 'tertulia_history_write_seconds_count') >= 1);
     assert.match(text, /tertulia_history_write_seconds_bucket\{le="0\.005"\}/);
     assert.match(text, /# TYPE tertulia_history_write_seconds histogram/);
-  });
-
-  test('/: the placeholder page with a strict CSP, nosniff and revalidating cache headers', async () => {
-    const res = await fetch(`${base}/`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type')!, /^text\/html; charset=utf-8/);
-    const csp = res.headers.get('content-security-policy')!;
-    assert.match(csp, /default-src 'self'/);
-    assert.match(csp, /object-src 'none'/);
-    assert.match(csp, /frame-ancestors 'none'/);
-    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-    assert.equal(res.headers.get('cache-control'), 'no-cache');
-    const etag = res.headers.get('etag')!;
-    assert.match(etag, /^".+"$/);
-    const html = await res.text();
-    assert.match(html, /<title>tertulia<\/title>/);
-    assert.doesNotMatch(html, /<script|style=/, 'nothing inline that the CSP would block');
-    const cached = await fetch(`${base}/`, { headers: { 'If-None-Match': etag } });
-    assert.equal(cached.status, 304);
   });
 
   test('unknown paths are 404; other methods 405; oversized bodies 413', async () => {

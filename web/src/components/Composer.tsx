@@ -1,0 +1,109 @@
+/**
+ * Where messages are written: Enter sends, Shift+Enter adds a line, the draft is kept per
+ * conversation, typing is announced (+typing), and files go by button, paste or drop.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import type { Controller } from '../controller.js';
+import type { Conversation } from '../state/model.js';
+import { PaperclipIcon } from './Icons.js';
+import { useI18n } from './i18n.js';
+
+export function Composer(props: { conv: Conversation; controller: Controller; disabled: boolean }) {
+  const { conv, controller } = props;
+  const { t } = useI18n();
+  const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const blocker = controller.uploadBlocker;
+
+  // Focus the composer when a conversation is opened (keyboard users land where they type).
+  useEffect(() => {
+    input.current?.focus();
+  }, [conv.key]);
+
+  const send = () => {
+    const text = input.current?.value ?? conv.draft;
+    if (text.trim() === '') return;
+    controller.send(conv.name, text);
+    controller.setDraft(conv.name, '');
+  };
+
+  const rows = Math.min(6, conv.draft.split('\n').length);
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <button
+        type="button"
+        class="icon-button attach"
+        disabled={blocker !== null || props.disabled}
+        aria-label={t('composer.attach')}
+        aria-describedby={blocker !== null ? 'attach-why' : undefined}
+        title={
+          blocker === 'guest'
+            ? t('composer.attachGuest')
+            : blocker === 'unavailable'
+              ? t('composer.attachUnavailable')
+              : t('composer.attach')
+        }
+        onClick={() => picker.current?.click()}
+      >
+        <PaperclipIcon />
+      </button>
+      {blocker !== null && (
+        <span id="attach-why" class="visually-hidden">
+          {blocker === 'guest' ? t('composer.attachGuest') : t('composer.attachUnavailable')}
+        </span>
+      )}
+      <input
+        ref={picker}
+        type="file"
+        multiple
+        hidden
+        data-testid="file-input"
+        onChange={(e) => {
+          const files = [...(e.currentTarget.files ?? [])];
+          e.currentTarget.value = '';
+          if (files.length > 0) controller.sendFiles(conv.name, files);
+        }}
+      />
+      <label class="visually-hidden" for="composer-input">
+        {t('composer.placeholder', { name: conv.name })}
+      </label>
+      <textarea
+        id="composer-input"
+        ref={input}
+        rows={rows}
+        placeholder={
+          props.disabled ? t('composer.notJoined') : t('composer.placeholder', { name: conv.name })
+        }
+        aria-describedby="composer-hint"
+        value={conv.draft}
+        disabled={props.disabled}
+        onInput={(e) => controller.setDraft(conv.name, e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            send();
+          }
+        }}
+        onPaste={(e) => {
+          const files = [...(e.clipboardData?.files ?? [])];
+          if (files.length > 0 && blocker === null) {
+            e.preventDefault();
+            controller.sendFiles(conv.name, files);
+          }
+        }}
+      />
+      <span id="composer-hint" class="visually-hidden">
+        {t('composer.hint')}
+      </span>
+      <button type="submit" class="primary send" disabled={props.disabled}>
+        {t('composer.send')}
+      </button>
+    </form>
+  );
+}

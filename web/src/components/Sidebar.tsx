@@ -1,0 +1,166 @@
+/** The conversation list, with forms to join a room or message someone, and the person's own settings. */
+import { useState } from 'preact/hooks';
+import type { Controller } from '../controller.js';
+import { lastMessage, sortedConversations, unreadCount } from '../state/conversations.js';
+import type { State } from '../state/model.js';
+import { sharedFile } from '../state/text.js';
+import { Avatar } from './Avatar.js';
+import { useI18n } from './i18n.js';
+import { LanguagePicker } from './LanguagePicker.js';
+
+export function Sidebar(props: {
+  state: State;
+  controller: Controller;
+  onPicked: () => void;
+  onLogout: () => void;
+}) {
+  const { state, controller } = props;
+  const { t } = useI18n();
+  const [room, setRoom] = useState('');
+  const [peer, setPeer] = useState('');
+  const [notifyAsked, setNotifyAsked] = useState(false);
+  const conversations = sortedConversations(state);
+  const away = state.away[state.me.toLowerCase()] ?? false;
+  const canAskNotify =
+    !notifyAsked && typeof Notification !== 'undefined' && Notification.permission === 'default';
+
+  return (
+    <>
+      <header class="sidebar-head">
+        <Avatar name={state.me} />
+        <div class="me">
+          <strong>{state.me}</strong>
+          <small>
+            {state.account !== null
+              ? t('sidebar.loggedInAs', { account: state.account })
+              : t('sidebar.guest')}
+          </small>
+        </div>
+      </header>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (room.trim() === '') return;
+          controller.join(room.trim());
+          setRoom('');
+          props.onPicked();
+        }}
+      >
+        <label class="visually-hidden" for="join-room">
+          {t('sidebar.join')}
+        </label>
+        <input
+          id="join-room"
+          placeholder={t('sidebar.joinPlaceholder')}
+          title={t('sidebar.join')}
+          value={room}
+          onInput={(e) => setRoom(e.currentTarget.value)}
+        />
+        <button type="submit">{t('sidebar.joinButton')}</button>
+      </form>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (peer.trim() === '') return;
+          controller.openPrivate(peer.trim());
+          setPeer('');
+          props.onPicked();
+        }}
+      >
+        <label class="visually-hidden" for="message-peer">
+          {t('sidebar.message')}
+        </label>
+        <input
+          id="message-peer"
+          placeholder={t('sidebar.messagePlaceholder')}
+          title={t('sidebar.message')}
+          value={peer}
+          onInput={(e) => setPeer(e.currentTarget.value)}
+        />
+        <button type="submit">{t('sidebar.messageButton')}</button>
+      </form>
+      <nav class="conversations" aria-label={t('sidebar.conversations')}>
+        {conversations.length === 0 && <p class="empty-list">{t('sidebar.empty')}</p>}
+        <ul>
+          {conversations.map((conv) => {
+            const unread = unreadCount(conv);
+            const last = lastMessage(conv);
+            // A shared file shows as its name, not its long link.
+            const file =
+              last === undefined ? null : sharedFile(last.text, controller.client.fileHost, location.origin);
+            const lastText = file !== null ? file.name : (last?.text ?? '');
+            const preview =
+              last === undefined
+                ? conv.topic
+                : last.self
+                  ? t('sidebar.you', { text: lastText })
+                  : `${conv.kind === 'room' ? `${last.from}: ` : ''}${lastText}`;
+            const current = state.active === conv.key;
+            return (
+              <li key={conv.key}>
+                <button
+                  type="button"
+                  class={`conversation${current ? ' current' : ''}${unread > 0 ? ' has-unread' : ''}`}
+                  aria-current={current ? 'page' : undefined}
+                  data-conversation={conv.name}
+                  onClick={() => {
+                    controller.open(conv.name);
+                    props.onPicked();
+                  }}
+                >
+                  <Avatar name={conv.name} />
+                  <span class="conversation-text">
+                    <span class="conversation-name">
+                      {conv.name}
+                      {conv.kind === 'private' && state.away[conv.key] && (
+                        <span class="away-dot" aria-hidden="true" />
+                      )}
+                    </span>
+                    <span class="preview">{preview}</span>
+                  </span>
+                  {unread > 0 && (
+                    <>
+                      <span class="badge" aria-hidden="true">
+                        {unread}
+                      </span>
+                      <span class="visually-hidden">{t('sidebar.unread', { count: unread })}</span>
+                    </>
+                  )}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      </nav>
+      <footer class="sidebar-foot">
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={away}
+            onChange={(e) => controller.setAwayMessage(e.currentTarget.checked ? 'Away' : undefined)}
+          />
+          <span>{t('sidebar.away')}</span>
+        </label>
+        {canAskNotify && (
+          <button
+            type="button"
+            class="link-button"
+            onClick={() => {
+              setNotifyAsked(true);
+              Notification.requestPermission().catch(() => {});
+            }}
+          >
+            {t('notify.enable')}
+          </button>
+        )}
+        <LanguagePicker />
+        <button type="button" class="link-button" onClick={props.onLogout}>
+          {t('sidebar.logout')}
+        </button>
+        <p class="shortcuts">{t('shortcuts')}</p>
+      </footer>
+    </>
+  );
+}
