@@ -483,11 +483,19 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   // ---- reactions and redactions ----
 
+  // Writes go through the writer thread when there is one: a commit there waits for fsync
+  // without stalling the event loop, and they queue behind the history batches already sent,
+  // so a reaction or deletion is applied after the messages it refers to.
+
   async addReaction(reaction: StoredReaction): Promise<ReactionResult> {
+    this.check();
+    if (this.writer !== null) return this.writer.call('addReaction', [reaction]);
     return this.events.addReaction(reaction);
   }
 
   async removeReaction(conversation: string, to: string, identity: string, emoji: string): Promise<boolean> {
+    this.check();
+    if (this.writer !== null) return this.writer.call('removeReaction', [conversation, to, identity, emoji]);
     return this.events.removeReaction(conversation, to, identity, emoji);
   }
 
@@ -500,6 +508,8 @@ export class SqliteStore extends HistoryQueries implements Store {
   }
 
   async redact(redaction: Redaction): Promise<boolean> {
+    this.check();
+    if (this.writer !== null) return this.writer.call('redact', [redaction]);
     return this.events.redact(redaction);
   }
 
@@ -677,6 +687,16 @@ export class SqliteStore extends HistoryQueries implements Store {
   }
 }
 
+/** The message-event writes the writer thread runs (the reads stay on the main connection). */
+export type WriterCall = 'addReaction' | 'removeReaction' | 'redact';
+
+/** What the main thread sends the writer: a history batch, or one message-event write. */
+export type WriterRequest = { id: number; rows: string } | { id: number; call: WriterCall; args: unknown[] };
+
+export type WriterReply =
+  | { id: number; ok: true; value?: unknown }
+  | { id: number; ok: false; error: string };
+
 /**
  * The main thread's side of the writer thread: one request per batch, answered in order.
  * If the thread dies, every pending and later append fails (and so the messages are not
@@ -684,7 +704,10 @@ export class SqliteStore extends HistoryQueries implements Store {
  */
 class WriterThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (err: Error) => void }
+  >();
   private nextId = 1;
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
@@ -692,11 +715,11 @@ class WriterThread {
   constructor(path: string) {
     this.worker = new Worker(new URL('./sqlite-writer-worker.js', import.meta.url), { workerData: { path } });
     this.worker.unref();
-    this.worker.on('message', (reply: { id: number; ok: boolean; error?: string }) => {
+    this.worker.on('message', (reply: WriterReply) => {
       const waiter = this.pending.get(reply.id);
       if (waiter === undefined) return;
       this.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve();
+      if (reply.ok) waiter.resolve(reply.value);
       else waiter.reject(new Error(reply.error ?? 'history write failed'));
     });
     this.worker.on('error', (err) => this.fail(err));
@@ -710,22 +733,34 @@ class WriterThread {
   }
 
   append(messages: readonly StoredMessage[]): Promise<void> {
+    return this.request({ rows: encodeRows(messages) }) as Promise<void>;
+  }
+
+  /** Runs one of the message-event writes (sqlite-message-events.ts) on the writer's connection. */
+  call<M extends WriterCall>(
+    method: M,
+    args: Parameters<SqliteMessageEvents[M]>,
+  ): Promise<Awaited<ReturnType<SqliteMessageEvents[M]>>> {
+    return this.request({ call: method, args }) as Promise<Awaited<ReturnType<SqliteMessageEvents[M]>>>;
+  }
+
+  private request(body: Omit<WriterRequest, 'id'>): Promise<unknown> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
-    // Keep the process alive while a batch is being committed.
+    // Keep the process alive while a request is being committed.
     if (this.pending.size === 0) this.worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, {
-        resolve: () => {
+        resolve: (value) => {
           this.settled();
-          resolve();
+          resolve(value);
         },
         reject: (err) => {
           this.settled();
           reject(err);
         },
       });
-      this.worker.postMessage({ id, rows: encodeRows(messages) });
+      this.worker.postMessage({ id, ...body });
     });
   }
 
