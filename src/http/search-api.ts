@@ -26,19 +26,12 @@ import { foldCase } from '../protocol/casemapping.js';
 import { highlightRanges, parseSearchQuery } from '../protocol/search-query.js';
 import type { SearchOrder, SearchPosition, StoredMessage } from '../store/store.js';
 import { BASIC_CHALLENGE, basicCredentials } from './basic-auth.js';
+import type { Send } from './uploads.js';
 
 export const SEARCH_API_PATH = '/api/search';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const ORDERS: readonly SearchOrder[] = ['relevance', 'newest', 'oldest'];
-
-type Send = (
-  res: http.ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: string | Buffer,
-  head: boolean,
-) => void;
 
 export interface SearchApiHit {
   msgid: string;

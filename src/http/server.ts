@@ -109,6 +109,14 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
     res.writeHead(status, { ...COMMON_HEADERS, 'Content-Length': String(bytes.length), ...headers });
     res.end(head ? undefined : bytes);
   };
+  const methodNotAllowed = (res: http.ServerResponse): void =>
+    send(
+      res,
+      405,
+      { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' },
+      'Method not allowed\n',
+      false,
+    );
 
   const storageOk = async (): Promise<boolean> => {
     const store = server.store;
@@ -156,15 +164,11 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       }
       return;
     }
+    // Everything below is read-only: GET and HEAD.
+    const readOnly = method === 'GET' || head;
     if (path === SEARCH_API_PATH && server.store !== null) {
-      if (method !== 'GET' && !head) {
-        send(
-          res,
-          405,
-          { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' },
-          'Method not allowed\n',
-          false,
-        );
+      if (!readOnly) {
+        methodNotAllowed(res);
         return;
       }
       await handleSearchApi(server, req, res, send, normalizeAddress(proxies.clientAddress(req)), head);
@@ -179,14 +183,8 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'Not found\n', head);
       return;
     }
-    if (method !== 'GET' && !head) {
-      send(
-        res,
-        405,
-        { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' },
-        'Method not allowed\n',
-        false,
-      );
+    if (!readOnly) {
+      methodNotAllowed(res);
       return;
     }
     if (path === '/health') {

@@ -119,7 +119,8 @@ export interface UploadsOptions {
   clientAddress(req: http.IncomingMessage): string;
 }
 
-type Send = (
+/** How the HTTP server writes a whole response (server.ts `send`). */
+export type Send = (
   res: http.ServerResponse,
   status: number,
   headers: Record<string, string>,

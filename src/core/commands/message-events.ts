@@ -19,7 +19,7 @@ import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import type { Tags } from '../../protocol/tags.js';
-import type { Store, StoredMessage } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { isAuthor, rememberSent } from '../authorship.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
@@ -28,6 +28,7 @@ import { newMsgid } from '../msgid.js';
 import { MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
+import { storedMessage } from '../stored-message.js';
 import type { User } from '../user.js';
 import type { CommandGroup } from './table.js';
 
@@ -119,26 +120,6 @@ interface Refusal {
   context: string[];
 }
 
-function record(
-  s: Session,
-  out: Outgoing,
-  conversation: string,
-  time: number,
-  text: string | null,
-): StoredMessage {
-  return {
-    msgid: out.msgid!,
-    time,
-    command: out.command as StoredMessage['command'],
-    conversation,
-    target: out.params[0]!,
-    sender: s.mask,
-    senderAccount: s.account,
-    text,
-    clientTags: out.clientTags,
-  };
-}
-
 /**
  * Runs a durable change, then delivers, or tells the client why not. `work` resolves to a
  * refusal, to false (nothing changed: no delivery), or to true.
@@ -210,7 +191,7 @@ function sendReaction(s: Session, to: Destination, tags: Tags, ref: ReactionRef)
     ref.kind === 'react'
       ? store
           .addReaction({
-            message: record(s, out, to.conversation, now, null),
+            message: storedMessage(s, out, to.conversation, now, null),
             to: ref.to,
             identity: s.identity,
             emoji: ref.emoji,
@@ -250,7 +231,7 @@ export function sendMessage(
   const check = edited === null ? Promise.resolve(null) : checkEdit(s, store, to, edited);
   const work = check.then(async (refusal): Promise<Refusal | boolean> => {
     if (refusal !== null) return refusal;
-    await writer.write(record(s, out, to.conversation, now, text));
+    await writer.write(storedMessage(s, out, to.conversation, now, text));
     return true;
   });
   afterDurable(s, command, work, () => deliver(s, to, out, command));

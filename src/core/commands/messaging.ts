@@ -14,6 +14,7 @@ import type { Channel } from '../channel.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
+import { storedMessage } from '../stored-message.js';
 import { needsHistoryCheck, sendWithHistoryCheck } from './message-events.js';
 import { collectMultilineLine } from './multiline.js';
 import type { CommandGroup } from './table.js';
@@ -173,17 +174,7 @@ export function dmConversation(a: string, b: string): string {
 
 function record(s: Session, out: Outgoing, conversation: string, time: number): StoredMessage {
   rememberSent(s, out.msgid!); // a guest may edit or redact it from this connection
-  return {
-    msgid: out.msgid!,
-    time,
-    command: out.command as StoredMessage['command'],
-    conversation,
-    target: out.params[0]!,
-    sender: s.mask,
-    senderAccount: s.account,
-    text: out.command === 'TAGMSG' ? null : out.params[1]!,
-    clientTags: out.clientTags,
-  };
+  return storedMessage(s, out, conversation, time, out.command === 'TAGMSG' ? null : out.params[1]!);
 }
 
 /** Typing notifications are ephemeral; other client tags (reactions…) are kept. */
