@@ -59,7 +59,11 @@ export function registerWebPush(
 }
 
 /** Removes a subscription (`WEBPUSH UNREGISTER`); resolves when the server confirms. */
-export function unregisterWebPush(client: ChatClientBase, endpoint: string, timeoutMs = 15_000): Promise<void> {
+export function unregisterWebPush(
+  client: ChatClientBase,
+  endpoint: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   return webpushCommand(client, 'UNREGISTER', endpoint, [], timeoutMs);
 }
 

@@ -246,7 +246,8 @@ export class Controller {
     if (isChannel(conversation)) this.join(conversation);
     else this.openPrivate(conversation);
     // A room not joined yet has no history to look in: opening it is enough.
-    const readable = !isChannel(conversation) || this.state.conversations[fold(conversation)]?.joined === true;
+    const readable =
+      !isChannel(conversation) || this.state.conversations[fold(conversation)]?.joined === true;
     if (msgid !== undefined && msgid !== '' && readable) void this.jumpTo(conversation, msgid);
   }
 
@@ -457,7 +458,8 @@ export class Controller {
           // Reactions replayed with the page (draft/event-playback), including those the
           // library had already counted live before this conversation was open.
           for (const e of entries)
-            if (e.msgid !== undefined) next = setReactions(next, name, e.msgid, this.features.reactionsTo(e.msgid));
+            if (e.msgid !== undefined)
+              next = setReactions(next, name, e.msgid, this.features.reactionsTo(e.msgid));
           return next;
         });
       })
@@ -698,7 +700,10 @@ export class Controller {
     const reg = await navigator.serviceWorker.ready;
     const sub =
       (await reg.pushManager.getSubscription()) ??
-      (await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: new Uint8Array(applicationServerKey(key)) }));
+      (await reg.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: new Uint8Array(applicationServerKey(key)),
+      }));
     await registerWebPush(this.client, sub.toJSON());
     this.rememberPush(true);
   }

@@ -15,7 +15,16 @@ export function isRoom(name: string): boolean {
 }
 
 export function initialState(me: string, account: string | null = null): State {
-  return { me, account, connection: 'connecting', conversations: {}, active: null, away: {}, uploads: [], jump: null };
+  return {
+    me,
+    account,
+    connection: 'connecting',
+    conversations: {},
+    active: null,
+    away: {},
+    uploads: [],
+    jump: null,
+  };
 }
 
 export function newConversation(name: string, now: number, kind?: ConversationKind): Conversation {

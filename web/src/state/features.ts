@@ -74,7 +74,8 @@ export function firstLine(text: string, max = 80): string {
 export function lastOwnMessage(entries: readonly Entry[]): Entry | undefined {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!;
-    if (e.self && e.kind === 'message' && e.msgid !== undefined) return editTo(e) === undefined ? e : undefined;
+    if (e.self && e.kind === 'message' && e.msgid !== undefined)
+      return editTo(e) === undefined ? e : undefined;
   }
   return undefined;
 }
@@ -140,7 +141,9 @@ export function redactMessage(state: State, conversation: string, msgid: string)
 /** Starts (or with null ends) replying to or editing a message in a conversation. */
 export function setCompose(state: State, conversation: string, mode: ComposeMode): State {
   return updateConversation(state, conversation, (conv) =>
-    conv.compose?.kind === mode?.kind && conv.compose?.msgid === mode?.msgid ? conv : { ...conv, compose: mode },
+    conv.compose?.kind === mode?.kind && conv.compose?.msgid === mode?.msgid
+      ? conv
+      : { ...conv, compose: mode },
   );
 }
 
@@ -173,7 +176,10 @@ export type Highlighted = { text: string; mark: boolean };
  * and the client library give them); ranges out of order, overlapping or out of bounds are
  * tolerated.
  */
-export function highlightSegments(text: string, ranges: ReadonlyArray<readonly [number, number]>): Highlighted[] {
+export function highlightSegments(
+  text: string,
+  ranges: ReadonlyArray<readonly [number, number]>,
+): Highlighted[] {
   const sorted = ranges
     .map(([s, e]) => [Math.max(0, s), Math.min(text.length, e)] as const)
     .filter(([s, e]) => e > s)
