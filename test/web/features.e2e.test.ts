@@ -21,9 +21,30 @@ import { TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
+/** The page's globals used in page.evaluate (this file has Node's types, not the DOM's). */
+interface PageGlobals {
+  navigator: {
+    serviceWorker: {
+      ready: Promise<{
+        active: { state: string; scriptURL: string } | null;
+        scope: string;
+        getNotifications(): Promise<Array<{ title: string; body: string; tag: string; data: unknown }>>;
+      }>;
+    };
+  };
+  getComputedStyle(el: unknown): { whiteSpace: string };
+}
+
+/** A message by its own text (not the text it quotes). */
+function said(page: Page, text: string, flash = false) {
+  return page
+    .locator(flash ? '.message.flash' : '.message')
+    .filter({ has: page.locator('.text', { hasText: text }) });
+}
+
 /** Shows a message's actions (as hovering does) and clicks one of them. */
 async function act(page: Page, text: string, action: string): Promise<void> {
-  const m = message(page, text).last();
+  const m = said(page, text).last();
   await m.hover();
   await m.locator('.msg-actions button', { hasText: action }).click();
 }
@@ -76,7 +97,7 @@ for (const backend of backends()) {
       await quote.waitFor();
       assert.match(await quote.innerText(), /ana\s*¿café a las diez\?/);
       await quote.click();
-      await ana.page.locator('.message.flash', { hasText: '¿café a las diez?' }).waitFor();
+      await said(ana.page, '¿café a las diez?', true).waitFor();
 
       // A reaction, with who reacted; clicking the counter adds one's own.
       await act(ana.page, 'sí, voy', 'React');
@@ -98,7 +119,7 @@ for (const backend of backends()) {
       await ana.page.locator('.compose-mode', { hasText: 'Editing your message' }).waitFor();
       assert.equal(await ana.page.inputValue('#composer-input'), '¿café a las diez?');
       await say(ana.page, '¿café a las once?');
-      const edited = message(ben.page, '¿café a las once?').first();
+      const edited = said(ben.page, '¿café a las once?');
       await edited.locator('.edited', { hasText: '(edited)' }).waitFor();
       await message(ben.page, 'sí, voy').locator('.reply-quote', { hasText: 'a las once' }).waitFor();
       assert.equal(await message(ben.page, 'a las diez').count(), 0, 'the old text is gone');
@@ -131,9 +152,9 @@ for (const backend of backends()) {
       await ana.page.reload();
       const again = message(ana.page, 'otra respuesta').locator('.reply-quote');
       await again.waitFor();
-      assert.equal(await message(ana.page, '¿café a las once?').count(), 0, 'not in the latest page');
+      assert.equal(await said(ana.page, '¿café a las once?').count(), 0, 'not in the latest page');
       await again.click();
-      const original = ana.page.locator('.message.flash', { hasText: '¿café a las once?' });
+      const original = said(ana.page, '¿café a las once?', true);
       await original.waitFor();
       await original.locator('.edited').waitFor();
       // Reactions come back with history (draft/event-playback); deleted messages do not.
@@ -191,7 +212,10 @@ describe(
       await got.waitFor();
       assert.equal(await got.innerText(), code);
       assert.match((await got.getAttribute('class'))!, /\bcode\b/, 'shown in monospace');
-      assert.equal(await got.evaluate((el) => getComputedStyle(el).whiteSpace), 'pre-wrap');
+      assert.equal(
+        await got.evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).whiteSpace),
+        'pre-wrap',
+      );
       for (const line of ['function hola() {', '  return "mundo";', '}'])
         await plain.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === line);
 
@@ -224,7 +248,7 @@ describe(
         if (u === eva) await screenshot(u.page, 'search');
         await hit.click();
         await u.page.locator('.search-panel').waitFor({ state: 'detached' });
-        await u.page.locator('.message.flash', { hasText: 'the deploy broke again' }).waitFor();
+        await said(u.page, 'the deploy broke again', true).waitFor();
       }
     });
 
@@ -257,7 +281,7 @@ describe(
 
       // Registered by the page, active, controlling the whole app.
       const sw = await page.evaluate(async () => {
-        const reg = await navigator.serviceWorker.ready;
+        const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
         return { state: reg.active?.state, scope: reg.scope, script: reg.active?.scriptURL };
       });
       assert.equal(sw.state, 'activated');
@@ -286,11 +310,11 @@ describe(
         data: line,
       });
       await page.waitForFunction(async () => {
-        const reg = await navigator.serviceWorker.ready;
+        const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
         return (await reg.getNotifications()).length > 0;
       });
       const shown = await page.evaluate(async () => {
-        const reg = await navigator.serviceWorker.ready;
+        const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
         const [n] = await reg.getNotifications();
         return { title: n!.title, body: n!.body, tag: n!.tag, data: n!.data as unknown };
       });
