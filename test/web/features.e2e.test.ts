@@ -124,6 +124,7 @@ for (const backend of backends()) {
       await message(ben.page, 'sí, voy').locator('.reply-quote', { hasText: 'a las once' }).waitFor();
       assert.equal(await message(ben.page, 'a las diez').count(), 0, 'the old text is gone');
       await ben.page.mouse.move(0, 0);
+      await ben.page.locator('#composer-input').focus();
       if (backend.name === 'sqlite') await screenshot(ben.page, 'features');
 
       // Deleting: one's own message, and (as the room's operator) someone else's.

@@ -189,7 +189,14 @@ export function highlightSegments(
   for (const [s, e] of sorted) {
     if (e <= pos) continue;
     const start = Math.max(s, pos);
+    const last = out.at(-1);
     if (start > pos) out.push({ text: text.slice(pos, start), mark: false });
+    else if (last?.mark) {
+      // Overlapping or touching ranges make one mark.
+      last.text += text.slice(start, e);
+      pos = e;
+      continue;
+    }
     out.push({ text: text.slice(start, e), mark: true });
     pos = e;
   }
