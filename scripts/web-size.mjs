@@ -22,6 +22,9 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 console.log(
   `web client: JavaScript ${kb(js)} gzipped (${kb(jsRaw)} raw; budget ${kb(BUDGET_JS_GZIP)}), CSS ${kb(css)} gzipped`,
 );
+// The service worker is fetched once when the app registers it, not with each page.
+const sw = readFileSync(join(dir, '..', 'sw.js'));
+console.log(`service worker: ${kb(gzipSync(sw, { level: 9 }).length)} gzipped (${kb(sw.length)} raw)`);
 if (js > BUDGET_JS_GZIP) {
   console.error(`web client JavaScript is over its budget: ${kb(js)} > ${kb(BUDGET_JS_GZIP)}`);
   process.exit(1);

@@ -18,10 +18,10 @@
  */
 import { parseLine } from '../protocol/message.js';
 import { escapeTagValue } from '../protocol/tags.js';
-import type { ChatClient } from './client.js';
+import type { ChatClientBase } from './base.js';
 
 /** The server's VAPID public key (URL-safe base64) from CAP LS, or null without web push. */
-export function vapidKey(client: ChatClient): string | null {
+export function vapidKey(client: ChatClientBase): string | null {
   const value = client.capValue('draft/webpush');
   const match = value === null ? null : /(?:^|,)vapid=([A-Za-z0-9_-]+)/.exec(value);
   return match?.[1] ?? null;
@@ -45,7 +45,7 @@ export interface PushSubscriptionJson {
  * when the server confirms, rejects with its reason (not logged in, bad endpoint, too many).
  */
 export function registerWebPush(
-  client: ChatClient,
+  client: ChatClientBase,
   subscription: PushSubscriptionJson,
   timeoutMs = 15_000,
 ): Promise<void> {
@@ -59,12 +59,16 @@ export function registerWebPush(
 }
 
 /** Removes a subscription (`WEBPUSH UNREGISTER`); resolves when the server confirms. */
-export function unregisterWebPush(client: ChatClient, endpoint: string, timeoutMs = 15_000): Promise<void> {
+export function unregisterWebPush(
+  client: ChatClientBase,
+  endpoint: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   return webpushCommand(client, 'UNREGISTER', endpoint, [], timeoutMs);
 }
 
 function webpushCommand(
-  client: ChatClient,
+  client: ChatClientBase,
   sub: 'REGISTER' | 'UNREGISTER',
   endpoint: string,
   extra: string[],

@@ -49,6 +49,9 @@ export function contentSecurityPolicy(host?: string): string {
     "style-src 'self'",
     "img-src 'self' blob: data:",
     `connect-src 'self'${ws}`,
+    // The service worker (/sw.js) and the web app manifest, both from this origin.
+    "worker-src 'self'",
+    "manifest-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

@@ -66,3 +66,46 @@ export async function newUser(
 export function screenshot(page: Page, name: string): Promise<Buffer> {
   return page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
+
+// ------------------------------------------------------------------ what people do
+
+export async function loginGuest(user: BrowserUser, base: string, nick: string): Promise<void> {
+  await user.page.goto(base);
+  await user.page.fill('input[name=nick]', nick);
+  await user.page.click('button[type=submit]');
+  await user.page.locator('#join-room').waitFor();
+}
+
+export async function loginAccount(
+  user: BrowserUser,
+  base: string,
+  mode: 'register' | 'login',
+  name: string,
+): Promise<void> {
+  const page = user.page;
+  await page.goto(base);
+  await page.locator('label.tab', { hasText: mode === 'register' ? 'Register' : 'Log in' }).click();
+  await page.fill('input[name=nick]', name);
+  await page.fill('input[name=password]', `${name}-secret-pw`);
+  await page.click('button[type=submit]');
+  await page.locator('#join-room').waitFor();
+}
+
+export async function joinRoom(page: Page, room: string): Promise<void> {
+  await page.fill('#join-room', room);
+  await page.press('#join-room', 'Enter');
+  await page.locator('#conversation-title', { hasText: room }).waitFor();
+}
+
+export async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#composer-input', text);
+  await page.press('#composer-input', 'Enter');
+}
+
+export function message(page: Page, text: string) {
+  return page.locator('.message', { hasText: text });
+}
+
+export function conversationButton(page: Page, name: string) {
+  return page.locator(`button.conversation[data-conversation="${name}"]`);
+}

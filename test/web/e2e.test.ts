@@ -8,8 +8,20 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { crc32, deflateSync } from 'node:zlib';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, type BrowserUser, launchBrowser, newUser, screenshot } from '../helpers/browser.js';
+import type { Browser } from 'playwright-core';
+import {
+  ARTIFACTS,
+  type BrowserUser,
+  conversationButton,
+  joinRoom,
+  launchBrowser,
+  loginAccount,
+  loginGuest,
+  message,
+  newUser,
+  say,
+  screenshot,
+} from '../helpers/browser.js';
 import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -37,47 +49,6 @@ function redPng(width: number, height: number): Buffer {
   ]);
 }
 const PNG = redPng(160, 90);
-
-async function loginGuest(user: BrowserUser, base: string, nick: string): Promise<void> {
-  await user.page.goto(base);
-  await user.page.fill('input[name=nick]', nick);
-  await user.page.click('button[type=submit]');
-  await user.page.locator('#join-room').waitFor();
-}
-
-async function loginAccount(
-  user: BrowserUser,
-  base: string,
-  mode: 'register' | 'login',
-  name: string,
-): Promise<void> {
-  const page = user.page;
-  await page.goto(base);
-  await page.locator('label.tab', { hasText: mode === 'register' ? 'Register' : 'Log in' }).click();
-  await page.fill('input[name=nick]', name);
-  await page.fill('input[name=password]', `${name}-secret-pw`);
-  await page.click('button[type=submit]');
-  await page.locator('#join-room').waitFor();
-}
-
-async function joinRoom(page: Page, room: string): Promise<void> {
-  await page.fill('#join-room', room);
-  await page.press('#join-room', 'Enter');
-  await page.locator('#conversation-title', { hasText: room }).waitFor();
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.fill('#composer-input', text);
-  await page.press('#composer-input', 'Enter');
-}
-
-function message(page: Page, text: string) {
-  return page.locator('.message', { hasText: text });
-}
-
-function conversationButton(page: Page, name: string) {
-  return page.locator(`button.conversation[data-conversation="${name}"]`);
-}
 
 describe('web client in Chromium', { timeout: 180_000 }, () => {
   let srv: TestServer;

@@ -11,6 +11,14 @@ import {
   sameOriginWebSocketUrl,
   UploadError,
 } from '../../src/client/browser.js';
+import { MessageFeatures } from '../../src/client/message-features.js';
+import { searchApi } from '../../src/client/search.js';
+import {
+  applicationServerKey,
+  registerWebPush,
+  unregisterWebPush,
+  vapidKey,
+} from '../../src/client/webpush.js';
 import { loadConversations, type SavedSession, saveConversations, saveSession } from './session.js';
 import {
   addEntries,
@@ -33,12 +41,46 @@ import {
   updateConversation,
   updateUpload,
 } from './state/conversations.js';
-import type { Entry, EntryKind, State } from './state/model.js';
+import {
+  clearJump,
+  foldEdits,
+  redactMessage,
+  setCompose,
+  setReactions,
+  settleJump,
+  startJump,
+  togglesOn,
+} from './state/features.js';
+import type { ComposeMode, Entry, EntryKind, State } from './state/model.js';
 import { Store } from './store.js';
 
 /** Messages fetched per history page. */
 export const PAGE_SIZE = 50;
-/** How often an `active` typing notice is repeated while typing (typing spec: at most every 3 s). */
+/** Most history pages fetched looking for a message to jump to. */
+const JUMP_MAX_PAGES = 20;
+/** Search results per page. */
+export const SEARCH_PAGE = 20;
+const PUSH_KEY = 'tertulia.push';
+
+/** One search result, from either search (IRC SEARCH or GET /api/search). */
+export interface SearchResult {
+  msgid: string;
+  conversation: string;
+  from: string;
+  time: number;
+  text: string;
+  highlights: Array<[number, number]>;
+}
+
+/** Where the next page of a search starts (null: no more). */
+export type SearchCursor = { kind: 'api'; cursor: string } | { kind: 'irc'; before: number };
+
+export interface SearchPage {
+  results: SearchResult[];
+  next: SearchCursor | null;
+}
+
+/** How an `active` typing notice is repeated while typing (typing spec: at most every 3 s). */
 const TYPING_REPEAT_MS = 3000;
 
 export type LoginMode = 'guest' | 'login' | 'register';
@@ -156,6 +198,7 @@ export function restore(saved: SavedSession): Promise<Controller> {
 
 export class Controller {
   readonly store: Store;
+  readonly features: MessageFeatures;
   /** Whether the message list shows its newest message (set by the list as it scrolls). */
   atBottom = true;
   private lastTyping = new Map<string, number>();
@@ -169,6 +212,7 @@ export class Controller {
     readonly session: SavedSession,
   ) {
     this.store = new Store({ ...initialState(client.currentNick, client.account), connection: 'online' });
+    this.features = new MessageFeatures(client);
     this.identity = session.account ?? session.nick;
     this.bind();
     this.restoreConversations();
@@ -182,6 +226,29 @@ export class Controller {
     };
     window.addEventListener('pagehide', onHide);
     this.cleanups.push(() => window.removeEventListener('pagehide', onHide));
+    // A notification clicked while the app is open (sw.js posts it), or that opened it (#open=).
+    const onWorkerMessage = (e: MessageEvent): void => {
+      const data = e.data as { type?: string; conversation?: string; msgid?: string } | null;
+      if (data?.type === 'tertulia.open' && typeof data.conversation === 'string')
+        this.openFromNotification(data.conversation, data.msgid);
+    };
+    navigator.serviceWorker?.addEventListener('message', onWorkerMessage);
+    this.cleanups.push(() => navigator.serviceWorker?.removeEventListener('message', onWorkerMessage));
+    const hash = new URLSearchParams(window.location.hash.slice(1));
+    const target = hash.get('open');
+    if (target !== null && target !== '') {
+      history.replaceState(null, '', window.location.pathname + window.location.search);
+      this.openFromNotification(target, hash.get('msgid') ?? undefined);
+    }
+  }
+
+  private openFromNotification(conversation: string, msgid: string | undefined): void {
+    if (isChannel(conversation)) this.join(conversation);
+    else this.openPrivate(conversation);
+    // A room not joined yet has no history to look in: opening it is enough.
+    const readable =
+      !isChannel(conversation) || this.state.conversations[fold(conversation)]?.joined === true;
+    if (msgid !== undefined && msgid !== '' && readable) void this.jumpTo(conversation, msgid);
   }
 
   get state(): State {
@@ -297,6 +364,10 @@ export class Controller {
         ),
       }));
     });
+    this.features.on('reaction', (e) =>
+      this.update((s) => setReactions(s, e.conversation, e.to, this.features.reactionsTo(e.to))),
+    );
+    this.features.on('redact', (e) => this.update((s) => redactMessage(s, e.conversation, e.msgid)));
     c.on('reconnecting', () => this.update((s) => ({ ...s, connection: 'reconnecting' })));
     c.on('reconnected', (e) => {
       this.update((s) => ({ ...s, connection: 'online', me: e.nick }));
@@ -352,37 +423,81 @@ export class Controller {
   // ------------------------------------------------------------------ history
 
   loadLatest(name: string): void {
-    this.fetchHistory(name, undefined);
+    void this.fetchHistory(name, undefined);
   }
 
   /** Fetches the page before the oldest message shown (CHATHISTORY BEFORE). */
-  loadOlder(name: string): void {
+  loadOlder(name: string): Promise<void> {
     const conv = this.state.conversations[fold(name)];
-    if (conv === undefined || conv.history !== 'more') return;
+    if (conv === undefined) return Promise.resolve();
+    if (conv.history === 'loading') return this.loading.get(conv.key) ?? Promise.resolve();
+    if (conv.history !== 'more') return Promise.resolve();
     const oldest = conv.entries.find((e) => e.msgid !== undefined);
-    this.fetchHistory(name, oldest?.msgid ?? new Date(conv.entries[0]?.time ?? Date.now()));
+    return this.fetchHistory(name, oldest?.msgid ?? new Date(conv.entries[0]?.time ?? Date.now()));
   }
 
-  private fetchHistory(name: string, before: string | Date | undefined): void {
+  /** History pages being fetched, by conversation key. */
+  private readonly loading = new Map<string, Promise<void>>();
+
+  private fetchHistory(name: string, before: string | Date | undefined): Promise<void> {
     if (!this.client.caps.has('draft/chathistory')) {
       this.update((s) => updateConversation(s, name, (conv) => ({ ...conv, history: 'complete' })));
-      return;
+      return Promise.resolve();
     }
+    const key = fold(name);
     this.update((s) => updateConversation(s, name, (conv) => ({ ...conv, history: 'loading' })));
-    this.client
+    const done = this.client
       .history(name, before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE })
       .then((messages) => {
         const entries = messages.map((m) => entryFromMessage(m, 'message'));
-        this.update((s) =>
-          updateConversation(addEntries(s, name, entries, Date.now()), name, (conv) => ({
+        this.update((s) => {
+          let next = updateConversation(addEntries(s, name, entries, Date.now()), name, (conv) => ({
             ...conv,
             history: messages.length < PAGE_SIZE ? 'complete' : 'more',
-          })),
-        );
+          }));
+          // Reactions replayed with the page (draft/event-playback), including those the
+          // library had already counted live before this conversation was open.
+          for (const e of entries)
+            if (e.msgid !== undefined)
+              next = setReactions(next, name, e.msgid, this.features.reactionsTo(e.msgid));
+          return next;
+        });
       })
       .catch(() => {
         this.update((s) => updateConversation(s, name, (conv) => ({ ...conv, history: 'more' })));
+      })
+      .finally(() => {
+        if (this.loading.get(key) === done) this.loading.delete(key);
       });
+    this.loading.set(key, done);
+    return done;
+  }
+
+  /**
+   * Shows one message: loads older history until it is there (or the beginning is
+   * reached), then the message list scrolls to it and highlights it (state.jump).
+   */
+  async jumpTo(name: string, msgid: string): Promise<void> {
+    if (this.state.active !== fold(name)) this.open(name);
+    this.update((s) => startJump(s, name, msgid));
+    const seq = this.state.jump!.seq;
+    for (let page = 0; page <= JUMP_MAX_PAGES; page++) {
+      if (this.state.jump?.seq !== seq) return;
+      const conv = this.state.conversations[fold(name)];
+      if (conv === undefined) break;
+      if (conv.entries.some((e) => e.msgid === msgid)) {
+        this.update((s) => settleJump(s, seq, 'found'));
+        return;
+      }
+      if (conv.history === 'complete' || conv.redacted[msgid] !== undefined) break;
+      await this.loadOlder(name);
+    }
+    this.update((s) => settleJump(s, seq, 'missing'));
+  }
+
+  /** The message list has shown the jump (or said it failed). */
+  endJump(seq: number): void {
+    this.update((s) => clearJump(s, seq));
   }
 
   // ------------------------------------------------------------------ actions
@@ -456,7 +571,161 @@ export class Controller {
         }
       }
     }
-    this.client.say(name, trimmed.startsWith('//') ? trimmed.slice(1) : trimmed);
+    this.sendText(name, trimmed.startsWith('//') ? trimmed.slice(1) : trimmed);
+  }
+
+  /** Sends text as a new message, a reply or an edit (the composer's mode), with its line breaks. */
+  private sendText(name: string, text: string): void {
+    const conv = this.state.conversations[fold(name)];
+    const mode = conv?.compose ?? null;
+    const canTag = this.client.caps.has('message-tags');
+    if (mode !== null) this.update((s) => setCompose(s, name, null));
+    if (mode?.kind === 'reply' && canTag) this.features.reply(name, mode.msgid, text);
+    else if (mode?.kind === 'edit' && canTag) {
+      const original = foldEdits(conv!.entries).find((e) => e.msgid === mode.msgid);
+      if (original?.text !== text) this.features.edit(name, mode.msgid, text);
+    } else this.features.say(name, text);
+  }
+
+  /** Replies to or edits a message (the composer shows it), or goes back to plain writing. */
+  compose(name: string, mode: ComposeMode): void {
+    const conv = this.state.conversations[fold(name)];
+    if (conv === undefined) return;
+    if (mode?.kind === 'edit') {
+      const original = foldEdits(conv.entries).find((e) => e.msgid === mode.msgid);
+      if (original === undefined) return;
+      this.update((s) => setCompose(s, name, mode));
+      this.setDraft(name, original.text);
+      return;
+    }
+    if (conv.compose?.kind === 'edit') this.setDraft(name, '');
+    this.update((s) => setCompose(s, name, mode));
+  }
+
+  /** Adds our reaction with this emoji, or takes it back if we had reacted so. */
+  toggleReaction(name: string, msgid: string, emoji: string): void {
+    const conv = this.state.conversations[fold(name)];
+    if (togglesOn(conv?.reactions[msgid], emoji)) this.features.react(name, msgid, emoji);
+    else this.features.unreact(name, msgid, emoji);
+  }
+
+  /** Deletes a message (REDACT): ours, or any in a room we operate. */
+  deleteMessage(name: string, msgid: string): void {
+    this.features.redact(name, msgid);
+  }
+
+  get canRedact(): boolean {
+    return this.features.canRedact;
+  }
+
+  // ------------------------------------------------------------------ search
+
+  /**
+   * One page of search results, best first. An account searches over HTTP (relevance order,
+   * the server's highlights, cursor paging); a guest with SEARCH over its connection
+   * (newest first, paged back in time).
+   */
+  async search(query: string, cursor: SearchCursor | null = null): Promise<SearchPage> {
+    const { account, password } = this.session;
+    if (account !== undefined && password !== undefined && cursor?.kind !== 'irc') {
+      const page = await searchApi(
+        window.location.origin,
+        { account, password },
+        { q: query, limit: SEARCH_PAGE, ...(cursor?.kind === 'api' ? { cursor: cursor.cursor } : {}) },
+      );
+      return {
+        results: page.hits.map((h) => ({
+          msgid: h.msgid,
+          conversation: h.target,
+          from: h.from,
+          time: Date.parse(h.time),
+          text: h.text,
+          highlights: h.highlights,
+        })),
+        next: page.cursor === null ? null : { kind: 'api', cursor: page.cursor },
+      };
+    }
+    const hits = await this.client.search(query, {
+      limit: SEARCH_PAGE,
+      ...(cursor?.kind === 'irc' ? { before: new Date(cursor.before) } : {}),
+    });
+    const results = hits
+      .filter((h) => h.msgid !== undefined)
+      .reverse()
+      .map((h) => ({
+        msgid: h.msgid!,
+        conversation: h.conversation,
+        from: h.from,
+        time: h.time.getTime(),
+        text: h.text,
+        highlights: h.highlights,
+      }));
+    const oldest = results.at(-1);
+    return {
+      results,
+      next: hits.length < SEARCH_PAGE || oldest === undefined ? null : { kind: 'irc', before: oldest.time },
+    };
+  }
+
+  // ------------------------------------------------------------------ push notifications
+
+  /** Whether this device can get notifications while the app is closed (draft/webpush). */
+  get pushAvailable(): boolean {
+    return (
+      this.client.account !== null &&
+      vapidKey(this.client) !== null &&
+      'serviceWorker' in navigator &&
+      typeof PushManager !== 'undefined' &&
+      typeof Notification !== 'undefined'
+    );
+  }
+
+  /** Whether push was turned on on this device (remembered per account). */
+  get pushEnabled(): boolean {
+    try {
+      return localStorage.getItem(`${PUSH_KEY}.${this.identity}`) === 'on';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Asks for permission, subscribes with the browser's push service using the server's
+   * VAPID key, and registers the subscription (WEBPUSH REGISTER). Rejects with the reason.
+   */
+  async enablePush(): Promise<void> {
+    const key = vapidKey(this.client);
+    if (key === null) throw new Error('the server offers no push notifications');
+    if ((await Notification.requestPermission()) !== 'granted') throw new Error('permission denied');
+    const reg = await navigator.serviceWorker.ready;
+    const sub =
+      (await reg.pushManager.getSubscription()) ??
+      (await reg.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: new Uint8Array(applicationServerKey(key)),
+      }));
+    await registerWebPush(this.client, sub.toJSON());
+    this.rememberPush(true);
+  }
+
+  /** Unregisters this device's subscription (WEBPUSH UNREGISTER) and drops it. */
+  async disablePush(): Promise<void> {
+    this.rememberPush(false);
+    if (!('serviceWorker' in navigator)) return;
+    const reg = await navigator.serviceWorker.getRegistration();
+    const sub = await reg?.pushManager.getSubscription();
+    if (sub === null || sub === undefined) return;
+    await unregisterWebPush(this.client, sub.endpoint).catch(() => {});
+    await sub.unsubscribe();
+  }
+
+  private rememberPush(on: boolean): void {
+    try {
+      if (on) localStorage.setItem(`${PUSH_KEY}.${this.identity}`, 'on');
+      else localStorage.removeItem(`${PUSH_KEY}.${this.identity}`);
+    } catch {
+      // not remembered: the toggle shows off after a reload
+    }
   }
 
   setDraft(name: string, draft: string): void {
@@ -586,6 +855,8 @@ export class Controller {
     this.disposed = true;
     for (const c of this.cleanups) c();
     for (const u of this.uploads.values()) u.abort();
+    // Logging out of this device: it should not be notified for the account any more.
+    if (this.pushEnabled) await this.disablePush().catch(() => {});
     await this.client.quit('Logged out');
   }
 }

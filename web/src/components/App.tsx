@@ -20,6 +20,7 @@ import { ChatView } from './ChatView.js';
 import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
+import { SearchPanel } from './Search.js';
 import { Sidebar } from './Sidebar.js';
 
 const LANG_KEY = 'tertulia.lang';
@@ -39,12 +40,17 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
   const state = useStore(controller.store);
   const { t } = useI18n();
   const [drawer, setDrawer] = useState(false);
+  const [searching, setSearching] = useState(false);
   const [members, setMembers] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
   const conv = state.active === null ? undefined : state.conversations[state.active];
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDrawer(false);
+        setSearching(true);
+      } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
         e.preventDefault();
         const next = neighbour(controller.state, e.key === 'ArrowUp' ? -1 : 1);
         if (next !== null) controller.open(controller.state.conversations[next]!.name);
@@ -66,8 +72,13 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
           controller={controller}
           onPicked={() => setDrawer(false)}
           onLogout={props.onLogout}
+          onSearch={() => {
+            setDrawer(false);
+            setSearching(true);
+          }}
         />
       </aside>
+      {searching && <SearchPanel controller={controller} onClose={() => setSearching(false)} />}
       {drawer && <div class="scrim" onClick={() => setDrawer(false)} aria-hidden="true" />}
       <main class="main">
         {conv !== undefined ? (

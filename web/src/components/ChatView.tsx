@@ -131,7 +131,7 @@ export function ChatView(props: {
             {room ? t('header.leave') : t('header.close')}
           </button>
         </header>
-        <MessageList conv={conv} controller={controller} me={state.me} />
+        <MessageList conv={conv} controller={controller} state={state} />
         <TypingLine conv={conv} />
         {uploads.length > 0 && (
           <ul class="uploads">

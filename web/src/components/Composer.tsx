@@ -1,9 +1,12 @@
 /**
- * Where messages are written: Enter sends, Shift+Enter adds a line, the draft is kept per
- * conversation, typing is announced (+typing), and files go by button, paste or drop.
+ * Where messages are written: Enter sends, Shift+Enter adds a line (a pasted or typed
+ * multi-line text goes as one message), the draft is kept per conversation, typing is
+ * announced (+typing), and files go by button, paste or drop. Replying to or editing a
+ * message shows above it, Esc cancels; Up in an empty composer edits one's last message.
  */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { Controller } from '../controller.js';
+import { findMessage, firstLine, foldEdits, lastOwnMessage } from '../state/features.js';
 import type { Conversation } from '../state/model.js';
 import { PaperclipIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
@@ -15,10 +18,14 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
   const picker = useRef<HTMLInputElement>(null);
   const blocker = controller.uploadBlocker;
 
-  // Focus the composer when a conversation is opened (keyboard users land where they type).
+  // Focus the composer when a conversation is opened (keyboard users land where they type),
+  // and when a reply or an edit starts.
   useEffect(() => {
     input.current?.focus();
-  }, [conv.key]);
+  }, [conv.key, conv.compose]);
+  const shown = useMemo(() => foldEdits(conv.entries), [conv.entries]);
+  const mode = conv.compose;
+  const target = mode === null ? undefined : findMessage(shown, mode.msgid);
 
   const send = () => {
     const text = input.current?.value ?? conv.draft;
@@ -30,12 +37,30 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
   const rows = Math.min(6, conv.draft.split('\n').length);
   return (
     <form
-      class="composer"
+      class={`composer${mode !== null ? ' composing' : ''}`}
       onSubmit={(e) => {
         e.preventDefault();
         send();
       }}
     >
+      {mode !== null && (
+        <div class="compose-mode" id="compose-mode">
+          <span class="compose-what">
+            {mode.kind === 'reply'
+              ? t('compose.replying', { from: target?.from ?? '…', text: firstLine(target?.text ?? '', 60) })
+              : t('compose.editing')}
+          </span>
+          <button
+            type="button"
+            class="icon-button compose-cancel"
+            aria-label={t('compose.cancel')}
+            title={t('compose.cancel')}
+            onClick={() => controller.compose(conv.name, null)}
+          >
+            ×
+          </button>
+        </div>
+      )}
       <button
         type="button"
         class="icon-button attach"
@@ -80,7 +105,7 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
         placeholder={
           props.disabled ? t('composer.notJoined') : t('composer.placeholder', { name: conv.name })
         }
-        aria-describedby="composer-hint"
+        aria-describedby={mode !== null ? 'compose-mode composer-hint' : 'composer-hint'}
         value={conv.draft}
         disabled={props.disabled}
         onInput={(e) => controller.setDraft(conv.name, e.currentTarget.value)}
@@ -88,6 +113,16 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
+          } else if (e.key === 'Escape' && mode !== null) {
+            e.preventDefault();
+            e.stopPropagation();
+            controller.compose(conv.name, null);
+          } else if (e.key === 'ArrowUp' && e.currentTarget.value === '' && !e.altKey && mode === null) {
+            const mine = lastOwnMessage(shown);
+            if (mine?.msgid !== undefined && controller.client.caps.has('message-tags')) {
+              e.preventDefault();
+              controller.compose(conv.name, { kind: 'edit', msgid: mine.msgid });
+            }
           }
         }}
         onPaste={(e) => {

@@ -3,12 +3,23 @@
  * separators, quiet events, clickable links and shared files. It keeps each conversation's
  * scroll position, follows new messages when at the bottom, keeps the view still when
  * older history is added above, and asks for older history when scrolled to the top.
+ * Each message has its actions (reply, react, edit, delete: shown on hover or focus, and
+ * reachable with Tab), its reply quote and its reaction counters.
  */
 import { memo } from 'preact/compat';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Controller } from '../controller.js';
+import {
+  canDelete,
+  findMessage,
+  firstLine,
+  foldEdits,
+  looksLikeCode,
+  REACTION_EMOJI,
+  replyTo,
+} from '../state/features.js';
 import { dayOf, groupEntries } from '../state/grouping.js';
-import type { Conversation, Entry } from '../state/model.js';
+import type { Conversation, Entry, Reaction, State } from '../state/model.js';
 import { linkify, sharedFile } from '../state/text.js';
 import { Avatar } from './Avatar.js';
 import { FileIcon } from './Icons.js';
@@ -67,14 +78,182 @@ function EventLine(props: { entry: Entry }) {
   );
 }
 
-const Entries = memo(function Entries(props: {
-  entries: readonly Entry[];
-  me: string;
+function ReplyQuote(props: { shown: readonly Entry[]; msgid: string; conv: string; controller: Controller }) {
+  const { t } = useI18n();
+  const original = findMessage(props.shown, props.msgid);
+  return (
+    <button
+      type="button"
+      class="reply-quote"
+      aria-label={
+        original === undefined
+          ? t('reply.jumpUnknown')
+          : t('reply.jump', { from: original.from, text: firstLine(original.text) })
+      }
+      onClick={() => void props.controller.jumpTo(props.conv, props.msgid)}
+    >
+      <span class="quote-mark" aria-hidden="true">
+        ↪
+      </span>
+      {original === undefined ? (
+        <span class="quote-text">{t('reply.earlier')}</span>
+      ) : (
+        <>
+          <span class="quote-from">{original.from}</span>
+          <span class="quote-text">{firstLine(original.text)}</span>
+        </>
+      )}
+    </button>
+  );
+}
+
+function Reactions(props: { reactions: readonly Reaction[]; onToggle: (emoji: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <div class="reactions">
+      {props.reactions.map((r) => {
+        const who = t('reactions.who', { emoji: r.emoji, count: r.count, who: r.who.join(', ') });
+        return (
+          <button
+            type="button"
+            key={r.emoji}
+            class={r.mine ? 'reaction mine' : 'reaction'}
+            aria-pressed={r.mine}
+            title={r.who.join(', ')}
+            aria-label={who}
+            onClick={() => props.onToggle(r.emoji)}
+          >
+            <span class="reaction-emoji">{r.emoji}</span>
+            <span class="reaction-count">{r.count}</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function EmojiPicker(props: { onPick: (emoji: string) => void; onClose: () => void }) {
+  const { t } = useI18n();
+  return (
+    <fieldset
+      class="emoji-picker"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          props.onClose();
+        }
+      }}
+    >
+      <legend class="visually-hidden">{t('message.react')}</legend>
+      {REACTION_EMOJI.map((emoji, i) => (
+        <button
+          type="button"
+          key={emoji}
+          class="emoji"
+          ref={i === 0 ? (el) => el?.focus() : undefined}
+          onClick={() => props.onPick(emoji)}
+        >
+          {emoji}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+interface EntriesProps {
+  /** Entries as shown (edits folded in). */
+  shown: readonly Entry[];
+  conv: string;
+  reactions: Conversation['reactions'];
+  state: State;
+  flash: string | null;
+  controller: Controller;
   fileHost: string | null;
   lang: string;
-}) {
+}
+
+function MessageItem(props: EntriesProps & { e: Entry; time: Intl.DateTimeFormat }) {
   const { t } = useI18n();
-  const blocks = useMemo(() => groupEntries(props.entries), [props.entries]);
+  const { e, controller, conv } = props;
+  const [picking, setPicking] = useState(false);
+  const msgid = e.msgid;
+  const reply = replyTo(e);
+  const reactions = msgid === undefined ? undefined : props.reactions[msgid];
+  const features = msgid !== undefined && controller.client.caps.has('message-tags');
+  const editable = features && e.self && e.kind === 'message';
+  const deletable = msgid !== undefined && controller.canRedact && canDelete(props.state, conv, e);
+  const code = e.text.includes('\n') && looksLikeCode(e.text);
+  return (
+    <div
+      class={`message${e.kind === 'action' ? ' action' : ''}${e.kind === 'notice' ? ' notice' : ''}${
+        props.flash !== null && props.flash === msgid ? ' flash' : ''
+      }`}
+      data-msgid={msgid}
+      title={props.time.format(e.time)}
+      // Focusable by script (a jump lands here) and by a tap, which shows the actions on a phone.
+      tabIndex={-1}
+    >
+      {reply !== undefined && (
+        <ReplyQuote shown={props.shown} msgid={reply} conv={conv} controller={controller} />
+      )}
+      <div class={code ? 'text code' : 'text'}>
+        {e.kind === 'action' && <span class="action-nick">* {e.from} </span>}
+        <MessageText entry={e} fileHost={props.fileHost} />
+        {e.edited && <span class="edited">{t('message.edited')}</span>}
+      </div>
+      {reactions !== undefined && reactions.length > 0 && (
+        <Reactions
+          reactions={reactions}
+          onToggle={(emoji) => controller.toggleReaction(conv, msgid!, emoji)}
+        />
+      )}
+      {features && (
+        <div class="msg-actions" role="toolbar" aria-label={t('message.actions', { from: e.from })}>
+          <button type="button" onClick={() => controller.compose(conv, { kind: 'reply', msgid: msgid! })}>
+            {t('message.reply')}
+          </button>
+          <button type="button" aria-expanded={picking} onClick={() => setPicking(!picking)}>
+            {t('message.react')}
+          </button>
+          {editable && (
+            <button type="button" onClick={() => controller.compose(conv, { kind: 'edit', msgid: msgid! })}>
+              {t('message.edit')}
+            </button>
+          )}
+          {deletable && (
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                if (
+                  window.confirm(
+                    t(e.self ? 'message.confirmDelete' : 'message.confirmDeleteOther', { from: e.from }),
+                  )
+                )
+                  controller.deleteMessage(conv, msgid!);
+              }}
+            >
+              {t('message.delete')}
+            </button>
+          )}
+        </div>
+      )}
+      {picking && (
+        <EmojiPicker
+          onPick={(emoji) => {
+            setPicking(false);
+            controller.toggleReaction(conv, msgid!, emoji);
+          }}
+          onClose={() => setPicking(false)}
+        />
+      )}
+    </div>
+  );
+}
+
+const Entries = memo(function Entries(props: EntriesProps) {
+  const { t } = useI18n();
+  const blocks = useMemo(() => groupEntries(props.shown), [props.shown]);
   const time = new Intl.DateTimeFormat(props.lang, { hour: '2-digit', minute: '2-digit' });
   const date = new Intl.DateTimeFormat(props.lang, { weekday: 'long', day: 'numeric', month: 'long' });
   const today = dayOf(Date.now());
@@ -106,15 +285,7 @@ const Entries = memo(function Entries(props: {
                 </time>
               </header>
               {b.entries.map((e) => (
-                <div
-                  class={`message${e.kind === 'action' ? ' action' : ''}${e.kind === 'notice' ? ' notice' : ''}`}
-                  key={e.id}
-                  data-msgid={e.msgid}
-                  title={time.format(e.time)}
-                >
-                  {e.kind === 'action' && <span class="action-nick">* {e.from} </span>}
-                  <MessageText entry={e} fileHost={props.fileHost} />
-                </div>
+                <MessageItem {...props} e={e} time={time} key={e.id} />
               ))}
             </div>
           </article>
@@ -124,8 +295,15 @@ const Entries = memo(function Entries(props: {
   );
 });
 
-export function MessageList(props: { conv: Conversation; controller: Controller; me: string }) {
-  const { conv, controller } = props;
+/** How long a message jumped to stays highlighted, and a "not available" note stays up. */
+const FLASH_MS = 2000;
+const MISSING_MS = 4000;
+
+export function MessageList(props: { conv: Conversation; controller: Controller; state: State }) {
+  const { conv, controller, state } = props;
+  const shownEntries = useMemo(() => foldEdits(conv.entries), [conv.entries]);
+  const jump = state.jump !== null && state.jump.conversation === conv.key ? state.jump : null;
+  const handledJump = useRef(0);
   const { t, lang } = useI18n();
   const scroller = useRef<HTMLElement>(null);
   const content = useRef<HTMLDivElement>(null);
@@ -159,6 +337,22 @@ export function MessageList(props: { conv: Conversation; controller: Controller;
       height: el.scrollHeight,
       first,
     };
+    // A message to show (a reply's original, a search hit): scroll to it and light it up.
+    if (jump !== null && jump.status !== 'loading' && handledJump.current !== jump.seq) {
+      handledJump.current = jump.seq;
+      const target =
+        jump.status === 'found'
+          ? el.querySelector<HTMLElement>(`[data-msgid="${CSS.escape(jump.msgid)}"]`)
+          : null;
+      if (target !== null) {
+        target.scrollIntoView({ block: 'center' });
+        target.focus({ preventScroll: true });
+        const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK;
+        shown.current.top = atBottom ? null : el.scrollTop;
+      }
+      const seq = jump.seq;
+      setTimeout(() => controller.endJump(seq), jump.status === 'found' ? FLASH_MS : MISSING_MS);
+    }
     controller.setAtBottom(shown.current.top === null);
   });
 
@@ -207,8 +401,22 @@ export function MessageList(props: { conv: Conversation; controller: Controller;
           )}
         </div>
         <div role="log" aria-live="polite" aria-relevant="additions">
-          <Entries entries={conv.entries} me={props.me} fileHost={controller.client.fileHost} lang={lang} />
+          <Entries
+            shown={shownEntries}
+            conv={conv.name}
+            reactions={conv.reactions}
+            state={state}
+            flash={jump?.status === 'found' ? jump.msgid : null}
+            controller={controller}
+            fileHost={controller.client.fileHost}
+            lang={lang}
+          />
         </div>
+        {jump !== null && jump.status !== 'found' && (
+          <output class="jump-status">
+            {jump.status === 'loading' ? t('reply.looking') : t('reply.unavailable')}
+          </output>
+        )}
       </div>
     </section>
   );

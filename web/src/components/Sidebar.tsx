@@ -13,6 +13,7 @@ export function Sidebar(props: {
   controller: Controller;
   onPicked: () => void;
   onLogout: () => void;
+  onSearch: () => void;
 }) {
   const { state, controller } = props;
   const { t } = useI18n();
@@ -23,6 +24,23 @@ export function Sidebar(props: {
   const away = state.away[state.me.toLowerCase()] ?? false;
   const canAskNotify =
     !notifyAsked && typeof Notification !== 'undefined' && Notification.permission === 'default';
+  const [push, setPush] = useState(() => controller.pushEnabled);
+  const [pushBusy, setPushBusy] = useState(false);
+  const [pushError, setPushError] = useState<string | null>(null);
+  const togglePush = async (on: boolean) => {
+    setPushBusy(true);
+    setPushError(null);
+    try {
+      if (on) await controller.enablePush();
+      else await controller.disablePush();
+      setPush(on);
+    } catch (err) {
+      setPush(false);
+      setPushError((err as Error).message);
+    } finally {
+      setPushBusy(false);
+    }
+  };
 
   return (
     <>
@@ -36,6 +54,14 @@ export function Sidebar(props: {
               : t('sidebar.guest')}
           </small>
         </div>
+        <button
+          type="button"
+          class="head-button search-button"
+          aria-keyshortcuts="Control+K"
+          onClick={props.onSearch}
+        >
+          {t('search.open')}
+        </button>
       </header>
       <form
         class="inline-form"
@@ -143,6 +169,23 @@ export function Sidebar(props: {
           />
           <span>{t('sidebar.away')}</span>
         </label>
+        {controller.pushAvailable && (
+          <label class="check">
+            <input
+              type="checkbox"
+              class="push-toggle"
+              checked={push}
+              disabled={pushBusy}
+              onChange={(e) => void togglePush(e.currentTarget.checked)}
+            />
+            <span>{t('push.toggle')}</span>
+          </label>
+        )}
+        {pushError !== null && (
+          <p class="push-error" role="alert">
+            {t('push.failed', { reason: pushError })}
+          </p>
+        )}
         {canAskNotify && (
           <button
             type="button"

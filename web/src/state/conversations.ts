@@ -15,7 +15,16 @@ export function isRoom(name: string): boolean {
 }
 
 export function initialState(me: string, account: string | null = null): State {
-  return { me, account, connection: 'connecting', conversations: {}, active: null, away: {}, uploads: [] };
+  return {
+    me,
+    account,
+    connection: 'connecting',
+    conversations: {},
+    active: null,
+    away: {},
+    uploads: [],
+    jump: null,
+  };
 }
 
 export function newConversation(name: string, now: number, kind?: ConversationKind): Conversation {
@@ -33,6 +42,9 @@ export function newConversation(name: string, now: number, kind?: ConversationKi
     draft: '',
     scrollTop: null,
     typing: {},
+    reactions: {},
+    redacted: {},
+    compose: null,
   };
 }
 
@@ -103,10 +115,11 @@ export function mergeEntries(existing: readonly Entry[], incoming: readonly Entr
 export function addEntries(state: State, name: string, entries: readonly Entry[], now: number): State {
   const opened = ensureConversation(state, name, now);
   return updateConversation(opened, name, (conv) => {
-    const merged = mergeEntries(conv.entries, entries);
+    const kept = entries.filter((e) => e.msgid === undefined || conv.redacted[e.msgid] === undefined);
+    const merged = mergeEntries(conv.entries, kept);
     if (merged === conv.entries) return conv;
     // A message from someone ends their typing indicator.
-    const typers = entries.filter((e) => isMessage(e) && conv.typing[fold(e.from)] !== undefined);
+    const typers = kept.filter((e) => isMessage(e) && conv.typing[fold(e.from)] !== undefined);
     if (typers.length === 0) return { ...conv, entries: merged };
     const typing = { ...conv.typing };
     for (const e of typers) delete typing[fold(e.from)];
@@ -126,7 +139,7 @@ export function unreadCount(conv: Conversation): number {
   for (let i = conv.entries.length - 1; i >= 0; i--) {
     const e = conv.entries[i]!;
     if (e.time <= since) break;
-    if (isMessage(e) && !e.self) n++;
+    if (isMessage(e) && !e.self && e.tags['+draft/edit'] === undefined) n++;
   }
   return n;
 }

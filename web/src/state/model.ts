@@ -23,9 +23,24 @@ export interface Entry {
   time: number;
   self: boolean;
   msgid: string | undefined;
-  /** The message's IRCv3 tags, kept for later features (+reply, +react, edits...). */
+  /** The message's IRCv3 tags (+draft/reply, +draft/edit...). */
   tags: Readonly<Record<string, string | undefined>>;
+  /** Shown with a correction's text (features.ts foldEdits sets it; never stored). */
+  edited?: boolean;
 }
+
+/** Reactions to one message, per emoji (what MessageFeatures.reactionsTo gives). */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  /** Nicks of who reacted. */
+  who: readonly string[];
+  /** Whether we are among them. */
+  mine: boolean;
+}
+
+/** What the composer of a conversation is doing besides writing a new message. */
+export type ComposeMode = { kind: 'reply'; msgid: string } | { kind: 'edit'; msgid: string } | null;
 
 export interface Member {
   nick: string;
@@ -63,6 +78,21 @@ export interface Conversation {
   scrollTop: number | null;
   /** Who is typing here: folded nick → { nick, until (ms) }. */
   typing: Readonly<Record<string, { nick: string; until: number }>>;
+  /** Reactions by msgid of the message reacted to. */
+  reactions: Readonly<Record<string, readonly Reaction[]>>;
+  /** msgids deleted (REDACT): never shown again, even if a late page brings them. */
+  redacted: Readonly<Record<string, true>>;
+  /** Replying to or editing a message. */
+  compose: ComposeMode;
+}
+
+/** A request to show one message: scrolled to and highlighted, or said to be unavailable. */
+export interface Jump {
+  conversation: string;
+  msgid: string;
+  status: 'loading' | 'found' | 'missing';
+  /** Distinguishes two jumps to the same message (each flashes it again). */
+  seq: number;
 }
 
 export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
@@ -80,6 +110,8 @@ export interface State {
   away: Readonly<Record<string, boolean>>;
   /** Files being sent (or that failed), shown above the composer of their conversation. */
   uploads: readonly Upload[];
+  /** The message being jumped to (a reply's original, a search hit), or null. */
+  jump: Jump | null;
 }
 
 export interface Upload {
