@@ -6,16 +6,20 @@
  * (reactions, deletions) in order with them, and reports back; the main thread's connection
  * keeps serving reads meanwhile (WAL readers never wait for the writer).
  *
- * It also fills the full-text index behind the commits (sqlite.ts indexStatements): after
- * each reply it schedules one chunk with setImmediate, and keeps scheduling one chunk per
- * turn of the event loop while messages are waiting, so an acknowledgement never waits for
- * indexing and batches that arrive meanwhile are taken first. A search asks for `catchUp`,
- * which indexes everything committed so far before replying.
+ * It also fills the full-text index behind the commits (sqlite.ts indexStatements), always
+ * after replying, so an acknowledgement never waits for indexing. When the thread has a
+ * turn to itself it indexes one chunk per turn of the event loop (setImmediate, so batches
+ * that arrive meanwhile are taken first). Under a steady stream of batches those turns are
+ * rare (a turn drains every message queued on the port), so once a whole chunk is waiting
+ * one chunk is indexed right after the reply: the index keeps pace with the history and
+ * falls at most about a chunk behind, instead of deferring its work without bound. A search
+ * asks for `catchUp`, which indexes everything committed so far before replying.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeRows } from './message-rows.js';
 import {
   appendStatements,
+  INDEX_CHUNK,
   indexStatements,
   openSqliteDatabase,
   type WriterReply,
@@ -53,6 +57,12 @@ function scheduleIndex(): void {
 
 const reply = (message: WriterReply): void => {
   port.postMessage(message);
+  if (closed) return;
+  try {
+    if (index.backlog() >= INDEX_CHUNK) index.chunk();
+  } catch {
+    // As in indexStep.
+  }
   scheduleIndex();
 };
 const failure = (id: number, err: unknown): WriterReply => ({

@@ -161,8 +161,11 @@ export const INDEX_CHUNK = 2000;
 
 /** Fills the full-text index behind the commits (see indexStatements). */
 export interface SearchIndexer {
-  /** Whether committed messages are waiting to be indexed (one indexed read). */
-  pending(): boolean;
+  /**
+   * How many committed messages may be waiting to be indexed (an upper bound: ids deleted
+   * since count too); 0 when none are. Two indexed reads.
+   */
+  backlog(): number;
   /**
    * Indexes the next chunk of waiting messages in one transaction; returns whether more may
    * be waiting.
@@ -186,9 +189,9 @@ export interface SearchIndexer {
  * history commit (synchronous=FULL) makes them durable anyway.
  */
 export function indexStatements(db: Database.Database): SearchIndexer {
-  const hasPending = db
+  const backlog = db
     .prepare<[], number>(
-      'SELECT EXISTS (SELECT 1 FROM messages WHERE id > (SELECT indexed_to FROM search_index_state))',
+      'SELECT coalesce((SELECT max(id) FROM messages), 0) - indexed_to FROM search_index_state',
     )
     .pluck();
   const mark = db.prepare<[], number>('SELECT indexed_to FROM search_index_state').pluck();
@@ -210,7 +213,7 @@ export function indexStatements(db: Database.Database): SearchIndexer {
   }).immediate;
   const synchronous = String(db.pragma('synchronous', { simple: true }));
   const chunk = (): boolean => {
-    if (hasPending.get() !== 1) return false;
+    if ((backlog.get() ?? 0) <= 0) return false;
     db.pragma('synchronous = NORMAL');
     try {
       return indexChunk();
@@ -219,7 +222,7 @@ export function indexStatements(db: Database.Database): SearchIndexer {
     }
   };
   return {
-    pending: () => hasPending.get() === 1,
+    backlog: () => backlog.get() ?? 0,
     chunk,
     catchUp() {
       while (chunk()) {}
@@ -707,7 +710,7 @@ export class SqliteStore extends HistoryQueries implements Store {
     if (b.limit === 0 || (request.conversations.length === 0 && request.identity === null)) return [];
     // Every message acknowledged before the search is findable: index what the writer has
     // committed and not indexed yet. Usually nothing is waiting and this is one indexed read.
-    if (this.searchIndex.pending()) {
+    if (this.searchIndex.backlog() > 0) {
       if (this.writer !== null) await this.writer.catchUp();
       else this.searchIndex.catchUp();
       this.check();
