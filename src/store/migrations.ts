@@ -16,6 +16,8 @@
  *       (migrate-message-events.ts)
  *   v6  full-text search over message text (filled from the history already stored) and
  *       Web Push subscriptions
+ *   v7  SQLite: the search index is filled after the commit, not by an insert trigger
+ *       (search_index_state holds how far it has got); PostgreSQL: nothing
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -298,6 +300,41 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX webpush_subscriptions_account ON webpush_subscriptions (account);
     `,
+  },
+  {
+    version: 7,
+    description: 'search index filled after the commit (SQLite)',
+    // SQLite: the FTS5 insert trigger cost more CPU per message than the INSERT itself, on the
+    // durable write path. Messages are now indexed in chunks after they are committed
+    // (sqlite.ts indexPending); search_index_state.indexed_to is the highest messages.id
+    // the index covers, and rows above it are not in the index yet. The delete and update
+    // triggers touch the index only for rows at or below it: an FTS5 'delete' for a row that
+    // was never indexed corrupts the index, and the chunk that indexes a row later reads its
+    // text as it is then. ids only grow (AUTOINCREMENT), so no row ever appears below the
+    // mark unindexed. v6's rebuild and insert trigger indexed everything up to now.
+    sqlite: `
+      DROP TRIGGER messages_fts_insert;
+      DROP TRIGGER messages_fts_delete;
+      DROP TRIGGER messages_fts_update;
+      CREATE TABLE search_index_state (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        indexed_to INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO search_index_state (one, indexed_to) SELECT 1, coalesce(max(id), 0) FROM messages;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.text IS NOT NULL AND old.id <= (SELECT indexed_to FROM search_index_state) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+        WHEN old.id <= (SELECT indexed_to FROM search_index_state) BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+          SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+        INSERT INTO messages_fts (rowid, text) SELECT new.id, new.text WHERE new.text IS NOT NULL;
+      END;
+    `,
+    // PostgreSQL's GIN index is maintained by the INSERT itself and costs far less; nothing
+    // changes there.
+    postgres: 'SELECT 1',
   },
 ];
 

@@ -156,6 +156,80 @@ export function appendStatements(db: Database.Database): (rows: readonly RowValu
   }).immediate;
 }
 
+/** Messages indexed per transaction when filling the search index. */
+export const INDEX_CHUNK = 2000;
+
+/** Fills the full-text index behind the commits (see indexStatements). */
+export interface SearchIndexer {
+  /**
+   * How many committed messages may be waiting to be indexed (an upper bound: ids deleted
+   * since count too); 0 when none are. Two indexed reads.
+   */
+  backlog(): number;
+  /**
+   * Indexes the next chunk of waiting messages in one transaction; returns whether more may
+   * be waiting.
+   */
+  chunk(): boolean;
+  /** Indexes everything waiting, a chunk per transaction. */
+  catchUp(): void;
+}
+
+/**
+ * The search index is filled after the history commit, not by a trigger inside it (migration
+ * v7): the FTS5 insert cost more CPU per message than the INSERT itself, and a message only
+ * has to be durable, not searchable, before it is acknowledged. Each chunk indexes the rows
+ * above search_index_state.indexed_to and moves the mark in the same transaction, so a crash
+ * leaves the two consistent; rows deleted or blanked before their chunk are simply not there
+ * or indexed as they are then (the triggers leave rows above the mark alone).
+ *
+ * The chunk transactions commit with synchronous=NORMAL: losing the last chunks in a power
+ * cut only means they are indexed again at the next open, and WAL recovery keeps a prefix of
+ * the log, so the mark never survives without the index entries committed with it. The next
+ * history commit (synchronous=FULL) makes them durable anyway.
+ */
+export function indexStatements(db: Database.Database): SearchIndexer {
+  const backlog = db
+    .prepare<[], number>(
+      'SELECT coalesce((SELECT max(id) FROM messages), 0) - indexed_to FROM search_index_state',
+    )
+    .pluck();
+  const mark = db.prepare<[], number>('SELECT indexed_to FROM search_index_state').pluck();
+  const chunkEnd = db.prepare<[number, number], { last: number | null; n: number }>(
+    'SELECT max(id) AS last, count(*) AS n FROM (SELECT id FROM messages WHERE id > ? ORDER BY id LIMIT ?)',
+  );
+  const fill = db.prepare<[number, number]>(
+    `INSERT INTO messages_fts (rowid, text)
+     SELECT id, text FROM messages WHERE id > ? AND id <= ? AND text IS NOT NULL`,
+  );
+  const advance = db.prepare<[number]>('UPDATE search_index_state SET indexed_to = ?');
+  const indexChunk = db.transaction((): boolean => {
+    const from = mark.get() ?? 0;
+    const end = chunkEnd.get(from, INDEX_CHUNK);
+    if (end === undefined || end.last === null) return false;
+    fill.run(from, end.last);
+    advance.run(end.last);
+    return end.n === INDEX_CHUNK;
+  }).immediate;
+  const synchronous = String(db.pragma('synchronous', { simple: true }));
+  const chunk = (): boolean => {
+    if ((backlog.get() ?? 0) <= 0) return false;
+    db.pragma('synchronous = NORMAL');
+    try {
+      return indexChunk();
+    } finally {
+      db.pragma(`synchronous = ${synchronous}`);
+    }
+  };
+  return {
+    backlog: () => backlog.get() ?? 0,
+    chunk,
+    catchUp() {
+      while (chunk()) {}
+    },
+  };
+}
+
 function prepareStatements(db: Database.Database) {
   const m = MESSAGE_COLUMNS;
   return {
@@ -364,6 +438,7 @@ export class SqliteStore extends HistoryQueries implements Store {
   private statements: Statements | null = null;
   private messageEvents: SqliteMessageEvents | null = null;
   private appendTx: ((rows: readonly RowValue[]) => void) | null = null;
+  private indexer: SearchIndexer | null = null;
   private closed = false;
   /** The writer thread that commits history batches, or null to commit on this thread. */
   private writer: WriterThread | null = null;
@@ -378,7 +453,13 @@ export class SqliteStore extends HistoryQueries implements Store {
     this.db = openSqliteDatabase(path);
     try {
       this.schemaVersion = migrateSqlite(this.db, options.migrateTo);
-      if (this.schemaVersion === LATEST_VERSION) this.statements = prepareStatements(this.db);
+      if (this.schemaVersion === LATEST_VERSION) {
+        this.statements = prepareStatements(this.db);
+        // Messages committed but not indexed when the last process stopped (or written by
+        // anything else): index them all now, before the writer thread starts.
+        this.indexer = indexStatements(this.db);
+        this.indexer.catchUp();
+      }
     } catch (err) {
       this.db.close();
       throw err;
@@ -405,6 +486,13 @@ export class SqliteStore extends HistoryQueries implements Store {
   private appendBatch(messages: readonly StoredMessage[]): void {
     this.appendTx ??= appendStatements(this.db);
     this.appendTx(toRows(messages));
+    // Without a writer thread the index is filled at once, after the commit.
+    this.searchIndex.catchUp();
+  }
+
+  private get searchIndex(): SearchIndexer {
+    if (this.indexer === null) throw new Error(`schema is at version ${this.schemaVersion}, not the latest`);
+    return this.indexer;
   }
 
   protected check(): void {
@@ -620,6 +708,13 @@ export class SqliteStore extends HistoryQueries implements Store {
     const b = searchBounds(request);
     // Nothing readable (a guest in no room, say): no need to ask the index.
     if (b.limit === 0 || (request.conversations.length === 0 && request.identity === null)) return [];
+    // Every message acknowledged before the search is findable: index what the writer has
+    // committed and not indexed yet. Usually nothing is waiting and this is one indexed read.
+    if (this.searchIndex.backlog() > 0) {
+      if (this.writer !== null) await this.writer.catchUp();
+      else this.searchIndex.catchUp();
+      this.check();
+    }
     const rows = this.s.search[request.order].all({
       match: toFts5Query(request.query),
       conversations: JSON.stringify(request.conversations),
@@ -690,8 +785,14 @@ export class SqliteStore extends HistoryQueries implements Store {
 /** The message-event writes the writer thread runs (the reads stay on the main connection). */
 export type WriterCall = 'addReaction' | 'removeReaction' | 'redact';
 
-/** What the main thread sends the writer: a history batch, or one message-event write. */
-export type WriterRequest = { id: number; rows: string } | { id: number; call: WriterCall; args: unknown[] };
+/**
+ * What the main thread sends the writer: a history batch, one message-event write, or a
+ * request to index every message committed so far (before a search).
+ */
+export type WriterRequest =
+  | { id: number; rows: string }
+  | { id: number; call: WriterCall; args: unknown[] }
+  | { id: number; catchUp: true };
 
 export type WriterReply =
   | { id: number; ok: true; value?: unknown }
@@ -736,6 +837,11 @@ class WriterThread {
     return this.request({ rows: encodeRows(messages) }) as Promise<void>;
   }
 
+  /** Resolves once every message committed so far is in the search index. */
+  catchUp(): Promise<void> {
+    return this.request({ catchUp: true }) as Promise<void>;
+  }
+
   /** Runs one of the message-event writes (sqlite-message-events.ts) on the writer's connection. */
   call<M extends WriterCall>(
     method: M,
@@ -744,7 +850,9 @@ class WriterThread {
     return this.request({ call: method, args }) as Promise<Awaited<ReturnType<SqliteMessageEvents[M]>>>;
   }
 
-  private request(body: Omit<WriterRequest, 'id'>): Promise<unknown> {
+  private request(
+    body: { rows: string } | { call: WriterCall; args: unknown[] } | { catchUp: true },
+  ): Promise<unknown> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     // Keep the process alive while a request is being committed.

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type ParsedQuery, parseSearchQuery } from '../../src/protocol/search-query.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import type { SearchHit, SearchRequest, Store, StoredMessage } from '../../src/store/store.js';
-import { type Backend, message, postgresBackend, sqliteBackend } from './helpers.js';
+import { type Backend, message, postgresBackend, type Raw, sqliteBackend } from './helpers.js';
 
 const T = 1_700_000_000_000;
 
@@ -225,3 +226,155 @@ function searchSuite(backend: Backend): void {
 for (const backend of [sqliteBackend(), postgresBackend()]) {
   describe(`search and push subscriptions on ${backend.name}`, () => searchSuite(backend));
 }
+
+/**
+ * SQLite fills its index after the history commit (migration v7): rows above
+ * search_index_state.indexed_to are committed but not indexed yet. These put rows there
+ * directly (a second connection, as a crash between the commit and the indexing leaves them)
+ * and check deletion, restart and freshness against FTS5's own integrity checks: the plain
+ * one checks the index's structure, and with rank 1 it also compares the index with the
+ * messages table, which only holds once everything is indexed and while no message has NULL
+ * text (those are never indexed, as before v7, so these tests store text in every row).
+ */
+describe('search index filled after the commit (sqlite)', () => {
+  const backend = sqliteBackend();
+  after(() => backend.dispose());
+
+  const insertRaw = async (raw: Raw, m: StoredMessage): Promise<void> =>
+    raw.run(
+      `INSERT INTO messages (msgid, time, command, conversation, target, sender, sender_account, text,
+         client_tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [m.msgid, m.time, m.command, m.conversation, m.target, m.sender, m.senderAccount, m.text, null],
+    );
+  const backlog = async (raw: Raw): Promise<number> =>
+    (
+      await raw.all<{ n: number }>(
+        'SELECT coalesce((SELECT max(id) FROM messages), 0) - indexed_to AS n FROM search_index_state',
+      )
+    )[0]!.n;
+  const integrityCheck = async (raw: Raw, againstContent: boolean): Promise<void> =>
+    raw.run(
+      againstContent
+        ? "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+        : "INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')",
+    );
+
+  it('a message pruned or redacted before it was indexed never shows in search', async () => {
+    const location = await backend.location();
+    const store = await backend.open(location);
+    const raw = await location.raw();
+    try {
+      await store.append([message('#x', T, { text: 'indexed before' })]);
+      assert.equal(texts(await store.search(request('before', { conversations: ['#x'] }))).length, 1);
+      const old = message('#x', T + 1, { text: 'pruned unseen' });
+      const redacted = message('#x', T + 100, { text: 'redacted unseen' });
+      const kept = message('#x', T + 101, { text: 'kept unseen' });
+      for (const m of [old, redacted, kept]) await insertRaw(raw, m);
+      assert.equal(await backlog(raw), 3);
+      // Prune runs on the store's own connection and REDACT on its writer thread; neither
+      // indexes, so both delete rows the index has never seen.
+      assert.equal(await store.prune(T + 50), 2);
+      await integrityCheck(raw, false);
+      assert.equal(
+        await store.redact({
+          msgid: 'redact-1',
+          redacted: redacted.msgid,
+          conversation: '#x',
+          target: '#x',
+          time: T + 102,
+          sender: 'alice!a@h',
+          senderAccount: 'alice',
+          reason: null,
+        }),
+        true,
+      );
+      await integrityCheck(raw, false);
+      const only = { conversations: ['#x'] };
+      assert.deepEqual(await store.search(request('pruned', only)), []);
+      assert.deepEqual(await store.search(request('redacted', only)), []);
+      assert.deepEqual(texts(await store.search(request('unseen', only))), ['kept unseen']);
+      // The search brought the index up to date: it now matches the table exactly.
+      assert.equal(await backlog(raw), 0);
+      await integrityCheck(raw, false);
+      await integrityCheck(raw, true);
+      // Deleting and rewriting indexed rows still updates the index (the triggers).
+      await raw.run('UPDATE messages SET text = ? WHERE msgid = ?', ['kept rewritten', kept.msgid]);
+      assert.deepEqual(await store.search(request('unseen', only)), []);
+      assert.deepEqual(texts(await store.search(request('rewritten', only))), ['kept rewritten']);
+      await raw.run('DELETE FROM messages WHERE msgid = ?', [kept.msgid]);
+      assert.deepEqual(await store.search(request('rewritten', only)), []);
+      await integrityCheck(raw, true);
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
+
+  it('messages left unindexed are indexed when the store opens again', async () => {
+    const location = await backend.location();
+    await (await backend.open(location)).close();
+    const raw = await location.raw();
+    const waiting = Array.from({ length: 4500 }, (_, i) =>
+      message('#y', T + i, { text: i === 4499 ? 'needle' : `haystack ${i}` }),
+    );
+    try {
+      for (const m of waiting) await insertRaw(raw, m);
+      await raw.run('UPDATE messages SET text = ? WHERE msgid = ?', ['edited meanwhile', waiting[0]!.msgid]);
+      await raw.run('DELETE FROM messages WHERE msgid = ?', [waiting[1]!.msgid]);
+      assert.equal(await backlog(raw), 4500);
+      await integrityCheck(raw, false);
+    } finally {
+      await raw.close();
+    }
+    const store = await backend.open(location);
+    const check = await location.raw();
+    try {
+      // Indexed at open, in chunks, before any search asked.
+      assert.equal(await backlog(check), 0);
+      await integrityCheck(check, true);
+      const only = { conversations: ['#y'] };
+      assert.deepEqual(texts(await store.search(request('needle', only))), ['needle']);
+      assert.deepEqual(await store.search(request('haystack 0', only)), []);
+      assert.deepEqual(texts(await store.search(request('edited', only))), ['edited meanwhile']);
+      assert.deepEqual(await store.search(request('haystack 1', only)), []);
+      for (const i of [2, 1999, 2000, 2001, 4498]) {
+        assert.deepEqual(texts(await store.search(request(`haystack ${i}`, only))), [`haystack ${i}`]);
+      }
+    } finally {
+      await check.close();
+      await store.close();
+    }
+  });
+
+  for (const writerThread of [true, false]) {
+    it(`a search right after an append finds it (${writerThread ? 'writer thread' : 'no writer thread'})`, async () => {
+      const location = await backend.location();
+      const store = new SqliteStore(location.database.slice('sqlite:'.length), { writerThread });
+      try {
+        // More than a chunk at once, so the search has to wait for several.
+        const batch = Array.from({ length: 5000 }, (_, i) =>
+          message('#z', T + i, { text: i === 4999 ? 'fresh needle' : `fresh ${i}` }),
+        );
+        await store.append(batch);
+        const only = { conversations: ['#z'] };
+        assert.deepEqual(texts(await store.search(request('needle', only))), ['fresh needle']);
+        for (const i of [0, 1999, 2000, 4000, 4998]) {
+          assert.deepEqual(texts(await store.search(request(`fresh ${i}`, only))), [`fresh ${i}`]);
+        }
+        for (let i = 0; i < 20; i++) {
+          const m = message('#z', T + 10_000 + i, { text: `burst${i} word` });
+          await store.append([m]);
+          assert.deepEqual(texts(await store.search(request(`burst${i}`, only))), [`burst${i} word`]);
+        }
+        const raw = await location.raw();
+        try {
+          await integrityCheck(raw, true);
+        } finally {
+          await raw.close();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});
