@@ -94,7 +94,7 @@ export class Channel {
    * a capability. The Outgoing caches its bytes per tag variant, so this loop does no
    * serialization work after the first recipient of each variant.
    */
-  broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0): void {
+  broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0, lazy = false): void {
     const tagOnly = out.needsMessageTags;
     for (const member of this.members.keys()) {
       if (member === except) continue;
@@ -102,7 +102,7 @@ export class Channel {
       if (needCap !== 0 && (caps & needCap) === 0) continue;
       if (withoutCap !== 0 && (caps & withoutCap) !== 0) continue;
       if (tagOnly && (caps & Cap.messageTags) === 0) continue;
-      member.deliver(out);
+      member.deliver(out, lazy);
     }
   }
 }

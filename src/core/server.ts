@@ -22,6 +22,9 @@ import { WhowasLog } from './whowas.js';
 
 export const VERSION = '0.1.0';
 
+/** How long presence announcements (joins, quits) may wait to share a socket write. */
+export const LAZY_FLUSH_MS = 20;
+
 export class ChatServer {
   readonly sessions = new Set<Session>();
   readonly commands: CommandTable;
@@ -54,6 +57,8 @@ export class ChatServer {
 
   private dirty: Session[] = [];
   private flushScheduled = false;
+  private lazyDirty: Session[] = [];
+  private lazyTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private batchCounter = 0;
   private shuttingDown = false;
@@ -128,7 +133,7 @@ export class ChatServer {
         for (const member of channel.members.keys()) {
           if (seen.has(member)) continue;
           seen.add(member);
-          member.deliver(quit);
+          member.deliver(quit, true);
         }
         this.leaveChannel(session, channel);
       }
@@ -175,6 +180,23 @@ export class ChatServer {
       setImmediate(this.flushAll);
     }
   }
+
+  /** Output that may wait (presence announcements) goes out at most LAZY_FLUSH_MS later. */
+  scheduleLazyFlush(session: Session): void {
+    this.lazyDirty.push(session);
+    if (this.lazyTimer === null) {
+      this.lazyTimer = setTimeout(this.flushLazy, LAZY_FLUSH_MS);
+      this.lazyTimer.unref();
+    }
+  }
+
+  private readonly flushLazy = (): void => {
+    this.lazyTimer = null;
+    const dirty = this.lazyDirty;
+    this.lazyDirty = [];
+    // A session flushed meanwhile (it sent or received something urgent) has nothing left.
+    for (const session of dirty) if (session.state !== State.Closed) session.flush();
+  };
 
   /** Writes every session's coalesced output once per event-loop turn. */
   private readonly flushAll = (): void => {

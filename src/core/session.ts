@@ -43,6 +43,19 @@ const EARLY_FLUSH_BYTES = 16 * 1024;
 const PIPELINED = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG']);
 
 /**
+ * When a session's queued output goes to its socket: at the end of this event-loop turn, or,
+ * when all of it is presence announcements, with the next lazy flush (server.ts). In a storm
+ * of 5,000 joins every join is announced to everyone already in the room; flushed turn by
+ * turn that is one write system call per member per join (12.5 M writes), lazily it is one
+ * per member per LAZY_FLUSH_MS.
+ */
+enum FlushPlan {
+  None,
+  Lazy,
+  ThisTurn,
+}
+
+/**
  * Bytes of input that may wait, however few the lines: a line can be 8.7 KB, so a line
  * count alone would let one client park megabytes.
  */
@@ -431,14 +444,14 @@ export class Session implements User {
 
   // ---------------------------------------------------------------- output
 
-  /** Delivers a message (fan-out path). */
-  deliver(out: Outgoing): void {
+  /** Delivers a message (fan-out path); see User.deliver for `lazy`. */
+  deliver(out: Outgoing, lazy = false): void {
     if (this.state === State.Closed) return;
     if (this.capture !== null) {
       this.capture.items.push(out);
       return;
     }
-    this.write(out.bytesFor(this.caps));
+    this.write(out.bytesFor(this.caps), lazy);
   }
 
   /** Delivers outside any labeled-response capture (side effects of one's own command). */
@@ -461,9 +474,20 @@ export class Session implements User {
     this.reply('FAIL', [command, code, ...context, text]);
   }
 
-  private write(bytes: Buffer): void {
+  /** Which flush is planned for the output queued so far. */
+  private flushPlan = FlushPlan.None;
+
+  private write(bytes: Buffer, lazy = false): void {
     if (this.state === State.Closed) return;
-    if (this.out.length === 0) this.server.scheduleFlush(this);
+    if (lazy) {
+      if (this.flushPlan === FlushPlan.None) {
+        this.flushPlan = FlushPlan.Lazy;
+        this.server.scheduleLazyFlush(this);
+      }
+    } else if (this.flushPlan !== FlushPlan.ThisTurn) {
+      this.flushPlan = FlushPlan.ThisTurn;
+      this.server.scheduleFlush(this);
+    }
     this.out.push(bytes);
     this.outBytes += bytes.length;
     // Coalescing is for many small writes; a large batch goes out now, so the SendQ check
@@ -480,6 +504,7 @@ export class Session implements User {
 
   /** Hands the coalesced output of this turn to the transport. */
   flush(): void {
+    this.flushPlan = FlushPlan.None;
     if (this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];

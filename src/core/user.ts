@@ -40,5 +40,10 @@ export interface User {
   readonly identity: string;
   /** False while a local connection is still registering (it may hold a nick already). */
   readonly registered: boolean;
-  deliver(out: Outgoing): void;
+  /**
+   * Sends a message. `lazy` (presence announcements: joins, quits) lets the bytes wait up to
+   * LAZY_FLUSH_MS to share one socket write with others; anything sent after them without
+   * `lazy` takes them along at once, in order.
+   */
+  deliver(out: Outgoing, lazy?: boolean): void;
 }

@@ -37,6 +37,31 @@ describe('rooms (channels)', () => {
     assert.equal(seen.source?.split('!')[0], 'joinerB');
   });
 
+  test('presence announcements keep their order: a JOIN or QUIT is never overtaken by what follows it', async () => {
+    // Joins and quits are coalesced into fewer socket writes (LAZY_FLUSH_MS), but a member
+    // must still see someone join before they speak, and leave before the nick comes back.
+    const watcher = await reg('orderW');
+    watcher.send('JOIN #order');
+    await watcher.expect('366', 'orderW', '#order');
+    const speaker = await reg('orderS');
+    speaker.send('JOIN #order');
+    speaker.send('PRIVMSG #order :first words');
+    await watcher.expect('PRIVMSG', '#order', 'first words');
+    const lines = watcher.received.map((m) => `${m.command} ${m.source?.split('!')[0] ?? ''}`);
+    const join = lines.indexOf('JOIN orderS');
+    assert.ok(join >= 0 && join < lines.indexOf('PRIVMSG orderS'), lines.join(' | '));
+
+    speaker.send('QUIT :bye');
+    await speaker.expect('ERROR'); // the server is done with it; the watcher's QUIT may still wait
+    const again = await reg('orderS');
+    again.send('JOIN #order');
+    await watcher.waitFor(
+      (m) => m.command === 'JOIN' && m.source!.startsWith('orderS!') && m !== watcher.received[join],
+    );
+    const after = watcher.received.map((m) => `${m.command} ${m.source?.split('!')[0] ?? ''}`);
+    assert.ok(after.lastIndexOf('QUIT orderS') < after.lastIndexOf('JOIN orderS'), after.join(' | '));
+  });
+
   test('JOIN 0 parts every room; PART with a reason is seen by every member', async () => {
     const a = await reg('parterA');
     const b = await reg('parterB');

@@ -131,10 +131,18 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     null,
     s.account,
   );
-  channel.broadcast(extended, null, Cap.extendedJoin);
-  channel.broadcast(plain, null, 0, Cap.extendedJoin);
+  // Lazy for the members (a join storm coalesces); the joiner's own JOIN goes out with the
+  // topic and names right after it, which are not lazy.
+  channel.broadcast(extended, null, Cap.extendedJoin, 0, true);
+  channel.broadcast(plain, null, 0, Cap.extendedJoin, true);
   if (s.away !== null) {
-    channel.broadcast(new Outgoing(s.mask, 'AWAY', [s.away], time, null, s.account), s, Cap.awayNotify);
+    channel.broadcast(
+      new Outgoing(s.mask, 'AWAY', [s.away], time, null, s.account),
+      s,
+      Cap.awayNotify,
+      0,
+      true,
+    );
   }
   if (channel.topic !== null) sendTopic(s, channel);
   const marker = extras.marker;

@@ -47,7 +47,6 @@ export function SearchPanel(props: { controller: Controller; onClose: () => void
 
   const when = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
   return (
-    // biome-ignore lint/a11y/noStaticElementInteractions: Esc anywhere in the panel closes it
     <div
       class="search-panel"
       role="dialog"
