@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const BUDGET_JS_GZIP = 150 * 1024;
-const dir = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web', 'dist', 'assets');
+// TERTULIA_WEB_DIST points at another build (the budget's own test uses it).
+const dist =
+  process.env.TERTULIA_WEB_DIST ?? join(fileURLToPath(new URL('.', import.meta.url)), '..', 'web', 'dist');
+const dir = join(dist, 'assets');
 let js = 0;
 let jsRaw = 0;
 let css = 0;

@@ -63,6 +63,23 @@ export class Channel {
     return bits & OP ? '@' : bits & VOICE ? '+' : '';
   }
 
+  /**
+   * Why `user` may not speak here (+n, +m, bans), or null when they may. Operators and voiced
+   * members always speak. Every command that puts text in a room (messages, reactions, edits)
+   * asks this one question.
+   */
+  sendRefusal(user: User): string | null {
+    const bits = this.members.get(user);
+    if (bits === undefined) {
+      if (this.noExternal) return 'Cannot send to channel (no external messages)';
+    } else if (bits !== 0) {
+      return null;
+    }
+    if (this.moderated) return 'Cannot send to channel (+m)';
+    if (this.isBanned(user)) return 'Cannot send to channel (you are banned)';
+    return null;
+  }
+
   isBanned(user: User): boolean {
     if (this.bans.length === 0) return false;
     const mask = user.mask;

@@ -19,6 +19,8 @@
  * on the last page. 400 for a bad parameter (JSON `{"error"}`), 401 without valid credentials.
  */
 import type http from 'node:http';
+// The JSON this route returns is the client library's SearchApiHit: one definition of the contract.
+import type { SearchApiHit } from '../client/search.js';
 import { accountsOf } from '../core/accounts/index.js';
 import { accountReader } from '../core/commands/search.js';
 import type { ChatServer } from '../core/server.js';
@@ -32,19 +34,6 @@ export const SEARCH_API_PATH = '/api/search';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const ORDERS: readonly SearchOrder[] = ['relevance', 'newest', 'oldest'];
-
-export interface SearchApiHit {
-  msgid: string;
-  time: string;
-  command: string;
-  target: string;
-  private: boolean;
-  from: string;
-  account: string | null;
-  text: string;
-  highlights: Array<[number, number]>;
-  score: number;
-}
 
 /** The cursor is opaque to clients: the order and the last hit's keyset position. */
 export function encodeCursor(order: SearchOrder, p: SearchPosition): string {
@@ -155,7 +144,7 @@ export async function handleSearchApi(
       (h): SearchApiHit => ({
         msgid: h.message.msgid,
         time: new Date(h.message.time).toISOString(),
-        command: h.message.command,
+        command: h.message.command as SearchApiHit['command'], // only PRIVMSG and NOTICE text is indexed
         target: shownTarget(h.message, me),
         private: h.message.conversation.startsWith('dm:'),
         from: nickOf(h.message.sender),

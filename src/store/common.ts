@@ -6,9 +6,11 @@ import type {
   AccountRecord,
   HistoryBound,
   HistoryCommand,
+  PushSubscriptionRecord,
   RegisteredChannel,
   SearchRequest,
   StoredMessage,
+  UploadRecord,
 } from './store.js';
 
 /**
@@ -337,5 +339,49 @@ export function rowDecoders<J>(json: <T>(value: J) => T) {
         bans: json<RegisteredChannel['bans']>(row.bans),
       };
     },
+  };
+}
+
+// ---- uploads and push subscriptions: the same columns on both back ends ----
+
+export interface UploadRow {
+  id: string;
+  sha256: string;
+  size: number;
+  name: string;
+  content_type: string;
+  account: string;
+  created_at: number;
+}
+
+export function toUpload(row: UploadRow): UploadRecord {
+  return {
+    id: row.id,
+    sha256: row.sha256,
+    size: row.size,
+    name: row.name,
+    contentType: row.content_type,
+    account: row.account,
+    createdAt: row.created_at,
+  };
+}
+
+export interface PushRow {
+  endpoint: string;
+  account: string;
+  p256dh: string;
+  auth: string;
+  caps: number;
+  created_at: number;
+}
+
+export function toPushSubscription(row: PushRow): PushSubscriptionRecord {
+  return {
+    endpoint: row.endpoint,
+    account: row.account,
+    p256dh: row.p256dh,
+    auth: row.auth,
+    caps: row.caps,
+    createdAt: row.created_at,
   };
 }

@@ -21,10 +21,14 @@ import {
   MESSAGE_COLUMNS,
   type Position,
   PRUNE_CHUNK,
+  type PushRow,
   roomKeys,
   rowDecoders,
   searchBounds,
   summarizeBatch,
+  toPushSubscription,
+  toUpload,
+  type UploadRow,
 } from './common.js';
 import { migratePostgres } from './migrations.js';
 import { PostgresMessageEvents } from './postgres-message-events.js';
@@ -556,26 +560,8 @@ export class PostgresStore extends HistoryQueries implements Store {
   }
 
   async getUpload(id: string): Promise<UploadRecord | null> {
-    const rows = await this.query<{
-      id: string;
-      sha256: string;
-      size: number;
-      name: string;
-      content_type: string;
-      account: string;
-      created_at: number;
-    }>('getUpload', [id]);
-    const row = rows[0];
-    if (row === undefined) return null;
-    return {
-      id: row.id,
-      sha256: row.sha256,
-      size: row.size,
-      name: row.name,
-      contentType: row.content_type,
-      account: row.account,
-      createdAt: row.created_at,
-    };
+    const row = (await this.query<UploadRow>('getUpload', [id]))[0];
+    return row === undefined ? null : toUpload(row);
   }
 
   async uploadBytesByAccount(account: string): Promise<number> {
@@ -633,22 +619,7 @@ export class PostgresStore extends HistoryQueries implements Store {
   }
 
   async pushSubscriptions(account: string): Promise<PushSubscriptionRecord[]> {
-    const rows = await this.query<{
-      endpoint: string;
-      account: string;
-      p256dh: string;
-      auth: string;
-      caps: number;
-      created_at: number;
-    }>('pushByAccount', [account]);
-    return rows.map((r) => ({
-      endpoint: r.endpoint,
-      account: r.account,
-      p256dh: r.p256dh,
-      auth: r.auth,
-      caps: r.caps,
-      createdAt: r.created_at,
-    }));
+    return (await this.query<PushRow>('pushByAccount', [account])).map(toPushSubscription);
   }
 
   async pushAccounts(): Promise<string[]> {

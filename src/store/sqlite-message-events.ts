@@ -1,8 +1,10 @@
 /**
  * Reactions and redactions on SQLite (schema v5). These writes are rare next to messages and
  * need an answer (was the reaction new? was there anything to redact?), so they run as their
- * own short `BEGIN IMMEDIATE` transactions on the main connection rather than through the
- * group-committed append path; WAL with synchronous=FULL makes each durable on return.
+ * own short `BEGIN IMMEDIATE` transactions rather than through the group-committed append
+ * path. With a writer thread (every file database) SqliteStore sends the writes there, in
+ * order behind the history batches already queued, and keeps the reads on the main
+ * connection; WAL with synchronous=FULL makes each durable on return.
  */
 import type Database from 'better-sqlite3';
 import {

@@ -24,11 +24,15 @@ import {
   MESSAGE_COLUMNS,
   type Position,
   PRUNE_CHUNK,
+  type PushRow,
   parseJson,
   roomKeys,
   rowDecoders,
   searchBounds,
   summarizeBatch,
+  toPushSubscription,
+  toUpload,
+  type UploadRow,
 } from './common.js';
 import { encodeRows, ROW_WIDTH, type RowValue, rowHeads, toRows } from './message-rows.js';
 import { LATEST_VERSION, migrateSqlite } from './migrations.js';
@@ -355,15 +359,6 @@ function prepareStatements(db: Database.Database) {
 type SearchParams = Record<string, string | number | null>;
 type SearchRow = MessageRow & { id: number; score: number };
 
-interface PushRow {
-  endpoint: string;
-  account: string;
-  p256dh: string;
-  auth: string;
-  caps: number;
-  created_at: number;
-}
-
 /**
  * One search statement per order. The FTS5 index yields the matching rows (and bm25, lower
  * is better, so it is negated into a score); the join applies the reader's conversations,
@@ -393,39 +388,6 @@ function searchSql(order: SearchOrder): string {
       AND (@fromNick IS NULL OR lower(substr(m.sender, 1, instr(m.sender, '!') - 1)) = @fromNick)
       AND (@paged = 0 OR ${keyset})
     ORDER BY ${sort} LIMIT @limit`;
-}
-
-interface UploadRow {
-  id: string;
-  sha256: string;
-  size: number;
-  name: string;
-  content_type: string;
-  account: string;
-  created_at: number;
-}
-
-function toUpload(row: UploadRow): UploadRecord {
-  return {
-    id: row.id,
-    sha256: row.sha256,
-    size: row.size,
-    name: row.name,
-    contentType: row.content_type,
-    account: row.account,
-    createdAt: row.created_at,
-  };
-}
-
-function toPushSubscription(row: PushRow): PushSubscriptionRecord {
-  return {
-    endpoint: row.endpoint,
-    account: row.account,
-    p256dh: row.p256dh,
-    auth: row.auth,
-    caps: row.caps,
-    createdAt: row.created_at,
-  };
 }
 
 type Statements = ReturnType<typeof prepareStatements>;

@@ -19,14 +19,6 @@ import { TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-async function register(port: number, name: string): Promise<void> {
-  const c = await TestClient.register(port, name, ['draft/account-registration']);
-  c.send(`REGISTER ${name} * secret-${name}`);
-  await c.expect('REGISTER', 'SUCCESS');
-  c.send('QUIT');
-  await c.waitClosed();
-}
-
 for (const backend of backends()) {
   describe(`client library search and web push on ${backend.name}`, () => {
     let srv: TestServer | null = null;
@@ -39,7 +31,7 @@ for (const backend of backends()) {
 
     test('search() finds with highlights; searchApi() pages; web push registers', async () => {
       srv = await startServer({ database: await backend.fresh(), webpushAllowHttpLoopback: true });
-      await register(srv.port, 'ana');
+      await TestClient.registerAccount(srv.port, 'ana');
       const ana = new ChatClient({
         host: '127.0.0.1',
         port: srv.port,

@@ -129,6 +129,18 @@ export class TestClient {
     return c;
   }
 
+  /**
+   * Creates the account `name` (password `secret-<name>` unless given) with IRCv3 REGISTER
+   * on a connection of its own, which then quits.
+   */
+  static async registerAccount(port: number, name: string, password = `secret-${name}`): Promise<void> {
+    const c = await TestClient.register(port, name, ['draft/account-registration']);
+    c.send(`REGISTER ${name} * ${password}`);
+    await c.expect('REGISTER', 'SUCCESS');
+    c.send('QUIT');
+    await c.waitClosed();
+  }
+
   async registerAs(nick: string, caps: string[] = []): Promise<void> {
     this.nick = nick;
     if (caps.length > 0) {

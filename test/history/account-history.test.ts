@@ -32,13 +32,7 @@ for (const backend of backends()) {
     test('chathistory §Security: a private conversation follows its two accounts across connections', async () => {
       srv = await startServer({ database: await backend.fresh() });
       const port = srv.port;
-      for (const name of ['ana', 'ben']) {
-        const c = await TestClient.register(port, name, ['draft/account-registration']);
-        c.send(`REGISTER ${name} * secret-${name}`);
-        await c.expect('REGISTER', 'SUCCESS');
-        c.send('QUIT');
-        await c.waitClosed();
-      }
+      for (const name of ['ana', 'ben']) await TestClient.registerAccount(port, name);
       const ana = (await connectWithSasl(port, 'ana', 'PLAIN', 'ana', 'secret-ana', CAPS)).client;
       const ben = (await connectWithSasl(port, 'ben', 'PLAIN', 'ben', 'secret-ben', CAPS)).client;
       clients.push(ana, ben);

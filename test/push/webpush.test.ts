@@ -16,14 +16,6 @@ import { PushEndpoint } from './push-endpoint.js';
 
 const CAPS = ['message-tags', 'server-time', 'echo-message', 'draft/webpush'];
 
-async function register(port: number, name: string): Promise<void> {
-  const c = await TestClient.register(port, name, ['draft/account-registration']);
-  c.send(`REGISTER ${name} * secret-${name}`);
-  await c.expect('REGISTER', 'SUCCESS');
-  c.send('QUIT');
-  await c.waitClosed();
-}
-
 /** The value of draft/webpush in CAP LS 302. */
 async function advertisedVapid(port: number): Promise<string> {
   const c = await TestClient.connect(port);
@@ -61,8 +53,8 @@ for (const backend of backends()) {
       srv = await startServer(options);
       const port = srv.port;
       const dataDir = srv.config.dataDir;
-      await register(port, 'ana');
-      await register(port, 'ben');
+      await TestClient.registerAccount(port, 'ana');
+      await TestClient.registerAccount(port, 'ben');
 
       // The VAPID key is advertised as the capability's value and kept, owner-only, in data-dir.
       const vapid = await advertisedVapid(port);

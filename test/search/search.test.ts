@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { SearchApiHit } from '../../src/client/search.js';
 import { connectWithSasl } from '../accounts/helpers.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
@@ -25,26 +26,6 @@ async function search(c: TestClient, attrs: string): Promise<{ type: string; lin
 }
 
 const texts = (r: { lines: Received[] }): string[] => r.lines.map((m) => m.params[1]!);
-
-async function register(port: number, name: string): Promise<void> {
-  const c = await TestClient.register(port, name, ['draft/account-registration']);
-  c.send(`REGISTER ${name} * secret-${name}`);
-  await c.expect('REGISTER', 'SUCCESS');
-  c.send('QUIT');
-  await c.waitClosed();
-}
-
-interface ApiHit {
-  msgid: string;
-  time: string;
-  target: string;
-  private: boolean;
-  from: string;
-  account: string | null;
-  text: string;
-  highlights: Array<[number, number]>;
-  score: number;
-}
 
 for (const backend of backends()) {
   describe(`search on ${backend.name}`, () => {
@@ -74,8 +55,8 @@ for (const backend of backends()) {
 
     before(async () => {
       srv = await startServer({ database: await backend.fresh() });
-      await register(srv.port, 'ana');
-      await register(srv.port, 'ben');
+      await TestClient.registerAccount(srv.port, 'ana');
+      await TestClient.registerAccount(srv.port, 'ben');
       ana = (await connectWithSasl(srv.port, 'ana', 'PLAIN', 'ana', 'secret-ana', CAPS)).client;
       ben = (await connectWithSasl(srv.port, 'ben', 'PLAIN', 'ben', 'secret-ben', CAPS)).client;
       carol = await TestClient.register(srv.port, 'carol', CAPS);
@@ -207,7 +188,7 @@ for (const backend of backends()) {
     test('GET /api/search: ranked hits with highlights, paged by cursor', async () => {
       const { status, body } = await api('/api/search?q=deploy');
       assert.equal(status, 200);
-      const hits = body['hits'] as ApiHit[];
+      const hits = body['hits'] as SearchApiHit[];
       assert.equal(body['order'], 'relevance');
       assert.deepEqual(hits.map((h) => h.text).sort(), [
         'Deploy fixed, café for everyone',
@@ -226,7 +207,7 @@ for (const backend of backends()) {
       assert.equal(dm.from, 'ana');
       assert.equal(hits.find((h) => h.from === 'ben')!.target, '#lobby');
 
-      const cafe = (await api('/api/search?q=cafe%20everyone')).body['hits'] as ApiHit[];
+      const cafe = (await api('/api/search?q=cafe%20everyone')).body['hits'] as SearchApiHit[];
       assert.deepEqual(
         cafe[0]!.highlights.map(([s, e]) => cafe[0]!.text.slice(s, e)),
         ['café', 'everyone'],
@@ -239,7 +220,7 @@ for (const backend of backends()) {
           const q: string = `/api/search?q=deploy&order=${order}&limit=1${cursor === null ? '' : `&cursor=${cursor}`}`;
           const r = await api(q);
           assert.equal(r.status, 200);
-          seen.push(...(r.body['hits'] as ApiHit[]).map((h) => h.text));
+          seen.push(...(r.body['hits'] as SearchApiHit[]).map((h) => h.text));
           cursor = r.body['cursor'] as string | null;
           if (cursor === null) break;
         }
@@ -256,12 +237,12 @@ for (const backend of backends()) {
       assert.deepEqual((await api('/api/search?q=deploy&in=%23hideout')).body['hits'], []);
       const benSees = await api('/api/search?q=deploy&in=%23hideout', 'ben');
       assert.deepEqual(
-        (benSees.body['hits'] as ApiHit[]).map((h) => h.text),
+        (benSees.body['hits'] as SearchApiHit[]).map((h) => h.text),
         ['deploy plan nobody else may read'],
       );
       const inDm = await api('/api/search?q=deploy&in=ana', 'ben');
       assert.deepEqual(
-        (inDm.body['hits'] as ApiHit[]).map((h) => h.text),
+        (inDm.body['hits'] as SearchApiHit[]).map((h) => h.text),
         ['the deploy keys are in the vault'],
       );
 

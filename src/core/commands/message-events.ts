@@ -66,7 +66,7 @@ export function resolveDestination(s: Session, target: string): Destination | nu
       s.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
       return null;
     }
-    const refusal = cannotSend(s, channel);
+    const refusal = channel.sendRefusal(s);
     if (refusal !== null) {
       s.numeric(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
       return null;
@@ -79,21 +79,6 @@ export function resolveDestination(s: Session, target: string): Destination | nu
     return null;
   }
   return { kind: 'user', name: user.nick, conversation: dm(s.identity, user.identity), user };
-}
-
-/** Why a user may not speak in a channel (+n, +m, bans), or null (as in messaging.ts). */
-function cannotSend(s: Session, channel: Channel): string | null {
-  const bits = channel.members.get(s);
-  if (bits === undefined) {
-    if (channel.noExternal) return 'Cannot send to channel (no external messages)';
-    if (channel.moderated) return 'Cannot send to channel (+m)';
-    if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
-    return null;
-  }
-  if (bits !== 0) return null;
-  if (channel.moderated) return 'Cannot send to channel (+m)';
-  if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
-  return null;
 }
 
 /** Fan-out of a message the sender sent: recipients, then the sender's echo (as messaging.ts). */

@@ -10,7 +10,6 @@ import { isClientTag, isValidTagKey, type Tags } from '../../protocol/tags.js';
 import type { StoredMessage } from '../../store/store.js';
 import { rememberSent } from '../authorship.js';
 import { Cap } from '../caps.js';
-import type { Channel } from '../channel.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
@@ -78,7 +77,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
         s.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
         continue;
       }
-      const refusal = cannotSend(s, channel);
+      const refusal = channel.sendRefusal(s);
       if (refusal !== null) {
         s.numeric(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
         continue;
@@ -182,21 +181,6 @@ function isLasting(tags: Tags | null): boolean {
   if (tags === null) return false;
   for (const key in tags) if (key !== '+typing' && key !== '+draft/typing') return true;
   return false;
-}
-
-/** Why a user may not speak in a channel (+n, +m, bans), or null when they may. */
-function cannotSend(s: Session, channel: Channel): string | null {
-  const bits = channel.members.get(s);
-  if (bits === undefined) {
-    if (channel.noExternal) return 'Cannot send to channel (no external messages)';
-    if (channel.moderated) return 'Cannot send to channel (+m)';
-    if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
-    return null;
-  }
-  if (bits !== 0) return null; // ops and voiced users always speak
-  if (channel.moderated) return 'Cannot send to channel (+m)';
-  if (channel.isBanned(s)) return 'Cannot send to channel (you are banned)';
-  return null;
 }
 
 /** Client-only tags (+…) with valid names are relayed; everything else a client sends is dropped. */
