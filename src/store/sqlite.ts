@@ -160,8 +160,13 @@ export function appendStatements(db: Database.Database): (rows: readonly RowValu
   }).immediate;
 }
 
-/** Messages indexed per transaction when filling the search index. */
-export const INDEX_CHUNK = 2000;
+/**
+ * Messages indexed per transaction when filling the search index. Measured on this schema:
+ * 9 µs per row in chunks of 20, 4.6 in chunks of 64, 2.6 in chunks of 256, 1.9 in chunks of
+ * 2,000. 256 keeps nearly all of the saving while a chunk holds the writer thread for well
+ * under a millisecond (2,000-row chunks stalled acknowledgements for several).
+ */
+export const INDEX_CHUNK = 256;
 
 /** Fills the full-text index behind the commits (see indexStatements). */
 export interface SearchIndexer {

@@ -346,6 +346,26 @@ describe('search index filled after the commit (sqlite)', () => {
     }
   });
 
+  it('the writer thread fills the index by itself once history is quiet, without a search', async () => {
+    const location = await backend.location();
+    const store = new SqliteStore(location.database.slice('sqlite:'.length), { writerThread: true });
+    const raw = await location.raw();
+    try {
+      // Fewer than a chunk, in small batches: nothing is indexed while they keep coming.
+      for (let i = 0; i < 30; i++) await store.append([message('#q', T + i, { text: `quiet ${i}` })]);
+      // Then, with no search asking, the backlog drains once the writer has been idle.
+      const deadline = Date.now() + 10_000;
+      while ((await backlog(raw)) > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(await backlog(raw), 0, 'the idle writer indexed what was waiting');
+      await integrityCheck(raw, true);
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
+
   for (const writerThread of [true, false]) {
     it(`a search right after an append finds it (${writerThread ? 'writer thread' : 'no writer thread'})`, async () => {
       const location = await backend.location();
