@@ -57,8 +57,14 @@ export class RedisBus {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
     };
-    this.pub = new Redis(options.url, { ...common, connectionName: `tertulia:${options.node}:pub` });
-    this.sub = new Redis(options.url, { ...common, connectionName: `tertulia:${options.node}:sub` });
+    this.pub = new Redis(options.url, {
+      ...common,
+      connectionName: `tertulia:${options.channel}:${options.node}:pub`,
+    });
+    this.sub = new Redis(options.url, {
+      ...common,
+      connectionName: `tertulia:${options.channel}:${options.node}:sub`,
+    });
     for (const conn of [this.pub, this.sub]) {
       conn.on('error', (err: Error) => {
         if (!this.closed) this.noteLoss(`Redis: ${err.message}`);

@@ -397,7 +397,7 @@ export class ClusterNode implements Network {
     // A message to a room whose members are all here goes nowhere else.
     if (MESSAGE_COMMANDS.has(command) && !hasRemoteMember(channel)) return;
     let source: User | undefined;
-    if (except !== null && except.local) source = except;
+    if (except?.local) source = except;
     else source = this.dir.findUser(foldCase(nickOf(out.source)));
     let u: string | null = source === undefined ? null : this.idOf(source);
     let j = null;

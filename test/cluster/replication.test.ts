@@ -6,31 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestClient } from '../helpers/client.js';
-import { startNodes } from '../helpers/cluster.js';
+import { known, startNodes, whoisUntil } from '../helpers/cluster.js';
 import type { TestServer } from '../helpers/server.js';
 
 const CAPS = ['message-tags', 'server-time', 'echo-message', 'away-notify', 'extended-join', 'multi-prefix'];
-
-/** WHOIS `nick` again until the reply satisfies `ok` (the bus is asynchronous). */
-export async function whoisUntil(
-  c: TestClient,
-  nick: string,
-  ok: (reply: Awaited<ReturnType<TestClient['until']>>) => boolean,
-): Promise<Awaited<ReturnType<TestClient['until']>>> {
-  for (let i = 0; ; i++) {
-    c.send(`WHOIS ${nick}`);
-    const reply = await c.until((m) => m.command === '318');
-    if (ok(reply)) return reply;
-    if (i > 200)
-      throw new Error(`WHOIS ${nick} never satisfied the test: ${reply.map((m) => m.raw).join(' | ')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Waits until `c`'s node knows `nick` (registered on another node a moment ago). */
-export async function known(c: TestClient, nick: string): Promise<void> {
-  await whoisUntil(c, nick, (r) => r.some((m) => m.command === '311'));
-}
 
 describe('two nodes, one network', () => {
   let cluster: Awaited<ReturnType<typeof startNodes>>;

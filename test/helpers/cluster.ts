@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Config } from '../../src/config/config.js';
+import type { TestClient } from './client.js';
 import { startServer, type TestServer } from './server.js';
 
 export const REDIS_URL = process.env['TERTULIA_TEST_REDIS'] ?? 'redis://127.0.0.1:6379';
@@ -60,4 +61,25 @@ export async function dropPrefix(prefix: string): Promise<void> {
 /** A plain Redis connection for a test to act on the bus (publish garbage, kill clients). */
 export function redisClient(): Redis {
   return new Redis(REDIS_URL);
+}
+
+/** WHOIS `nick` again until the reply satisfies `ok` (the bus is asynchronous). */
+export async function whoisUntil(
+  c: TestClient,
+  nick: string,
+  ok: (reply: Awaited<ReturnType<TestClient['until']>>) => boolean,
+): Promise<Awaited<ReturnType<TestClient['until']>>> {
+  for (let i = 0; ; i++) {
+    c.send(`WHOIS ${nick}`);
+    const reply = await c.until((m) => m.command === '318');
+    if (ok(reply)) return reply;
+    if (i > 200)
+      throw new Error(`WHOIS ${nick} never satisfied the test: ${reply.map((m) => m.raw).join(' | ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until `c`'s node knows `nick` (registered on another node a moment ago). */
+export async function known(c: TestClient, nick: string): Promise<void> {
+  await whoisUntil(c, nick, (r) => r.some((m) => m.command === '311'));
 }
