@@ -79,7 +79,9 @@ export async function runPrimary(config: Config, log: Logger): Promise<number> {
       if (msg !== READY_MESSAGE) return;
       ready++;
       if (ready === count) {
-        log.info(
+        // Printed at any level but "silent": scripts wait for it (as for the listening lines).
+        const announce = config.logLevel === 'silent' ? log : log.child({}, { level: 'info' });
+        announce.info(
           { event: 'workers.ready', workers: count },
           `tertulia: ${count} workers ready, sharing the listeners`,
         );
