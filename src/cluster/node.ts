@@ -445,13 +445,9 @@ export class ClusterNode implements Network {
     await this.bus.close();
   }
 
-  /** Users on other nodes (LUSERS). */
-  get remoteUsers(): Iterable<RemoteUser> {
-    return this.replica.users.values();
-  }
-
-  get otherNodes(): number {
-    return this.liveness.nodes().length;
+  remoteCensus(): { users: number; invisible: number; opers: number; nodes: number } {
+    const { invisible, opers } = this.replica.census;
+    return { users: this.replica.users.size, invisible, opers, nodes: this.liveness.nodes().length };
   }
 }
 

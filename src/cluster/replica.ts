@@ -25,6 +25,8 @@ type ChanEvent = Extract<ClusterEvent, { k: 'chan' }>;
 export class Replica {
   readonly users = new Map<string, RemoteUser>();
   private readonly byNode = new Map<string, Set<RemoteUser>>();
+  /** Remote users who are invisible or operators, kept as they change (LUSERS counts them). */
+  readonly census = { invisible: 0, opers: 0 };
 
   constructor(
     private readonly server: ChatServer,
@@ -45,12 +47,15 @@ export class Replica {
   introduce(node: string, rec: UserRec): RemoteUser | undefined {
     const known = this.users.get(rec.id);
     if (known !== undefined) {
+      this.count(known, -1);
       known.update(rec);
+      this.count(known, 1);
       return known;
     }
     if (!rec.id.startsWith(`${node}/`)) return undefined; // a node speaks only for its own users
     const user = new RemoteUser(rec.id, node, rec, this.sink);
     this.users.set(rec.id, user);
+    this.count(user, 1);
     let set = this.byNode.get(node);
     if (set === undefined) {
       set = new Set();
@@ -65,7 +70,9 @@ export class Replica {
   update(rec: UserRec, out: OutRec | null, cap: number): void {
     const user = this.users.get(rec.id);
     if (user === undefined) return;
+    this.count(user, -1);
     user.update(rec);
+    this.count(user, 1);
     if (out !== null) this.toLocalPeers(user, outgoingOf(out), cap, false);
   }
 
@@ -97,7 +104,13 @@ export class Replica {
       this.server.monitors.notifyOffline(user.nick);
     }
     this.users.delete(id);
+    this.count(user, -1);
     this.byNode.get(user.node)?.delete(user);
+  }
+
+  private count(user: RemoteUser, sign: 1 | -1): void {
+    if (user.invisible) this.census.invisible += sign;
+    if (user.isOper) this.census.opers += sign;
   }
 
   /** Every user of a lost node quits with the netsplit reason (`<this node> <lost node>`). */

@@ -22,6 +22,8 @@ export interface Network {
    * elsewhere holds, so it waits (`whenSynced`).
    */
   readonly synced: boolean;
+  /** Users on other nodes, and how many are invisible or operators; other live nodes (LUSERS). */
+  remoteCensus(): { users: number; invisible: number; opers: number; nodes: number };
   /** Runs `fn` once the node is synced (at once if it is). */
   whenSynced(fn: () => void): void;
   /** A local user finished registration. */

@@ -157,6 +157,10 @@ describe('two nodes, one network', () => {
     await erin.waitFor((m) => m.command === '730' && m.params[1]!.startsWith('gina!'));
     frank.send('QUIT');
     await erin.expect('731', 'erin', 'frank');
+    erin.send('LUSERS');
+    const lusers = await erin.until((m) => m.command === '266');
+    assert.match(lusers.find((m) => m.command === '251')!.params[1]!, /on 2 servers$/);
+    assert.match(lusers.find((m) => m.command === '255')!.params[1]!, /and 1 servers$/);
     erin.send('LIST');
     const listed = await erin.until((m) => m.command === '323');
     assert.ok(
