@@ -42,6 +42,10 @@ Options:
   --out-dir DIR              run directory (default: a new tertulia-bench-* in the temp dir)
   --keep                     keep the server's data dir after the run
   --node-arg ARG             extra node option for the started server (e.g. --cpu-prof), repeatable
+  --server-workers N         run tertulia as serve --workers N (needs --cluster-redis and a
+                             PostgreSQL --database); CPU and RSS are then the whole process tree
+  --cluster-redis URL        run tertulia as a cluster node on this Redis (a fresh bus prefix);
+                             with --server-workers 1 it is one node of a one-node cluster
   --server-flag ARG          extra tertulia serve argument, repeatable (e.g. --server-flag=--history-replay=0)
   --list                     list scenarios and their parameters
   --help
@@ -93,6 +97,8 @@ export async function main(argv: string[]): Promise<number> {
       keep: { type: 'boolean', default: false },
       'node-arg': { type: 'string', multiple: true },
       'server-flag': { type: 'string', multiple: true },
+      'server-workers': { type: 'string' },
+      'cluster-redis': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -155,7 +161,11 @@ export async function main(argv: string[]): Promise<number> {
       database: values.database ?? null,
       cpus: serverCpus,
       nodeArgs: values['node-arg'] ?? [],
-      extraFlags: values['server-flag'] ?? [],
+      extraFlags: [
+        ...clusterFlags(values['server-workers'], values['cluster-redis']),
+        ...(values['server-flag'] ?? []),
+      ],
+      serverWorkers: int('server-workers', values['server-workers']) ?? 1,
       timeoutMs: 30_000,
     });
     log(`tertulia pid ${server.info.pid} listening on ${server.info.host}:${server.info.port}`);
@@ -251,3 +261,18 @@ main(process.argv.slice(2)).then(
     process.exitCode = 2;
   },
 );
+
+/** serve flags for --server-workers / --cluster-redis (a fresh bus prefix per run). */
+function clusterFlags(workers: string | undefined, redis: string | undefined): string[] {
+  const flags: string[] = [];
+  if (redis !== undefined) {
+    flags.push(
+      '--cluster-redis',
+      redis,
+      '--cluster-prefix',
+      `bench-${process.pid}-${Date.now().toString(36)}`,
+    );
+  }
+  if (workers !== undefined) flags.push('--workers', workers);
+  return flags;
+}

@@ -1,12 +1,50 @@
-/** Linux /proc readers for the server's memory and CPU and the kernel's TCP counters. */
-import { readFileSync } from 'node:fs';
+/**
+ * Linux /proc readers for the server's memory and CPU and the kernel's TCP counters. A
+ * server with worker processes (`serve --workers N`) is measured as its whole process tree.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second for /proc/PID/stat (USER_HZ; 100 on every Linux we run on). */
 const TICKS = 100;
 
-/** VmRSS of a process in bytes, or null if it cannot be read. */
+/** The live descendants of a process (worker processes), found through /proc. */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parentOf.set(Number(name), ppid);
+    } catch {}
+  }
+  const found: number[] = [];
+  const wanted = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [child, parent] of parentOf) {
+      if (wanted.has(parent) && !wanted.has(child)) {
+        wanted.add(child);
+        found.push(child);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+/** VmRSS of a process and its descendants in bytes, or null if it cannot be read. */
 export function readRss(pid: number | null): number | null {
   if (pid === null) return null;
+  const own = readOneRss(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const child of descendants(pid)) total += readOneRss(child) ?? 0;
+  return total;
+}
+
+function readOneRss(pid: number): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
@@ -16,9 +54,18 @@ export function readRss(pid: number | null): number | null {
   }
 }
 
-/** utime + stime of a process (all its threads) in seconds, or null. */
+/** utime + stime of a process and its live descendants (all threads) in seconds, or null. */
 export function readCpu(pid: number | null): number | null {
   if (pid === null) return null;
+  const own = readOneCpu(pid);
+  if (own === null) return null;
+  let total = own;
+  for (const child of descendants(pid)) total += readOneCpu(child) ?? 0;
+  return total;
+}
+
+/** utime + stime of one process in seconds, or null. */
+export function readOneCpu(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which is in parentheses and may contain spaces.

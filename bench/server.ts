@@ -67,6 +67,8 @@ export interface StartOptions {
   cpus: string | null;
   nodeArgs: string[];
   extraFlags: string[];
+  /** `serve --workers N`: wait until every worker is ready, not just the first listener. */
+  serverWorkers?: number;
   timeoutMs: number;
 }
 
@@ -129,7 +131,8 @@ export async function startTertulia(opts: StartOptions): Promise<RunningServer> 
       if (found) return;
       buffered += chunk.toString('utf8');
       const m = /listening irc (\S+):(\d+)/.exec(buffered);
-      if (m !== null) {
+      const allReady = (opts.serverWorkers ?? 1) <= 1 || /workers ready/.test(buffered);
+      if (m !== null && allReady) {
         clearTimeout(timer);
         found = true;
         buffered = '';

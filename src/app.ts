@@ -3,8 +3,11 @@
  * configured listeners, and offers shutdown/reload to the CLI.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { ClusterDirectory } from './cluster/cluster-directory.js';
 import { LocalDirectory } from './cluster/local-directory.js';
+import { ClusterNode } from './cluster/node.js';
 import type { Config } from './config/config.js';
 import { accountsOf, installAccounts } from './core/accounts/index.js';
 import { PushNotifier } from './core/push.js';
@@ -62,6 +65,11 @@ function scheduleRetention(store: Store, days: number, log: Logger): NodeJS.Time
   return timer;
 }
 
+/** A URL for logs and errors, without its password. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
 /** RFC 8292 §2.1 `sub`: the configured contact, else the public https URL, else the server name. */
 function vapidSubject(config: Config): string {
   if (config.webpushContact !== null) return config.webpushContact;
@@ -78,8 +86,35 @@ function hostOf(endpoint: string): string {
   }
 }
 
+/** A node name from the host name and process id (cluster-node unset). */
+export function defaultNodeName(): string {
+  const host = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 40);
+  return `${host || 'node'}-${process.pid}`;
+}
+
 export async function startTertulia(config: Config, log: Logger): Promise<Tertulia> {
-  const server = new ChatServer(config, log, new LocalDirectory(), readMotd(config.motdFile));
+  // Cluster mode: the directory is the replica of the whole network, kept by a node on the
+  // Redis bus (src/cluster/). Without cluster-redis nothing here touches Redis.
+  const clusterDirectory = config.clusterRedis !== null ? new ClusterDirectory() : null;
+  const server = new ChatServer(
+    config,
+    log,
+    clusterDirectory ?? new LocalDirectory(),
+    readMotd(config.motdFile),
+  );
+  const node =
+    clusterDirectory !== null && config.clusterRedis !== null
+      ? new ClusterNode(server, clusterDirectory, {
+          redisUrl: config.clusterRedis,
+          node: config.clusterNode ?? defaultNodeName(),
+          prefix: config.clusterPrefix,
+          timeoutMs: config.clusterTimeout * 1000,
+          syncWaitMs: Math.min(3000, config.clusterTimeout * 1000),
+        })
+      : null;
   const store = await openStore({ database: config.database, dataDir: config.dataDir });
   const writer = new HistoryWriter(store);
   server.store = store;
@@ -109,6 +144,12 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
     await push.load();
     server.push = push;
   }
+  if (node !== null && store.kind === 'sqlite') {
+    log.warn(
+      { event: 'cluster.sqlite' },
+      'cluster: this node keeps history in its own SQLite file, so other nodes cannot read what it stores; use --database postgres://... for a shared history',
+    );
+  }
   const retention = scheduleRetention(store, config.historyRetentionDays, log);
   const closeStorage = async (): Promise<void> => {
     if (retention !== null) clearInterval(retention);
@@ -122,6 +163,14 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
   let tlsListener: TlsListener | null = null;
   let httpsListener: HttpListener | null = null;
   try {
+    // Join the network before anyone can connect (registrations wait for its state anyway).
+    if (node !== null) {
+      await node.start().catch((err: unknown) => {
+        throw new Error(
+          `cannot join the cluster at ${redactUrl(config.clusterRedis!)}: ${(err as Error).message}`,
+        );
+      });
+    }
     if (config.ircPort !== null) bound.push(await listenTcp(server, config.host, config.ircPort));
     // The TLS listener uses a configured or generated certificate; HTTP becomes HTTPS only
     // with a configured one (browsers would refuse a generated self-signed certificate).
@@ -153,6 +202,7 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
   } catch (err) {
     await Promise.all(bound.map((b) => b.close()));
     await server.shutdown('Start-up failed');
+    await node?.close();
     await closeStorage();
     throw err;
   }
@@ -165,6 +215,8 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
       stopped = true;
       log.info({ event: 'shutdown', reason }, `Shutting down: ${reason}`);
       await server.shutdown(reason);
+      // Our users' QUITs are on the bus; `bye` tells the other nodes we are gone.
+      await node?.close();
       await Promise.all(bound.map((b) => b.close()));
       // Messages accepted before the shutdown are flushed before the store closes.
       await closeStorage();

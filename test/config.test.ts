@@ -96,6 +96,11 @@ describe('defaults', () => {
       webpush: true,
       webpushContact: null,
       webpushAllowHttpLoopback: false,
+      clusterRedis: null,
+      clusterNode: null,
+      clusterPrefix: 'tertulia',
+      clusterTimeout: 5,
+      workers: 1,
       opers: [],
     };
     assert.deepEqual(load(), expected);

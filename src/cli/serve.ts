@@ -4,6 +4,15 @@ import { startTertulia, type Tertulia } from '../app.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import {
+  isWorker,
+  READY_MESSAGE,
+  runPrimary,
+  SHUTDOWN_MESSAGE,
+  WORKER_INDEX_ENV,
+  workerNodeName,
+  workersProblem,
+} from './workers.js';
 
 /** After a clean shutdown, how long a leftover handle may keep the process alive. */
 const EXIT_GRACE_MS = 5000;
@@ -51,7 +60,27 @@ export async function runServe(argv: readonly string[], version: string): Promis
     throw err;
   }
 
+  const problem = workersProblem(config);
+  if (problem !== null) {
+    printError(problem);
+    return 2;
+  }
+  if (config.workers > 1 && isWorker()) {
+    // A worker of `--workers N`: one node of the network, named after its index.
+    const index = Number(process.env[WORKER_INDEX_ENV] ?? '0');
+    config = { ...config, clusterNode: workerNodeName(config, index, process.ppid) };
+  }
+
   const log = createLogger(config);
+
+  if (config.workers > 1 && !isWorker()) {
+    try {
+      return await runPrimary(config, log);
+    } catch (err) {
+      printError(describeStartError(err, config));
+      return 1;
+    }
+  }
 
   try {
     mkdirSync(config.dataDir, { recursive: true });
@@ -81,7 +110,13 @@ export async function runServe(argv: readonly string[], version: string): Promis
       },
     );
   };
+  // A worker stopping at its primary's request may still get the terminal's own Ctrl+C.
+  let askedByPrimary = false;
   const onStop = (signal: NodeJS.Signals) => {
+    if (askedByPrimary) {
+      askedByPrimary = false;
+      return;
+    }
     if (stopping || stopSignal !== undefined) {
       log.warn({ event: 'forced-exit', signal }, `${signal} received again: exiting now`);
       process.exit(1);
@@ -94,14 +129,23 @@ export async function runServe(argv: readonly string[], version: string): Promis
     log.info({ event: 'reload', signal: 'SIGHUP' }, 'SIGHUP received: reloading');
     t.reload().catch((err: unknown) => log.error({ event: 'reload-failed', err }, 'reload failed'));
   };
+  // A worker is asked to stop by its primary (which got the signal), once.
+  const onPrimaryMessage = (msg: unknown) => {
+    if (msg !== SHUTDOWN_MESSAGE || stopping || stopSignal !== undefined) return;
+    askedByPrimary = true;
+    if (t !== undefined) shutdown(t, 'SIGTERM');
+    else stopSignal = 'SIGTERM';
+  };
   const removeHandlers = () => {
     process.off('SIGINT', onStop);
     process.off('SIGTERM', onStop);
     process.off('SIGHUP', onHangup);
+    process.off('message', onPrimaryMessage);
   };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHangup);
+  process.on('message', onPrimaryMessage);
 
   try {
     t = await startTertulia(config, log);
@@ -127,9 +171,12 @@ export async function runServe(argv: readonly string[], version: string): Promis
     `tertulia ${version} ready: ${config.serverName} (network ${config.networkName})`,
   );
   if (stopSignal !== undefined) shutdown(t, stopSignal);
+  if (isWorker()) process.send?.(READY_MESSAGE);
 
   const code = await stopped;
   removeHandlers();
+  // A worker's IPC channel would keep it alive.
+  if (isWorker()) process.disconnect?.();
   log.info({ event: 'stopped' }, 'stopped');
   // The process should now exit by itself; if some handle lingers, do not hang forever.
   setTimeout(() => {

@@ -129,6 +129,20 @@ export interface Config {
   /** Accept http:// push endpoints on loopback addresses (tests, a local push service). */
   webpushAllowHttpLoopback: boolean;
 
+  /**
+   * Cluster mode (docs/CLUSTER.md): the Redis URL of the bus several tertulia processes
+   * share to form one network; null runs a single node and connects to no Redis.
+   */
+  clusterRedis: string | null;
+  /** This node's name in the cluster; null derives one from the host name and process id. */
+  clusterNode: string | null;
+  /** Namespace of the bus channel and keys in Redis: nodes with the same prefix form one network. */
+  clusterPrefix: string;
+  /** Seconds a silent node is still considered alive; past that its users are removed. */
+  clusterTimeout: number;
+  /** Worker processes `tertulia serve` runs on this machine, sharing its ports (needs cluster-redis). */
+  workers: number;
+
   /** Server operators (YAML file only: a list). */
   opers: OperBlock[];
 }

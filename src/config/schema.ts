@@ -478,6 +478,47 @@ const rows = {
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),
   },
+  clusterRedis: {
+    kind: 'nullable-string',
+    hint: '<url>',
+    default: null,
+    help: 'Cluster mode: redis://host:port of the bus several tertulia processes share to form one network (docs/CLUSTER.md). Unset: a single node that connects to no Redis.',
+    expected: 'a redis://host[:port][/db] or rediss:// URL',
+    schema: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/)
+      .nullable(),
+    secret: true,
+  },
+  clusterNode: {
+    kind: 'nullable-string',
+    hint: '<name>',
+    default: null,
+    help: "This node's name in the cluster, unique in the network (letters, digits, . _ -); unset: <host name>-<process id>.",
+    expected: 'a name of letters, digits, ".", "_" and "-" (at most 63, starting with a letter or digit)',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+      .nullable(),
+  },
+  clusterPrefix: {
+    kind: 'string',
+    hint: '<prefix>',
+    default: 'tertulia',
+    help: "Namespace of the cluster's channel and keys in Redis: nodes with the same prefix form one network.",
+    expected: 'letters, digits, ".", "_", ":" and "-" (at most 100)',
+    schema: z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/),
+  },
+  clusterTimeout: {
+    ...seconds(3600),
+    default: 5,
+    help: 'Seconds a silent cluster node is still considered alive; past that its users quit with a netsplit reason.',
+  },
+  workers: {
+    ...count(1, 256),
+    default: 1,
+    help: 'Worker processes on this machine sharing the listeners (node:cluster); more than 1 needs cluster-redis and a PostgreSQL database.',
+  },
   opers: {
     kind: 'list',
     hint: '',

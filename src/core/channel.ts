@@ -6,6 +6,7 @@
 import { foldCase } from '../protocol/casemapping.js';
 import { wildcardMatch } from '../protocol/mask.js';
 import { Cap } from './caps.js';
+import type { Network } from './network.js';
 import type { Outgoing } from './outgoing.js';
 import type { User } from './user.js';
 
@@ -25,9 +26,18 @@ export interface Topic {
   setAt: number;
 }
 
+/** Where a channel's broadcasts go besides its local members (the cluster, core/network.ts). */
+export type BroadcastRelay = Pick<Network, 'channelBroadcast'>;
+
 export class Channel {
   readonly folded: string;
-  readonly createdAt = Date.now();
+  /**
+   * Creation time (RPL_CREATIONTIME, LIST C<n). In a cluster it is the room's timestamp:
+   * when two nodes created the same room at once, both keep the older one (IRC's TS rule).
+   */
+  createdAt = Date.now();
+  /** Set by a cluster directory when the room is added: the other nodes get its broadcasts. */
+  relay: BroadcastRelay | null = null;
   /** Member → prefix bits (OP | VOICE). Insertion order is join order. */
   readonly members = new Map<User, number>();
   topic: Topic | null = null;
@@ -110,11 +120,20 @@ export class Channel {
    * Delivers to every member except `except`, optionally only to those with (or without)
    * a capability. The Outgoing caches its bytes per tag variant, so this loop does no
    * serialization work after the first recipient of each variant.
+   *
+   * Only local members are delivered to here; in a cluster the relay hands the broadcast to
+   * the other nodes once, and each renders it to its own members (deliverLocal).
    */
   broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0, lazy = false): void {
+    this.deliverLocal(out, except, needCap, withoutCap, lazy);
+    this.relay?.channelBroadcast(this, out, except, needCap, withoutCap, lazy);
+  }
+
+  /** The fan-out loop of `broadcast`, for this node's members only. */
+  deliverLocal(out: Outgoing, except: User | null, needCap: number, withoutCap: number, lazy: boolean): void {
     const tagOnly = out.needsMessageTags;
     for (const member of this.members.keys()) {
-      if (member === except) continue;
+      if (member === except || !member.local) continue;
       const caps = member.caps;
       if (needCap !== 0 && (caps & needCap) === 0) continue;
       if (withoutCap !== 0 && (caps & withoutCap) !== 0) continue;

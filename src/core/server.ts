@@ -12,6 +12,7 @@ import { CommandTable } from './commands/table.js';
 import type { Directory } from './directory.js';
 import { Metrics } from './metrics.js';
 import { MonitorRegistry } from './monitor.js';
+import type { Network } from './network.js';
 import { Outgoing } from './outgoing.js';
 import type { PushNotifier } from './push.js';
 import type { AccountHooks, ChannelHooks, Service } from './services.js';
@@ -54,6 +55,8 @@ export class ChatServer {
   fileHostUrl: string | null = null;
   /** Web Push notifications (draft/webpush, core/push.ts); null when off. */
   push: PushNotifier | null = null;
+  /** The other nodes of a cluster (src/cluster/); null for a single node. */
+  network: Network | null = null;
 
   private dirty: Session[] = [];
   private flushScheduled = false;
@@ -128,10 +131,12 @@ export class ChatServer {
     const wasRegistered = session.state === State.Registered;
     if (wasRegistered) {
       const quit = new Outgoing(session.mask, 'QUIT', [reason]);
+      // Other nodes tell their own members (before the memberships below are dropped).
+      this.network?.userQuit(session, reason);
       const seen = new Set<User>([session]);
       for (const channel of session.channels) {
         for (const member of channel.members.keys()) {
-          if (seen.has(member)) continue;
+          if (seen.has(member) || !member.local) continue;
           seen.add(member);
           member.deliver(quit, true);
         }

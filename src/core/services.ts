@@ -66,6 +66,7 @@ export function serviceUser(server: ChatServer, folded: string): User | undefine
     mask: `${service.nick}!services@${host}`,
     identity: `s:${folded}`,
     registered: true,
+    local: true,
     deliver: () => {},
   };
 }

@@ -73,6 +73,7 @@ function isBatchLine(bytes: Buffer): boolean {
 
 export class Session implements User {
   readonly id = nextSessionId++;
+  readonly local = true;
   state = State.Registering;
   nick = '*';
   folded = '';

@@ -1,7 +1,8 @@
 /**
  * A user as the rest of the network sees them. A local connection (Session) is one; a
- * user on another node will be another implementation behind the same interface, which is
- * why channels, WHO/WHOIS and delivery only ever talk to `User`.
+ * user on another node of a cluster (src/cluster/remote-user.ts) is another implementation
+ * behind the same interface, which is why channels, WHO/WHOIS and delivery only ever talk
+ * to `User`.
  */
 import type { Channel } from './channel.js';
 import type { Outgoing } from './outgoing.js';
@@ -40,6 +41,14 @@ export interface User {
   readonly identity: string;
   /** False while a local connection is still registering (it may hold a nick already). */
   readonly registered: boolean;
+  /**
+   * True for a connection to this process. A user on another node of a cluster
+   * (src/cluster/remote-user.ts) is not local: channel fan-out skips them, because their own
+   * node renders what they see from the one event it receives for the whole room.
+   */
+  readonly local: boolean;
+  /** The cluster node the user is connected to; absent for this node's own users. */
+  readonly node?: string;
   /**
    * Sends a message. `lazy` (presence announcements: joins, quits) lets the bytes wait up to
    * LAZY_FLUSH_MS to share one socket write with others; anything sent after them without

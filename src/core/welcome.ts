@@ -68,24 +68,32 @@ export function sendWelcome(server: ChatServer, s: Session): void {
 
 export function sendLusers(server: ChatServer, s: Session): void {
   const { users: total, invisible, opers } = server.census;
-  const visible = total - invisible;
+  // In a cluster the network's figures add the other nodes' users; "local" stays this node's.
+  const remote = server.network?.remoteCensus() ?? { users: 0, invisible: 0, opers: 0, nodes: 0 };
+  const global = total + remote.users;
+  const globalInvisible = invisible + remote.invisible;
+  const visible = global - globalInvisible;
   const unknown = server.sessions.size - total;
-  s.numeric(N.RPL_LUSERCLIENT, `There are ${visible} users and ${invisible} invisible on 1 servers`);
-  s.numeric(N.RPL_LUSEROP, String(opers), 'operator(s) online');
+  s.numeric(
+    N.RPL_LUSERCLIENT,
+    `There are ${visible} users and ${globalInvisible} invisible on ${remote.nodes + 1} servers`,
+  );
+  s.numeric(N.RPL_LUSEROP, String(opers + remote.opers), 'operator(s) online');
   s.numeric(N.RPL_LUSERUNKNOWN, String(Math.max(0, unknown)), 'unknown connection(s)');
   s.numeric(N.RPL_LUSERCHANNELS, String(server.directory.channelCount), 'channels formed');
-  s.numeric(N.RPL_LUSERME, `I have ${total} clients and 0 servers`);
+  s.numeric(N.RPL_LUSERME, `I have ${total} clients and ${remote.nodes} servers`);
   s.numeric(
     N.RPL_LOCALUSERS,
     String(total),
     String(server.maxUsers),
     `Current local users ${total}, max ${server.maxUsers}`,
   );
+  const globalMax = Math.max(server.maxUsers, global);
   s.numeric(
     N.RPL_GLOBALUSERS,
-    String(total),
-    String(server.maxUsers),
-    `Current global users ${total}, max ${server.maxUsers}`,
+    String(global),
+    String(globalMax),
+    `Current global users ${global}, max ${globalMax}`,
   );
 }
 

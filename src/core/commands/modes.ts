@@ -70,7 +70,10 @@ function userMode(s: Session, msg: IrcMessage, target: string): void {
     }
   }
   if (unknown) s.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
-  if (applied !== '') s.deliver(new Outgoing(s.mask, 'MODE', [s.nick, applied]));
+  if (applied !== '') {
+    s.server.network?.userChanged(s);
+    s.deliver(new Outgoing(s.mask, 'MODE', [s.nick, applied]));
+  }
 }
 
 export function userModeString(u: { invisible: boolean; wallops: boolean; isOper: boolean }): string {

@@ -41,6 +41,7 @@ async function oper(s: Session, msg: IrcMessage): Promise<void> {
     }
     s.isOper = true;
     s.operName = name;
+    s.server.network?.userChanged(s);
     s.numeric(N.RPL_YOUREOPER, 'You are now an IRC operator');
     s.deliver(new Outgoing(s.mask, 'MODE', [s.nick, '+o']));
     s.server.log.info(
@@ -73,6 +74,7 @@ function kill(s: Session, msg: IrcMessage): void {
     `Client: ${victim.nick} killed by ${s.nick} (${reason})`,
   );
   if (session !== undefined) server.disconnect(session, `Killed (${s.nick} (${reason}))`);
+  else if (!victim.local) server.network?.kill(victim, s.nick, reason);
 }
 
 function wallops(s: Session, msg: IrcMessage): void {
@@ -98,11 +100,12 @@ function chghost(s: Session, msg: IrcMessage): void {
   const out = new Outgoing(target.mask, 'CHGHOST', [username, host], serverTimeNow(), null, target.account);
   target.username = username;
   target.host = host;
+  server.network?.userChanged(target, out, Cap.chghost);
   // Peers with chghost see CHGHOST; the user sees it too when they support it.
   const seen = new Set<User>([target]);
   for (const c of target.channels) {
     for (const m of c.members.keys()) {
-      if (seen.has(m)) continue;
+      if (seen.has(m) || !m.local) continue;
       seen.add(m);
       if (m.caps & Cap.chghost) m.deliver(out);
     }

@@ -180,7 +180,10 @@ function whois(s: Session, msg: IrcMessage): void {
     chans.push(c.prefixOf(u, s.hasCap(Cap.multiPrefix)) + c.name);
   }
   if (chans.length > 0) s.numeric(N.RPL_WHOISCHANNELS, u.nick, chans.join(' '));
-  s.numeric(N.RPL_WHOISSERVER, u.nick, u.serverName, server.config.networkName);
+  // In a cluster the server info names the node the user is on (ours for local users).
+  const node = u.node ?? server.network?.nodeName;
+  const info = node === undefined ? server.config.networkName : `${server.config.networkName} (node ${node})`;
+  s.numeric(N.RPL_WHOISSERVER, u.nick, u.serverName, info);
   if (u.away !== null) s.numeric(N.RPL_AWAY, u.nick, u.away);
   if (u.isOper) s.numeric(N.RPL_WHOISOPERATOR, u.nick, 'is an IRC operator');
   if (u.account !== null) s.numeric(N.RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
@@ -243,12 +246,16 @@ function ison(s: Session, msg: IrcMessage): void {
 
 // ------------------------------------------------------------------ AWAY / SETNAME
 
-/** Sends `out` once to every user sharing a channel with `s` who has `cap`. */
+/**
+ * Sends `out` once to every user sharing a channel with `s` who has `cap`: after a change to
+ * `s` itself (away, real name, account), which the other nodes of a cluster learn here too.
+ */
 function toChannelPeers(s: Session, out: Outgoing, cap: number): void {
+  s.server.network?.userChanged(s, out, cap);
   const seen = new Set<User>([s]);
   for (const c of s.channels) {
     for (const member of c.members.keys()) {
-      if (seen.has(member)) continue;
+      if (seen.has(member) || !member.local) continue;
       seen.add(member);
       if (member.caps & cap) member.deliver(out);
     }

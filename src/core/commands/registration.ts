@@ -67,6 +67,7 @@ function cap(s: Session, msg: { params: string[] }): void {
       }
       s.caps = (s.caps | add) & ~remove;
       s.reply('CAP', [target, 'ACK', requested]);
+      if (s.registered) s.server.network?.userChanged(s);
       return;
     }
     case 'END':
@@ -149,9 +150,10 @@ function nick(s: Session, msg: { params: string[] }): void {
   const change = new Outgoing(oldMask, 'NICK', [wanted]);
   const seen = new Set<User>([s]);
   s.deliver(change);
+  server.network?.userNick(s, oldNick, change);
   for (const channel of s.channels) {
     for (const member of channel.members.keys()) {
-      if (seen.has(member)) continue;
+      if (seen.has(member) || !member.local) continue;
       seen.add(member);
       member.deliver(change);
     }
@@ -190,6 +192,11 @@ function user(s: Session, msg: { params: string[] }): void {
 export function tryRegister(s: Session): void {
   if (s.state !== State.Registering || s.folded === '' || !s.userGiven || s.capNegotiating) return;
   const server = s.server;
+  // In a cluster, a node still receiving the network's state cannot know every nick in use.
+  if (server.network !== null && !server.network.synced) {
+    server.network.whenSynced(() => tryRegister(s));
+    return;
+  }
   const required = server.config.serverPassword;
   if (required !== null && !passwordMatches(s.password, required)) {
     s.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
@@ -201,6 +208,7 @@ export function tryRegister(s: Session): void {
   s.state = State.Registered;
   server.census.users++;
   server.maxUsers = Math.max(server.maxUsers, server.census.users);
+  server.network?.userRegistered(s);
   sendWelcome(server, s);
   server.monitors.notifyOnline(s.nick, s.mask);
   server.log.info(
