@@ -213,7 +213,9 @@ export class ClusterNode implements Network {
       const now = Date.now();
       if (now - this.lastBadLog > BAD_LOG_EVERY_MS) {
         this.lastBadLog = now;
-        const why = err instanceof DecodeError || err instanceof SyntaxError ? err.message : String(err);
+        // JSON.parse's message quotes the input, which may be someone's message: not logged.
+        const why =
+          err instanceof SyntaxError ? 'not JSON' : err instanceof DecodeError ? err.message : String(err);
         this.log.warn(
           { event: 'cluster.bad_envelope', why, count: this.badEnvelopes },
           `cluster: ignored a malformed or foreign message on the bus (${why})`,
