@@ -520,10 +520,13 @@ const reconnect: ScenarioDef = {
       const stormEnd = opened.lastDone;
       const before: number[] = [];
       const during: number[] = [];
+      // A message is "during" the storm if it was in flight at any moment of it (sent before
+      // the storm ended, received after it began): a short storm may see no message arrive
+      // inside it, but the ones it delayed still count.
       for (const [at, lat] of t.samples) {
         if (at < t.tStart) continue;
         if (at < stormStart) before.push(lat);
-        else if (at <= stormEnd) during.push(lat);
+        else if (at - lat <= stormEnd) during.push(lat);
       }
       before.sort((a, b) => a - b);
       during.sort((a, b) => a - b);
