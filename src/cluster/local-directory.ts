@@ -7,8 +7,8 @@ import type { Directory } from '../core/directory.js';
 import type { User } from '../core/user.js';
 
 export class LocalDirectory implements Directory {
-  private readonly nicks = new Map<string, User>();
-  private readonly chans = new Map<string, Channel>();
+  protected readonly nicks = new Map<string, User>();
+  protected readonly chans = new Map<string, Channel>();
 
   claimNick(folded: string, user: User): boolean {
     const holder = this.nicks.get(folded);

@@ -85,6 +85,25 @@ async function freshSchema(): Promise<string> {
 }
 
 /** Which node a client is on, from its own WHOIS (312 says `(node …)`). */
+/**
+ * Registers clients (nicks `<stem>0`, `<stem>1`…) until two of them are on different workers;
+ * round robin sends consecutive connections to alternate workers. Returns [node, client] twice.
+ */
+async function onBothWorkers(
+  port: number,
+  stem: string,
+): Promise<[[string, TestClient], [string, TestClient]]> {
+  const byNode = new Map<string, TestClient>();
+  for (let i = 0; byNode.size < 2; i++) {
+    assert.ok(i < 20, 'connections never reached a second worker');
+    const c = await TestClient.register(port, `${stem}${i}`);
+    cleanups.push(() => c.close());
+    const node = await nodeOf(c);
+    if (!byNode.has(node)) byNode.set(node, c);
+  }
+  return [...byNode.entries()] as [[string, TestClient], [string, TestClient]];
+}
+
 async function nodeOf(c: TestClient): Promise<string> {
   c.send(`WHOIS ${c.nick}`);
   const reply = await c.until((m) => m.command === '318');
@@ -120,16 +139,7 @@ describe('tertulia serve --workers', { timeout: 60_000 }, () => {
       `--cluster-prefix=${prefix}`,
       `--database=${await freshSchema()}`,
     ]);
-    // Round robin: consecutive connections go to alternate workers; connect until both are seen.
-    const byNode = new Map<string, TestClient>();
-    for (let i = 0; byNode.size < 2; i++) {
-      assert.ok(i < 20, 'connections never reached a second worker');
-      const c = await TestClient.register(server.port, `user${i}`);
-      cleanups.push(() => c.close());
-      const node = await nodeOf(c);
-      if (!byNode.has(node)) byNode.set(node, c);
-    }
-    const [a, b] = [...byNode.values()] as [TestClient, TestClient];
+    const [[, a], [, b]] = await onBothWorkers(server.port, 'user');
     await known(a, b.nick);
     a.send('JOIN #workers');
     await a.expect('366');
@@ -153,14 +163,7 @@ describe('tertulia serve --workers', { timeout: 60_000 }, () => {
       `--cluster-prefix=${prefix}`,
       `--database=${await freshSchema()}`,
     ]);
-    const byNode = new Map<string, TestClient>();
-    for (let i = 0; byNode.size < 2; i++) {
-      const c = await TestClient.register(server.port, `crash${i}`);
-      cleanups.push(() => c.close());
-      const node = await nodeOf(c);
-      if (!byNode.has(node)) byNode.set(node, c);
-    }
-    const [[nodeA, a], [nodeB, b]] = [...byNode.entries()] as [[string, TestClient], [string, TestClient]];
+    const [[nodeA, a], [nodeB, b]] = await onBothWorkers(server.port, 'crash');
     await known(a, b.nick);
     a.send('JOIN #crash');
     await a.expect('366');
