@@ -52,8 +52,8 @@ class SocketTransport implements Transport {
 /**
  * The socket's transport, for the event handlers below. They are module functions that
  * find their state through the socket (`this` in an EventEmitter listener) rather than
- * closures: four closures and their context per connection were about 400 bytes of every
- * idle client's memory.
+ * closures: five closures per connection (the splitter's callback included) and their
+ * context were about 400 bytes of every idle client's memory.
  */
 const kTransport = Symbol('tertulia.transport');
 
