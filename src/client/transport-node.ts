@@ -5,7 +5,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { WebSocket } from 'ws';
-import { LineSplitter } from '../protocol/line-splitter.js';
+import { type LineSink, LineSplitter } from '../protocol/line-splitter.js';
 import { type Connector, closeOnce, MAX_LINE_BYTES } from './transport.js';
 
 export interface NodeTransportOptions {
@@ -38,11 +38,11 @@ export function socketConnector(opts: NodeTransportOptions): Connector {
         : net.connect({ host, port }, onOpen);
     socket.setNoDelay(true);
     const splitter = new LineSplitter(MAX_LINE_BYTES);
-    socket.on('data', (chunk: Buffer) => {
-      splitter.push(chunk, (ev) => {
-        if (ev.kind === 'line') handlers.line(ev.bytes.toString('utf8'));
-      });
-    });
+    const sink: LineSink = {
+      receiveLine: (bytes) => handlers.line(bytes.toString('utf8')),
+      receiveOverlong: () => {},
+    };
+    socket.on('data', (chunk: Buffer) => splitter.push(chunk, sink));
     socket.on('error', (err) => handlers.close(err.message));
     socket.on('close', () => handlers.close('connection closed'));
     return {

@@ -80,6 +80,10 @@ export class RemoteUser implements User {
     this.identity = rec.ident;
   }
 
+  leftChannel(channel: Channel): void {
+    this.channels.delete(channel);
+  }
+
   deliver(out: Outgoing): void {
     this.sink(this, out);
   }

@@ -5,12 +5,16 @@
 
 import { foldCase } from '../protocol/casemapping.js';
 import * as N from '../protocol/numerics.js';
+import { ownCopy } from './own-copy.js';
 import type { Session } from './session.js';
 
 export class MonitorRegistry {
   private readonly watchers = new Map<string, Set<Session>>();
 
-  add(session: Session, folded: string, nick: string): void {
+  add(session: Session, foldedParam: string, nickParam: string): void {
+    // Kept as long as the watch: copies, not views of the MONITOR line.
+    const folded = ownCopy(foldedParam);
+    const nick = ownCopy(nickParam);
     let set = this.watchers.get(folded);
     if (set === undefined) {
       set = new Set();

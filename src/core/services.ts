@@ -67,6 +67,7 @@ export function serviceUser(server: ChatServer, folded: string): User | undefine
     identity: `s:${folded}`,
     registered: true,
     local: true,
+    leftChannel: () => {},
     deliver: () => {},
   };
 }

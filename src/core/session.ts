@@ -71,9 +71,11 @@ function isBatchLine(bytes: Buffer): boolean {
   return (space === -1 ? bytes : bytes.subarray(0, space)).indexOf('batch=') !== -1;
 }
 
+/** What `channels` shows before the first JOIN; never written to (it is read-only to all). */
+const NO_CHANNELS: ReadonlySet<Channel> = new Set();
+
 export class Session implements User {
   readonly id = nextSessionId++;
-  readonly local = true;
   state = State.Registering;
   nick = '*';
   folded = '';
@@ -95,7 +97,11 @@ export class Session implements User {
   /** Sent with PASS before registration. */
   password: string | null = null;
   userGiven = false;
-  readonly channels = new Set<Channel>();
+  /**
+   * The rooms joined; null until the first JOIN and again after the last PART. An idle
+   * client in no room keeps no empty set (about 200 bytes with its hash table).
+   */
+  private joined: Set<Channel> | null = null;
   /** MONITOR list: folded nick → the nick as the client wrote it. */
   monitoring: Map<string, string> | null = null;
   readonly signonAt = Date.now();
@@ -110,7 +116,8 @@ export class Session implements User {
   private backlogBytes = 0;
   private drainTimer: NodeJS.Timeout | null = null;
   private capture: Capture | null = null;
-  private out: Buffer[] = [];
+  /** Output of this turn, not yet written; null when there is none (most of the time). */
+  private out: Buffer[] | null = null;
   private outBytes = 0;
   quitReason: string | null = null;
   /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
@@ -125,11 +132,37 @@ export class Session implements User {
     this.bucket = new TokenBucket(server.config.floodBurst, server.config.floodRate, Date.now());
   }
 
+  /** Drawn the first time it is needed: most connections never ask for it. */
+  private guestTokenValue: string | null = null;
+
   /** Random per-connection token: a guest's identity for private history. */
-  readonly guestToken = randomBytes(9).toString('base64url');
+  get guestToken(): string {
+    this.guestTokenValue ??= randomBytes(9).toString('base64url');
+    return this.guestTokenValue;
+  }
 
   get identity(): string {
     return this.account === null ? 'g:' + this.guestToken : 'a:' + foldCase(this.account);
+  }
+
+  /** Always a connection to this process (a prototype getter: no field in every session). */
+  get local(): true {
+    return true;
+  }
+
+  get channels(): ReadonlySet<Channel> {
+    return this.joined ?? NO_CHANNELS;
+  }
+
+  /** Records a membership (the room's member list is the caller's). */
+  joinedChannel(channel: Channel): void {
+    this.joined ??= new Set();
+    this.joined.add(channel);
+  }
+
+  leftChannel(channel: Channel): void {
+    if (this.joined === null || !this.joined.delete(channel)) return;
+    if (this.joined.size === 0) this.joined = null;
   }
 
   // Operator and invisible status feed the server's census (LUSERS) as they change, so
@@ -489,6 +522,7 @@ export class Session implements User {
       this.flushPlan = FlushPlan.ThisTurn;
       this.server.scheduleFlush(this);
     }
+    this.out ??= [];
     this.out.push(bytes);
     this.outBytes += bytes.length;
     // Coalescing is for many small writes; a large batch goes out now, so the SendQ check
@@ -497,7 +531,7 @@ export class Session implements User {
     if (this.outBytes + this.transport.pendingBytes > this.server.config.sendqBytes) {
       this.server.metrics.sendqDrops++;
       // Drop what is queued: the client is not reading, and we will not buffer more.
-      this.out = [];
+      this.out = null;
       this.outBytes = 0;
       this.server.disconnect(this, 'SendQ exceeded');
     }
@@ -506,9 +540,10 @@ export class Session implements User {
   /** Hands the coalesced output of this turn to the transport. */
   flush(): void {
     this.flushPlan = FlushPlan.None;
-    if (this.out.length === 0) return;
-    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
+    const out = this.out;
+    if (out === null) return;
+    const data = out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes);
+    this.out = null;
     this.outBytes = 0;
     this.transport.write(data);
   }
@@ -525,8 +560,10 @@ export class Session implements User {
 
   /** The final ERROR line (written even though the session is closing). */
   writeFinal(out: Outgoing): void {
-    this.out.push(out.bytesFor(this.caps));
-    this.outBytes += this.out[this.out.length - 1]!.length;
+    const bytes = out.bytesFor(this.caps);
+    this.out ??= [];
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
     this.flush();
   }
 }

@@ -32,6 +32,8 @@ export interface User {
   /** Enabled capability bits (see caps.ts); decides the tags each delivery carries. */
   readonly caps: number;
   readonly channels: ReadonlySet<Channel>;
+  /** Forgets a membership (server.leaveChannel, which updates the room's member list). */
+  leftChannel(channel: Channel): void;
   /** `nick!user@host`. */
   readonly mask: string;
   /**

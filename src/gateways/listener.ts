@@ -24,9 +24,13 @@ export function bindListener(
 ): Promise<BoundListener> {
   // Raw connections (for TLS, also those still in their handshake).
   const sockets = new Set<net.Socket>();
+  // One handler for all of them (`this` is the socket), not a closure per connection.
+  const forget = function (this: net.Socket): void {
+    sockets.delete(this);
+  };
   srv.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', forget);
   });
   return new Promise((resolve, reject) => {
     srv.once('error', reject);

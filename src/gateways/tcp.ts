@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import type { ChatServer } from '../core/server.js';
+import type { Session } from '../core/session.js';
 import type { Transport } from '../core/transport.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import { MAX_BODY_BYTES, MAX_TAGS_BYTES } from '../protocol/message.js';
@@ -16,6 +17,10 @@ export const MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_BODY_BYTES;
 export type { BoundListener } from './listener.js';
 
 class SocketTransport implements Transport {
+  /** Set once the core accepted the connection; input goes to it. */
+  session: Session | null = null;
+  readonly splitter = new LineSplitter(MAX_LINE_BYTES);
+
   constructor(
     readonly kind: string,
     private readonly socket: net.Socket,
@@ -45,6 +50,40 @@ class SocketTransport implements Transport {
 }
 
 /**
+ * The socket's transport, for the event handlers below. They are module functions that
+ * find their state through the socket (`this` in an EventEmitter listener) rather than
+ * closures: five closures per connection (the splitter's callback included) and their
+ * context were about 400 bytes of every idle client's memory.
+ */
+const kTransport = Symbol('tertulia.transport');
+
+type AttachedSocket = net.Socket & { [kTransport]: SocketTransport };
+
+function onData(this: AttachedSocket, chunk: Buffer): void {
+  const transport = this[kTransport];
+  if (transport.session !== null) transport.splitter.push(chunk, transport.session);
+}
+
+function onError(this: AttachedSocket, err: Error): void {
+  const transport = this[kTransport];
+  if (transport.session !== null) logSocketError(transport.session.server, transport.remoteAddress, err);
+}
+
+function logSocketError(server: ChatServer, address: string, err: Error): void {
+  server.log.debug({ event: 'socket.error', ip: address, err: err.message }, 'socket error');
+}
+
+function onEnd(this: AttachedSocket): void {
+  const session = this[kTransport].session;
+  session?.server.transportClosed(session, 'Connection closed');
+}
+
+function onClose(this: AttachedSocket, hadError: boolean): void {
+  const session = this[kTransport].session;
+  session?.server.transportClosed(session, hadError ? 'Read error' : 'Connection closed');
+}
+
+/**
  * Wires one connected socket (plain or TLS) to a new session. TLS passes the client
  * certificate's fingerprint, if it sent one.
  */
@@ -58,21 +97,20 @@ export function attachSocket(
   socket.setNoDelay(true);
   // Behind a PROXY-protocol balancer the header's address is the client's (proxy-protocol.ts).
   const address = normalizeAddress(proxiedAddresses.get(socket) ?? socket.remoteAddress ?? 'unknown');
-  const session = server.attach(new SocketTransport(kind, socket, address, secure, certFingerprint));
-  socket.on('error', (err) => {
-    server.log.debug({ event: 'socket.error', ip: address, err: err.message }, 'socket error');
-  });
-  if (session === null) return;
-  const splitter = new LineSplitter(MAX_LINE_BYTES);
-  const onEvent = (ev: { kind: 'line'; bytes: Buffer } | { kind: 'overlong' }): void => {
-    if (ev.kind === 'line') session.receiveLine(ev.bytes);
-    else session.receiveOverlong();
-  };
-  socket.on('data', (chunk: Buffer) => splitter.push(chunk, onEvent));
-  socket.on('end', () => server.transportClosed(session, 'Connection closed'));
-  socket.on('close', (hadError) =>
-    server.transportClosed(session, hadError ? 'Read error' : 'Connection closed'),
-  );
+  const transport = new SocketTransport(kind, socket, address, secure, certFingerprint);
+  const attached = socket as AttachedSocket;
+  attached[kTransport] = transport;
+  const session = server.attach(transport);
+  if (session === null) {
+    // Refused (it is being told why): rare enough for a closure.
+    socket.on('error', (err) => logSocketError(server, address, err));
+    return;
+  }
+  transport.session = session;
+  socket.on('error', onError);
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('close', onClose);
 }
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`, so per-IP limits and WHOIS see one form. */

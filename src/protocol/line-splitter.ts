@@ -6,10 +6,21 @@
  *
  * Line ends are found with Buffer#indexOf (memchr in C) rather than a byte loop in JS, and a
  * line that lies wholly inside one chunk is handed out as a view of that chunk, not a copy:
- * this runs for every line every client sends. The view is only valid during `emit`; a
- * consumer that keeps the bytes must copy them (the session does when it queues a line).
+ * this runs for every line every client sends. The view is only valid during the call to
+ * the sink; a consumer that keeps the bytes must copy them (the session does when it queues
+ * a line).
  */
-export type SplitEvent = { kind: 'line'; bytes: Buffer } | { kind: 'overlong' };
+
+/**
+ * Where the lines go. An object rather than a callback so a gateway can hand over the
+ * session itself: no closure per connection (they add up over thousands of idle clients).
+ */
+export interface LineSink {
+  /** One complete line without CR/LF, as a view valid only during this call. */
+  receiveLine(bytes: Buffer): void;
+  /** A line longer than `maxBytes` was dropped. */
+  receiveOverlong(): void;
+}
 
 const LF = 10;
 const CR = 13;
@@ -20,8 +31,8 @@ export class LineSplitter {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** Feeds a chunk and calls `emit` for each complete line (or overlong report). */
-  push(chunk: Buffer, emit: (event: SplitEvent) => void): void {
+  /** Feeds a chunk and tells `sink` about each complete line (or overlong one). */
+  push(chunk: Buffer, sink: LineSink): void {
     const length = chunk.length;
     let start = 0;
     let cr = chunk.indexOf(CR);
@@ -29,13 +40,13 @@ export class LineSplitter {
     while (cr >= 0 || lf >= 0) {
       const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
       if (end > start || this.pending !== null || this.discarding) {
-        this.finishLine(chunk.subarray(start, end), emit);
+        this.finishLine(chunk.subarray(start, end), sink);
       }
       start = end + 1;
       if (cr >= 0 && cr < start) cr = start < length ? chunk.indexOf(CR, start) : -1;
       if (lf >= 0 && lf < start) lf = start < length ? chunk.indexOf(LF, start) : -1;
     }
-    if (start < length) this.keep(chunk.subarray(start), emit);
+    if (start < length) this.keep(chunk.subarray(start), sink);
   }
 
   /** Bytes held for an incomplete line (for memory accounting). */
@@ -43,7 +54,7 @@ export class LineSplitter {
     return this.pending?.length ?? 0;
   }
 
-  private finishLine(part: Buffer, emit: (event: SplitEvent) => void): void {
+  private finishLine(part: Buffer, sink: LineSink): void {
     if (this.discarding) {
       this.discarding = false;
       this.pending = null;
@@ -53,19 +64,19 @@ export class LineSplitter {
     this.pending = null;
     if (line.length === 0) return;
     if (line.length > this.maxBytes) {
-      emit({ kind: 'overlong' });
+      sink.receiveOverlong();
       return;
     }
-    emit({ kind: 'line', bytes: line });
+    sink.receiveLine(line);
   }
 
-  private keep(part: Buffer, emit: (event: SplitEvent) => void): void {
+  private keep(part: Buffer, sink: LineSink): void {
     if (this.discarding) return;
     const total = (this.pending?.length ?? 0) + part.length;
     if (total > this.maxBytes) {
       this.pending = null;
       this.discarding = true;
-      emit({ kind: 'overlong' });
+      sink.receiveOverlong();
       return;
     }
     // Copied: the socket's chunk must not stay pinned by a partial line.

@@ -202,4 +202,24 @@ describe('registration and names', () => {
     assert.ok(srv.logs.includes('[SERVER] Client: logged connected!'), srv.logs.join('\n'));
     assert.ok(srv.logs.includes('[SERVER] Client: logged disconnected (Quit: see you)'), srv.logs.join('\n'));
   });
+  test('a long nick, username, realname and away message are kept intact (RFC 2812 §3.1.3, §4.1)', async () => {
+    // They are kept as copies of their lines' text (src/core/own-copy.ts): what WHOIS shows
+    // later must be exactly what was sent, multi-byte characters included.
+    const c = track(await TestClient.connect(srv.port));
+    const nick = 'Longnick_of_twenty9';
+    const realname = 'Ada Lovelace, née Byron 😀 — analytical engine';
+    c.send(`NICK ${nick}`);
+    c.send(`USER lovelace12345 0 * :${realname}`);
+    await c.expect('376');
+    c.send('AWAY :Computing Bernoulli numbers, back à midi 🧮');
+    await c.expect('306');
+    c.send(`WHOIS ${nick}`);
+    const user = await c.expect('311');
+    assert.equal(user.params[1], nick);
+    assert.equal(user.params[2], '~lovelace12345');
+    assert.equal(user.params[5], realname);
+    const away = await c.expect('301');
+    assert.equal(away.params[2], 'Computing Bernoulli numbers, back à midi 🧮');
+    await c.expect('318');
+  });
 });

@@ -5,20 +5,32 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { LineSplitter, type SplitEvent } from '../../src/protocol/line-splitter.js';
+import { type LineSink, LineSplitter } from '../../src/protocol/line-splitter.js';
 
 type Ev = { kind: 'line'; text: string } | { kind: 'overlong' };
+type SplitEvent = { kind: 'line'; bytes: Buffer } | { kind: 'overlong' };
+
+/** A sink that reports each line or overlong drop as an event. */
+function sink(emit: (e: SplitEvent) => void): LineSink {
+  return {
+    receiveLine: (bytes) => emit({ kind: 'line', bytes }),
+    receiveOverlong: () => emit({ kind: 'overlong' }),
+  };
+}
 
 /** Feeds chunks and collects events (lines as latin1 text, so every byte shows). */
 function run(maxBytes: number, chunks: readonly Buffer[], onPush?: (s: LineSplitter) => void): Ev[] {
   const splitter = new LineSplitter(maxBytes);
   const events: Ev[] = [];
   for (const chunk of chunks) {
-    splitter.push(chunk, (e) => {
-      events.push(
-        e.kind === 'line' ? { kind: 'line', text: e.bytes.toString('latin1') } : { kind: 'overlong' },
-      );
-    });
+    splitter.push(
+      chunk,
+      sink((e) => {
+        events.push(
+          e.kind === 'line' ? { kind: 'line', text: e.bytes.toString('latin1') } : { kind: 'overlong' },
+        );
+      }),
+    );
     onPush?.(splitter);
   }
   return events;
@@ -100,9 +112,9 @@ describe('line-splitter', () => {
   test('modern docs §Messages: an unterminated line is held until its terminator arrives', () => {
     const splitter = new LineSplitter(100);
     const events: string[] = [];
-    const emit = (e: { kind: string; bytes?: Buffer }): void => {
-      events.push(e.kind === 'line' ? e.bytes!.toString() : 'overlong');
-    };
+    const emit = sink((e) => {
+      events.push(e.kind === 'line' ? e.bytes.toString() : 'overlong');
+    });
     splitter.push(b('PRIV'), emit);
     assert.deepEqual(events, []);
     assert.equal(splitter.bufferedBytes, 4);
@@ -127,9 +139,12 @@ describe('line-splitter', () => {
     const out: string[] = [];
     const splitter = new LineSplitter(100);
     for (let i = 0; i < whole.length; i++) {
-      splitter.push(whole.subarray(i, i + 1), (e) => {
-        if (e.kind === 'line') out.push(e.bytes.toString('utf8'));
-      });
+      splitter.push(
+        whole.subarray(i, i + 1),
+        sink((e) => {
+          if (e.kind === 'line') out.push(e.bytes.toString('utf8'));
+        }),
+      );
     }
     assert.deepEqual(out, ['PRIVMSG #a :héllo 😀']);
   });
@@ -148,9 +163,9 @@ describe('line-splitter', () => {
     const chunk = b('abc\r\ndef');
     const lines: string[] = [];
     const splitter = new LineSplitter(100);
-    const emit = (e: SplitEvent): void => {
+    const emit = sink((e) => {
       if (e.kind === 'line') lines.push(e.bytes.toString('latin1'));
-    };
+    });
     splitter.push(chunk, emit);
     chunk.fill(0x58);
     splitter.push(b('\n'), emit);
@@ -241,10 +256,13 @@ describe('line-splitter', () => {
     const splitter = new LineSplitter(512);
     let overlong = 0;
     for (let i = 0; i < 1000; i++) {
-      splitter.push(Buffer.alloc(1000, 0x61), (e) => {
-        if (e.kind === 'overlong') overlong++;
-        else assert.fail('no line expected');
-      });
+      splitter.push(
+        Buffer.alloc(1000, 0x61),
+        sink((e) => {
+          if (e.kind === 'overlong') overlong++;
+          else assert.fail('no line expected');
+        }),
+      );
       assert.ok(splitter.bufferedBytes <= 512);
     }
     assert.equal(overlong, 1);

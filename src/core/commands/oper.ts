@@ -10,6 +10,7 @@ import type { IrcMessage } from '../../protocol/message.js';
 import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { ownCopy } from '../own-copy.js';
 import type { Session } from '../session.js';
 import type { User } from '../user.js';
 import type { CommandGroup } from './table.js';
@@ -98,8 +99,9 @@ function chghost(s: Session, msg: IrcMessage): void {
     return;
   }
   const out = new Outgoing(target.mask, 'CHGHOST', [username, host], serverTimeNow(), null, target.account);
-  target.username = username;
-  target.host = host;
+  // Kept for the connection: copies, not views of the line.
+  target.username = ownCopy(username);
+  target.host = ownCopy(host);
   server.network?.userChanged(target, out, Cap.chghost);
   // Peers with chghost see CHGHOST; the user sees it too when they support it.
   const seen = new Set<User>([target]);

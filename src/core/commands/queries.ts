@@ -11,6 +11,7 @@ import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { ownCopy } from '../own-copy.js';
 import { serviceUser } from '../services.js';
 import type { Session } from '../session.js';
 import type { User } from '../user.js';
@@ -272,7 +273,7 @@ function away(s: Session, msg: IrcMessage): void {
       toChannelPeers(s, new Outgoing(s.mask, 'AWAY', [], serverTimeNow(), null, s.account), Cap.awayNotify);
     return;
   }
-  s.away = text.slice(0, s.server.config.awayLen);
+  s.away = ownCopy(text.slice(0, s.server.config.awayLen)); // kept: not a view of the line
   s.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
   toChannelPeers(s, new Outgoing(s.mask, 'AWAY', [s.away], serverTimeNow(), null, s.account), Cap.awayNotify);
 }
@@ -283,7 +284,7 @@ function setname(s: Session, msg: IrcMessage): void {
     s.sendFail('SETNAME', 'INVALID_REALNAME', 'Realname is empty or too long');
     return;
   }
-  s.realname = realname;
+  s.realname = ownCopy(realname); // kept: not a view of the line
   const out = new Outgoing(s.mask, 'SETNAME', [realname], serverTimeNow(), null, s.account);
   toChannelPeers(s, out, Cap.setname);
   if (s.hasCap(Cap.setname)) s.deliver(out);

@@ -8,6 +8,7 @@ import { isValidNick, sanitizeUsername } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { CAPABILITIES, Cap, findCap, offeredCaps } from '../caps.js';
 import { Outgoing } from '../outgoing.js';
+import { ownCopy } from '../own-copy.js';
 import type { Session } from '../session.js';
 import { State } from '../session.js';
 import type { User } from '../user.js';
@@ -116,16 +117,18 @@ function pass(s: Session, msg: { params: string[] }): void {
 }
 
 function nick(s: Session, msg: { params: string[] }): void {
-  const wanted = msg.params[0];
-  if (wanted === undefined || wanted === '') {
+  const given = msg.params[0];
+  if (given === undefined || given === '') {
     s.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given');
     return;
   }
   const server = s.server;
-  if (!isValidNick(wanted, server.config.nickLen)) {
-    s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Erroneous nickname');
+  if (!isValidNick(given, server.config.nickLen)) {
+    s.numeric(N.ERR_ERRONEUSNICKNAME, given, 'Erroneous nickname');
     return;
   }
+  // Kept for the whole connection (and as the directory's key): not a view of the line.
+  const wanted = ownCopy(given);
   if (wanted === s.nick) return;
   const folded = foldCase(wanted);
   if (server.services.has(folded)) {
@@ -182,8 +185,9 @@ function user(s: Session, msg: { params: string[] }): void {
     return;
   }
   // No ident lookup is done, so the name is marked unverified with '~' as servers do.
-  s.username = ('~' + username).slice(0, c.userLen);
-  s.realname = msg.params[3]!.slice(0, c.realnameLen);
+  // Copies, not views of the USER line: they are kept for the whole connection.
+  s.username = ownCopy(('~' + username).slice(0, c.userLen));
+  s.realname = ownCopy(msg.params[3]!.slice(0, c.realnameLen));
   s.userGiven = true;
   tryRegister(s);
 }
