@@ -36,6 +36,11 @@ export class Liveness {
     this.heardAt.delete(node);
   }
 
+  /** How many other nodes are live (no array: asked on every room broadcast). */
+  get count(): number {
+    return this.heardAt.size;
+  }
+
   nodes(): string[] {
     return [...this.heardAt.keys()];
   }

@@ -394,10 +394,10 @@ export class ClusterNode implements Network {
     withoutCap: number,
     lazy: boolean,
   ): void {
-    if (this.liveness.nodes().length === 0) return;
+    if (this.liveness.count === 0) return;
     const command = out.command;
     // A message to a room whose members are all here goes nowhere else.
-    if (MESSAGE_COMMANDS.has(command) && !hasRemoteMember(channel)) return;
+    if (MESSAGE_COMMANDS.has(command) && !channel.hasRemoteMembers) return;
     let source: User | undefined;
     if (except?.local) source = except;
     else source = this.dir.findUser(foldCase(nickOf(out.source)));
@@ -449,11 +449,6 @@ export class ClusterNode implements Network {
 
   remoteCensus(): { users: number; invisible: number; opers: number; nodes: number } {
     const { invisible, opers } = this.replica.census;
-    return { users: this.replica.users.size, invisible, opers, nodes: this.liveness.nodes().length };
+    return { users: this.replica.users.size, invisible, opers, nodes: this.liveness.count };
   }
-}
-
-function hasRemoteMember(channel: Channel): boolean {
-  for (const member of channel.members.keys()) if (!member.local) return true;
-  return false;
 }

@@ -199,7 +199,7 @@ export class Replica {
       bits = this.mergeTimestamps(channel, meta.ts, meta.snap, bits);
     }
     if (!channel.members.has(user)) {
-      channel.members.set(user, bits);
+      channel.addMember(user, bits);
       user.channels.add(channel);
       channel.invited.delete(user.folded);
     }
@@ -249,7 +249,7 @@ export class Replica {
       const user = this.users.get(id);
       if (user === undefined || channel.members.has(user)) continue;
       const bits = keepBits ? memberBits : 0;
-      channel.members.set(user, bits);
+      channel.addMember(user, bits);
       user.channels.add(channel);
       const extended = new Outgoing(
         user.mask,

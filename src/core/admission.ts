@@ -12,6 +12,13 @@
  * window of its own.
  */
 const WINDOW_MS = 60_000;
+/**
+ * Most addresses remembered at once. Pruning drops addresses idle for two windows, but a
+ * flood from many addresses (an IPv6 range) could still add entries faster; past this the
+ * oldest entry is forgotten, so memory stays bounded and such a flood only weakens the rate
+ * limit for the addresses it pushes out.
+ */
+const MAX_TRACKED = 100_000;
 
 interface RateWindow {
   /** Start of the current window (a multiple of WINDOW_MS). */
@@ -39,9 +46,10 @@ export class Admission {
     const start = now - (now % WINDOW_MS);
     let w = this.recent.get(ip);
     if (w === undefined) {
+      if (this.recent.size >= 10_000 && this.prunedAt !== start) this.prune(start);
+      if (this.recent.size >= MAX_TRACKED) this.forgetOldest();
       w = { start, current: 0, previous: 0 };
       this.recent.set(ip, w);
-      if (this.recent.size > 10_000 && this.prunedAt !== start) this.prune(start);
     } else if (w.start !== start) {
       // One window on: the current count becomes the previous one. Further: both expired.
       w.previous = start - w.start === WINDOW_MS ? w.current : 0;
@@ -62,6 +70,17 @@ export class Admission {
     const open = this.open.get(ip) ?? 0;
     if (open <= 1) this.open.delete(ip);
     else this.open.set(ip, open - 1);
+  }
+
+  /** Drops the entry created longest ago (a Map iterates in insertion order). */
+  private forgetOldest(): void {
+    const oldest = this.recent.keys().next();
+    if (oldest.done !== true) this.recent.delete(oldest.value);
+  }
+
+  /** How many addresses the rate window remembers (bounded by MAX_TRACKED). */
+  get tracked(): number {
+    return this.recent.size;
   }
 
   /** Forgets addresses with no connection in the last two windows, so the map stays bounded. */

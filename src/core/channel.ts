@@ -38,8 +38,14 @@ export class Channel {
   createdAt = Date.now();
   /** Set by a cluster directory when the room is added: the other nodes get its broadcasts. */
   relay: BroadcastRelay | null = null;
-  /** Member → prefix bits (OP | VOICE). Insertion order is join order. */
+  /**
+   * Member → prefix bits (OP | VOICE). Insertion order is join order. Members join and leave
+   * through addMember/removeMember (which keep the count of members on other nodes);
+   * changing an existing member's bits with `members.set` is fine.
+   */
   readonly members = new Map<User, number>();
+  /** Members on other nodes of a cluster (User.local false). */
+  private remoteMembers = 0;
   topic: Topic | null = null;
 
   // Channel modes (CHANMODES=b,k,l,imnst).
@@ -56,6 +62,20 @@ export class Channel {
 
   constructor(readonly name: string) {
     this.folded = foldCase(name);
+  }
+
+  addMember(user: User, bits: number): void {
+    if (!this.members.has(user) && !user.local) this.remoteMembers++;
+    this.members.set(user, bits);
+  }
+
+  removeMember(user: User): void {
+    if (this.members.delete(user) && !user.local) this.remoteMembers--;
+  }
+
+  /** Whether any member is on another node (so a broadcast must cross the cluster bus). */
+  get hasRemoteMembers(): boolean {
+    return this.remoteMembers > 0;
   }
 
   isOp(user: User): boolean {

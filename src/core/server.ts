@@ -171,7 +171,7 @@ export class ChatServer {
 
   /** Removes a user from a channel's state; drops the channel when it empties. */
   leaveChannel(user: User, channel: Channel): void {
-    channel.members.delete(user);
+    channel.removeMember(user);
     user.leftChannel(channel);
     if (channel.members.size === 0) this.directory.removeChannel(channel);
   }

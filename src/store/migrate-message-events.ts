@@ -17,6 +17,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { foldCase } from '../protocol/casemapping.js';
+import { REACTION_COLUMNS } from './message-event-rows.js';
 
 const SQLITE_TABLES = `
   CREATE TABLE reactions (
@@ -120,6 +121,23 @@ export function currentLegacyReactions(rows: readonly LegacyRow[]): LegacyReacti
   return [...current.values()];
 }
 
+/** A legacy reaction as the parameters of an INSERT INTO reactions (REACTION_COLUMNS order). */
+function legacyReactionParams(r: LegacyReaction): Array<string | number | null> {
+  const m = r.row;
+  return [
+    m.msgid,
+    r.to,
+    m.conversation,
+    r.identity,
+    r.emoji,
+    m.time,
+    m.target,
+    m.sender,
+    m.sender_account,
+    JSON.stringify(m.tags),
+  ];
+}
+
 const LEGACY_SELECT = `SELECT id, msgid, time, conversation, target, sender, sender_account, client_tags
   FROM messages WHERE command = 'TAGMSG' AND client_tags IS NOT NULL`;
 
@@ -136,26 +154,11 @@ export function migrateSqliteV5(db: BetterSqlite3.Database): void {
     .filter((r) => isReactionTags(r.tags));
   if (rows.length === 0) return;
   const insert = db.prepare(
-    `INSERT OR IGNORE INTO reactions (msgid, reply_to, conversation, identity, emoji, time, target, sender,
-       sender_account, client_tags)
+    `INSERT OR IGNORE INTO reactions (${REACTION_COLUMNS})
      SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE msgid = ? AND conversation = ?)`,
   );
   for (const r of currentLegacyReactions(rows)) {
-    const m = r.row;
-    insert.run(
-      m.msgid,
-      r.to,
-      m.conversation,
-      r.identity,
-      r.emoji,
-      m.time,
-      m.target,
-      m.sender,
-      m.sender_account,
-      JSON.stringify(m.tags),
-      r.to,
-      m.conversation,
-    );
+    insert.run(...legacyReactionParams(r), r.to, r.row.conversation);
   }
   const remove = db.prepare<[number]>('DELETE FROM messages WHERE id = ?');
   for (const r of rows) remove.run(r.id);
@@ -181,25 +184,12 @@ export async function migratePostgresV5(client: pg.ClientBase): Promise<void> {
     tags: r.client_tags,
   }));
   for (const r of currentLegacyReactions(rows)) {
-    const m = r.row;
     await client.query(
-      `INSERT INTO reactions (msgid, reply_to, conversation, identity, emoji, time, target, sender,
-         sender_account, client_tags)
+      `INSERT INTO reactions (${REACTION_COLUMNS})
        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb
        WHERE EXISTS (SELECT 1 FROM messages WHERE msgid = $2 AND conversation = $3)
        ON CONFLICT DO NOTHING`,
-      [
-        m.msgid,
-        r.to,
-        m.conversation,
-        r.identity,
-        r.emoji,
-        m.time,
-        m.target,
-        m.sender,
-        m.sender_account,
-        JSON.stringify(m.tags),
-      ],
+      legacyReactionParams(r),
     );
   }
   await client.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);

@@ -4,45 +4,27 @@
  * configurations that cannot work, and third-party clients on different nodes.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import IRC from 'irc-framework';
 import pg from 'pg';
 import { ChatClient, type ChatMessage } from '../../src/client/index.js';
 import { TestClient } from '../helpers/client.js';
 import { dropPrefix, freshPrefix, known, REDIS_URL, startNode } from '../helpers/cluster.js';
 import { POSTGRES_URL } from '../helpers/databases.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'bin', 'tertulia.js');
+import { bin, root, type SpawnedServer, spawnServe } from '../helpers/spawn-server.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface Running {
-  child: ChildProcess;
-  port: number;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function serve(args: string[]): Promise<Running> {
-  const child = spawn(
-    process.execPath,
+function serve(args: string[]): Promise<SpawnedServer> {
+  const running = spawnServe(
     [
-      bin,
-      'serve',
-      '--host=127.0.0.1',
-      '--irc-port=0',
-      '--tls-port=off',
-      '--text-port=off',
-      '--http-port=off',
       `--data-dir=${mkdtempSync(join(tmpdir(), 'tertulia-cluster-'))}`,
       '--flood-burst=1000',
       '--flood-rate=1000',
@@ -50,27 +32,18 @@ function serve(args: string[]): Promise<Running> {
       '--cluster-timeout=2',
       ...args,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    // With workers, the primary prints its IRC address before every worker is up.
+    args.some((a) => a.startsWith('--workers')) ? /workers ready/ : undefined,
   );
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  let out = '';
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-  return new Promise((resolvePort, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening irc 127\.0\.0\.1:(\d+)$/m.exec(out);
-      const ready = args.some((a) => a.startsWith('--workers')) ? /workers ready/.test(out) : m !== null;
-      if (m && ready) resolvePort({ child, port: Number(m[1]), output: () => out, exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
+  void running.then((server) =>
+    cleanups.push(async () => {
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+    }),
+  );
+  return running;
 }
 
 async function freshSchema(): Promise<string> {
@@ -85,6 +58,30 @@ async function freshSchema(): Promise<string> {
 }
 
 /** Which node a client is on, from its own WHOIS (312 says `(node …)`). */
+/**
+ * `serve --workers 2` on PostgreSQL, with one client on each worker, both in `room`
+ * (each seeing the other's JOIN).
+ */
+async function twoWorkersInRoom(
+  stem: string,
+  room: string,
+): Promise<{ server: SpawnedServer; nodeA: string; a: TestClient; nodeB: string; b: TestClient }> {
+  const prefix = freshPrefix();
+  cleanups.push(() => dropPrefix(prefix));
+  const server = await serve([
+    '--workers=2',
+    `--cluster-prefix=${prefix}`,
+    `--database=${await freshSchema()}`,
+  ]);
+  const [[nodeA, a], [nodeB, b]] = await onBothWorkers(server.port, stem);
+  await known(a, b.nick);
+  a.send(`JOIN ${room}`);
+  await a.expect('366');
+  b.send(`JOIN ${room}`);
+  await a.waitFor((m) => m.command === 'JOIN' && m.source?.startsWith(`${b.nick}!`) === true);
+  return { server, nodeA, a, nodeB, b };
+}
+
 /**
  * Registers clients (nicks `<stem>0`, `<stem>1`…) until two of them are on different workers;
  * round robin sends consecutive connections to alternate workers. Returns [node, client] twice.
@@ -132,19 +129,7 @@ describe('tertulia serve --workers', { timeout: 60_000 }, () => {
   });
 
   it('two workers share one port; clients landing on different workers talk; SIGTERM stops all', async () => {
-    const prefix = freshPrefix();
-    cleanups.push(() => dropPrefix(prefix));
-    const server = await serve([
-      '--workers=2',
-      `--cluster-prefix=${prefix}`,
-      `--database=${await freshSchema()}`,
-    ]);
-    const [[, a], [, b]] = await onBothWorkers(server.port, 'user');
-    await known(a, b.nick);
-    a.send('JOIN #workers');
-    await a.expect('366');
-    b.send('JOIN #workers');
-    await a.waitFor((m) => m.command === 'JOIN' && m.source?.startsWith(`${b.nick}!`) === true);
+    const { server, a, b } = await twoWorkersInRoom('user', '#workers');
     b.send('PRIVMSG #workers :desde el otro núcleo');
     await a.expect('PRIVMSG', '#workers', 'desde el otro núcleo');
     a.send(`PRIVMSG ${b.nick} :en privado`);
@@ -156,19 +141,7 @@ describe('tertulia serve --workers', { timeout: 60_000 }, () => {
   });
 
   it('a worker that crashes is restarted, and its users leave the others with a netsplit QUIT', async () => {
-    const prefix = freshPrefix();
-    cleanups.push(() => dropPrefix(prefix));
-    const server = await serve([
-      '--workers=2',
-      `--cluster-prefix=${prefix}`,
-      `--database=${await freshSchema()}`,
-    ]);
-    const [[nodeA, a], [nodeB, b]] = await onBothWorkers(server.port, 'crash');
-    await known(a, b.nick);
-    a.send('JOIN #crash');
-    await a.expect('366');
-    b.send('JOIN #crash');
-    await a.waitFor((m) => m.command === 'JOIN' && m.source?.startsWith(`${b.nick}!`) === true);
+    const { server, nodeA, a, nodeB, b } = await twoWorkersInRoom('crash', '#crash');
     // Kill b's worker outright (no goodbye): find its pid from the primary's children.
     const pids = spawnSync('pgrep', ['-P', String(server.child.pid)], { encoding: 'utf8' })
       .stdout.trim()

@@ -4,33 +4,17 @@
  * echo or someone else's) is in history exactly once, and in the order it was delivered.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type Received, TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
+import { type SpawnedServer, spawnServe } from '../helpers/spawn-server.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'bin', 'tertulia.js');
-
-interface Running {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function serve(dataDir: string, database: string | null): Promise<Running> {
+function serve(dataDir: string, database: string | null): Promise<SpawnedServer> {
   const args = [
-    bin,
-    'serve',
-    '--host=127.0.0.1',
-    '--irc-port=0',
-    '--tls-port=off',
-    '--text-port=off',
-    '--http-port=off',
     `--data-dir=${dataDir}`,
     '--flood-burst=100000',
     '--flood-rate=100000',
@@ -39,21 +23,7 @@ function serve(dataDir: string, database: string | null): Promise<Running> {
     '--log-level=warn',
   ];
   if (database !== null) args.push(`--database=${database}`);
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  return new Promise((resolvePort, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^listening irc 127\.0\.0\.1:(\d+)$/m.exec(out);
-      if (m) resolvePort({ child, port: Number(m[1]), exited });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}${err}`)));
-  });
+  return spawnServe(args);
 }
 
 /** Pages backwards through a room's whole history. */

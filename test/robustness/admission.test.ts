@@ -56,6 +56,20 @@ describe('per-IP connection rate', () => {
     assert.equal(a.admit('10.0.0.1', T0), null);
   });
 
+  test('a flood from ever-new addresses is remembered up to a bound, not without limit', () => {
+    const a = new Admission(10, 10);
+    for (let i = 0; i < 150_000; i++) {
+      const ip = `2001:db8::${i.toString(16)}`;
+      assert.equal(a.admit(ip, T0 + 1), null);
+      a.release(ip);
+    }
+    assert.ok(a.tracked <= 100_000, `${a.tracked} addresses remembered`);
+    // The newest address is still counted (one connection made, nine left)...
+    assert.equal(burst(a, `2001:db8::${(149_999).toString(16)}`, 20, T0 + 2), 9);
+    // ...while one of the oldest was forgotten and starts afresh.
+    assert.equal(burst(a, '2001:db8::1', 20, T0 + 2), 10);
+  });
+
   test('one address making 200,000 connections in a minute is counted, not remembered one by one', () => {
     // The old list of connection times made this quadratic; it now completes at once.
     const a = new Admission(1, 150_000);

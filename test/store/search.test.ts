@@ -346,6 +346,27 @@ describe('search index filled after the commit (sqlite)', () => {
     }
   });
 
+  it('under a steady stream of batches the index keeps pace, a chunk behind at most', async () => {
+    const location = await backend.location();
+    const store = new SqliteStore(location.database.slice('sqlite:'.length), { writerThread: true });
+    const raw = await location.raw();
+    try {
+      // 1,500 messages in batches of 100, each right after the last: the writer is never
+      // quiet long enough for the idle timer, so only the chunk after a reply can index.
+      for (let b = 0; b < 15; b++) {
+        await store.append(
+          Array.from({ length: 100 }, (_, i) => message('#p', T + b * 100 + i, { text: `pace ${b} ${i}` })),
+        );
+      }
+      // A chunk is 256; the last batch's own chunk may still be running after its reply.
+      assert.ok((await backlog(raw)) < 2 * 256, `backlog ${await backlog(raw)} after 1,500 messages`);
+      await integrityCheck(raw, false);
+    } finally {
+      await raw.close();
+      await store.close();
+    }
+  });
+
   it('the writer thread fills the index by itself once history is quiet, without a search', async () => {
     const location = await backend.location();
     const store = new SqliteStore(location.database.slice('sqlite:'.length), { writerThread: true });

@@ -102,7 +102,7 @@ function joinOne(s: Session, name: string, key: string, extras: JoinExtras): voi
     }
   }
   channel.invited.delete(s.folded);
-  channel.members.set(s, bits);
+  channel.addMember(s, bits);
   s.joinedChannel(channel);
   server.channelHooks?.joining(s, channel);
   announceJoin(s, channel, extras);
