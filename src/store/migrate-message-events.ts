@@ -17,7 +17,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { foldCase } from '../protocol/casemapping.js';
-import { REACTION_COLUMNS } from './message-event-rows.js';
+import { REACTION_COLUMNS, reactionParams } from './message-event-rows.js';
 
 const SQLITE_TABLES = `
   CREATE TABLE reactions (
@@ -121,21 +121,25 @@ export function currentLegacyReactions(rows: readonly LegacyRow[]): LegacyReacti
   return [...current.values()];
 }
 
-/** A legacy reaction as the parameters of an INSERT INTO reactions (REACTION_COLUMNS order). */
-function legacyReactionParams(r: LegacyReaction): Array<string | number | null> {
+/** A legacy reaction as the parameters of an INSERT INTO reactions (reactionParams). */
+function legacyReactionParams(r: LegacyReaction): unknown[] {
   const m = r.row;
-  return [
-    m.msgid,
-    r.to,
-    m.conversation,
-    r.identity,
-    r.emoji,
-    m.time,
-    m.target,
-    m.sender,
-    m.sender_account,
-    JSON.stringify(m.tags),
-  ];
+  return reactionParams({
+    message: {
+      msgid: m.msgid,
+      time: m.time,
+      command: 'TAGMSG',
+      conversation: m.conversation,
+      target: m.target,
+      sender: m.sender,
+      senderAccount: m.sender_account,
+      text: null,
+      clientTags: m.tags,
+    },
+    to: r.to,
+    identity: r.identity,
+    emoji: r.emoji,
+  });
 }
 
 const LEGACY_SELECT = `SELECT id, msgid, time, conversation, target, sender, sender_account, client_tags
