@@ -135,6 +135,29 @@ function nick(s: Session, msg: { params: string[] }): void {
     s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service');
     return;
   }
+  if (s.registered) {
+    // A registered nick is only for its account (docs/PERMISSIONS.md): the check may need the store.
+    const allowed = server.accountHooks?.nickAllowed(s, wanted, folded) ?? null;
+    if (allowed !== null) {
+      let ok = false;
+      s.deferUntil(
+        allowed.then((v) => {
+          ok = v;
+        }),
+        () => {
+          if (ok && s.registered && s.nick !== wanted) changeNick(s, wanted, folded);
+        },
+        (err) => server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed'),
+        true,
+      );
+      return;
+    }
+  }
+  changeNick(s, wanted, folded);
+}
+
+function changeNick(s: Session, wanted: string, folded: string): void {
+  const server = s.server;
   if (!server.directory.claimNick(folded, s)) {
     s.numeric(N.ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use');
     return;
@@ -205,6 +228,21 @@ export function tryRegister(s: Session): void {
   if (required !== null && !passwordMatches(s.password, required)) {
     s.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
     server.disconnect(s, 'Bad password');
+    return;
+  }
+  // A registered nick asked for without logging in becomes a guest nick before the welcome,
+  // so nobody ever sees this connection under it (the store may have to be asked first).
+  const admission = server.accountHooks?.admitNick(s) ?? null;
+  if (admission !== null) {
+    s.deferUntil(
+      admission,
+      () => tryRegister(s),
+      (err) => {
+        server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed');
+        server.disconnect(s, 'Server problem, please try again');
+      },
+      true,
+    );
     return;
   }
   server.accountHooks?.beforeWelcome(s);
