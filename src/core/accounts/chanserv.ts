@@ -80,7 +80,10 @@ export class ChanServ implements Service, ChannelHooks {
         };
         this.rooms.set(folded, record);
         await this.persist(folded, (store) => store.registerChannel(structuredClone(record)));
-      } else if (room.founder !== SERVER_FOUNDER || (room.topic === null && config.serverRoomTopic !== null)) {
+      } else if (
+        room.founder !== SERVER_FOUNDER ||
+        (room.topic === null && config.serverRoomTopic !== null)
+      ) {
         // Registered by an account before it was a server room: it is the server's now.
         room.founder = SERVER_FOUNDER;
         room.topic ??= topic();
@@ -178,7 +181,10 @@ export class ChanServ implements Service, ChannelHooks {
       if (!created) {
         // Registered meanwhile elsewhere (another node), or the database failed: not ours.
         if (this.rooms.get(room.folded) === room) this.rooms.delete(room.folded);
-        this.reply(s, `${channel.name} could not be registered to ${account}; /msg ChanServ INFO ${channel.name} says who holds it.`);
+        this.reply(
+          s,
+          `${channel.name} could not be registered to ${account}; /msg ChanServ INFO ${channel.name} says who holds it.`,
+        );
         return;
       }
       if (live !== undefined) this.changed(live);
@@ -357,9 +363,7 @@ export class ChanServ implements Service, ChannelHooks {
     if (room === undefined) return () => this.reply(s, `${name} is not registered.`);
     const store = this.accounts.server.store!;
     const founder =
-      room.founder === SERVER_FOUNDER
-        ? null
-        : ((await store.getAccount(room.founder))?.name ?? room.founder);
+      room.founder === SERVER_FOUNDER ? null : ((await store.getAccount(room.founder))?.name ?? room.founder);
     return () => {
       this.reply(
         s,
@@ -434,7 +438,9 @@ export class ChanServ implements Service, ChannelHooks {
     const isFounder = s.account !== null && foldCase(s.account) === room.founder;
     if (!isFounder && !s.isOper) return say(`Only ${room.name}'s founder can drop it.`);
     if (this.accounts.server.config.serverRooms.some((r) => foldCase(r) === folded))
-      return say(`${room.name} belongs to the server (server-rooms); remove it from the configuration instead.`);
+      return say(
+        `${room.name} belongs to the server (server-rooms); remove it from the configuration instead.`,
+      );
     this.rooms.delete(folded);
     await this.persist(folded, (store) => store.dropChannel(folded));
     this.accounts.server.log.info(

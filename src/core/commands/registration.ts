@@ -147,7 +147,8 @@ function nick(s: Session, msg: { params: string[] }): void {
         () => {
           if (ok && s.registered && s.nick !== wanted) changeNick(s, wanted, folded);
         },
-        (err) => server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed'),
+        (err) =>
+          server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed'),
         true,
       );
       return;
