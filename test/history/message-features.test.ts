@@ -253,7 +253,7 @@ for (const backend of backends()) {
       );
     });
 
-    test('deleting or editing someone else\'s message needs lasting authority: founder, a named operator or a server operator; guest channel ops never', async () => {
+    test("deleting or editing someone else's message needs lasting authority: founder, a named operator or a server operator; guest channel ops never", async () => {
       const account = async (nick: string): Promise<TestClient> => {
         const c = await reg(nick);
         c.send('REGISTER * * :pw');

@@ -216,13 +216,13 @@ export class Accounts {
     );
     if (s.registered) {
       this.announceAccount(s, previous);
-      this.chanServ.restoreOps(s);
       // Welcomed as a guest because it asked for this account's nick: it gets the nick now.
       const asked = this.reclaimed.get(s);
       if (asked !== undefined && foldCase(asked) === record.folded && s.folded !== record.folded) {
         this.reclaimed.delete(s);
         void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [asked] });
       }
+      this.chanServ.restoreOps(s);
     }
     const pending = this.grace.get(s);
     if (pending !== undefined && pending.folded === record.folded) this.grace.delete(s);
@@ -416,6 +416,9 @@ export class Accounts {
     // MONITOR are told, as if the client had asked for it.
     void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [guest] });
     if (s.nick !== guest) return;
+    // Logging in to that account later gives the nick back (see login).
+    this.reclaimed.set(s, from);
+    this.told.add(s);
     const grace = this.server.config.nickGrace;
     this.notice(
       s,
