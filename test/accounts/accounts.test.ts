@@ -634,6 +634,13 @@ for (const backend of backends()) {
       ivy.send('PRIVMSG #room :hola');
       const msg = await bob.expect('PRIVMSG', '#room', 'hola');
       assert.equal(msg.tags['account'], 'ivy');
+      // account-tag §Format: the tag goes on every message the user sends (NICK, QUIT too).
+      ivy.send('NOTICE #room :aviso');
+      assert.equal((await bob.expect('NOTICE', '#room', 'aviso')).tags['account'], 'ivy');
+      ivy.send('NICK ivy_');
+      assert.equal((await bob.expect('NICK', 'ivy_')).tags['account'], 'ivy');
+      ivy.send('NICK ivy');
+      assert.equal((await bob.expect('NICK', 'ivy')).tags['account'], 'ivy');
       bob.send('WHOIS ivy');
       const whois = await bob.until((m) => m.command === '318');
       assert.deepEqual(whois.find((m) => m.command === '330')?.params, [
@@ -663,6 +670,9 @@ for (const backend of backends()) {
       jo.send('PRIVMSG NickServ :LOGOUT');
       const out = await bob.expect('ACCOUNT', '*');
       assert.equal(out.tags['account'], 'jo', 'the tag carries the account it had');
+      ivy.send('QUIT :adiós');
+      const quit = await bob.waitFor((m) => m.command === 'QUIT' && m.source!.startsWith('ivy!'));
+      assert.equal(quit.tags['account'], 'ivy');
     });
 
     // ------------------------------------------------------------------ services as users

@@ -174,7 +174,8 @@ function changeNick(s: Session, wanted: string, folded: string): void {
     return;
   }
   // Everyone who shares a channel sees the change once, and so does the user.
-  const change = new Outgoing(oldMask, 'NICK', [wanted]);
+  // account-tag: every message a logged-in user causes carries its account.
+  const change = new Outgoing(oldMask, 'NICK', [wanted], null, null, s.account);
   const seen = new Set<User>([s]);
   s.deliver(change);
   server.network?.userNick(s, oldNick, change);
