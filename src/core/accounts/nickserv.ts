@@ -25,8 +25,8 @@ const HELP = [
   '                                  without a fingerprint, the one this connection uses',
   '  CERT DEL <fingerprint>          forget a certificate',
   '  CERT LIST                       list your certificates',
-  'Clients with SASL can log in while connecting instead. A registered nick used without',
-  'logging in is changed to a guest nick after a short grace period.',
+  'Clients with SASL can log in while connecting instead. A registered nick is only for its',
+  'account: asked for without logging in, you get a guest nick (IDENTIFY gives it back).',
 ];
 
 export class NickServ implements Service {
