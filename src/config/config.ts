@@ -118,8 +118,12 @@ export interface Config {
   historyLimit: number;
   /** Days history is kept; 0 keeps everything. */
   historyRetentionDays: number;
-  /** Seconds a connection may use a registered nick without logging in before it is renamed. */
+  /** Seconds a connection may use a registered nick without logging in before it is renamed; 0 renames at once. */
   nickGrace: number;
+  /** Rooms that belong to the server (`#lobby`): no founder, ops only through server operators. */
+  serverRooms: string[];
+  /** Topic a server room gets when it has none (null: none). */
+  serverRoomTopic: string | null;
   /** Whether new accounts can be registered (REGISTER, NickServ REGISTER). */
   accountRegistration: boolean;
   /** Web Push notifications (IRCv3 draft/webpush); VAPID keys live in `<dataDir>/webpush/`. */

@@ -440,8 +440,24 @@ const rows = {
   },
   nickGrace: {
     ...seconds(3600),
-    default: 30,
-    help: 'Seconds a connection may use a registered nick without logging in before it is renamed.',
+    default: 0,
+    help: 'Seconds a connection may use a registered nick without logging in before it is renamed; 0 (the default) gives a connection that did not log in while connecting (SASL) a guest nick at once, and refuses NICK to a registered nick.',
+  },
+  serverRooms: {
+    kind: 'string',
+    hint: '<rooms>',
+    default: ['#lobby'],
+    help: 'Rooms that belong to the server, comma-separated (the text mode joins the first): no founder, nobody gets operator status by joining, their topic and modes are set by server operators (or server-room-topic) and kept across restarts.',
+    expected: 'a comma-separated list of room names starting with #',
+    schema: stringList(/^#[^\s,:]{1,49}$/),
+  },
+  serverRoomTopic: {
+    kind: 'nullable-string',
+    hint: '<text>',
+    default: null,
+    help: 'Topic the server rooms get when they have none yet.',
+    expected: 'text',
+    schema: z.string().min(1).max(390).nullable(),
   },
   accountRegistration: {
     kind: 'boolean',

@@ -86,6 +86,8 @@ export class Accounts {
     this.chanServ = new ChanServ(this);
     this.hooks = {
       beforeWelcome: (s) => this.sasl.abortOnRegistration(s),
+      admitNick: (s) => this.admitNick(s),
+      nickAllowed: (s, nick, folded) => this.nickAllowed(s, nick, folded),
       nickSettled: (s) => {
         void this.protectNick(s).catch((err: unknown) => this.logError('account.protect_failed', err));
       },
@@ -214,6 +216,12 @@ export class Accounts {
     );
     if (s.registered) {
       this.announceAccount(s, previous);
+      // Welcomed as a guest because it asked for this account's nick: it gets the nick now.
+      const asked = this.reclaimed.get(s);
+      if (asked !== undefined && foldCase(asked) === record.folded && s.folded !== record.folded) {
+        this.reclaimed.delete(s);
+        void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [asked] });
+      }
       this.chanServ.restoreOps(s);
     }
     const pending = this.grace.get(s);
@@ -254,6 +262,76 @@ export class Accounts {
   }
 
   // ---------------------------------------------------------------- nick protection
+  //
+  // With nick-grace 0 (the default) a registered nick is never used by anyone but its
+  // account: a connection asking for it while registering without having logged in (SASL)
+  // is welcomed under a guest nick, and NICK to it is refused. With a grace, the old way:
+  // the nick is taken, NickServ warns, and the connection is renamed when the grace ends.
+
+  /** The nick each registering connection was found free to use (folded). */
+  private readonly admitted = new WeakMap<Session, string>();
+  /** Registering connections given a guest nick: the registered nick they asked for. */
+  private readonly reclaimed = new WeakMap<Session, string>();
+  /** Those of them that NickServ has told why. */
+  private readonly told = new WeakSet<Session>();
+
+  /** A nick no one may take without its account: grace 0, a store, not a guest nick. */
+  private guarded(s: Session, folded: string): boolean {
+    return (
+      this.server.store !== null &&
+      this.server.config.nickGrace === 0 &&
+      !GUEST_NICK.test(folded) &&
+      !this.ownsNick(s, folded)
+    );
+  }
+
+  /** AccountHooks.admitNick: checks the nick of a connection about to be welcomed. */
+  private admitNick(s: Session): Promise<void> | null {
+    const folded = s.folded;
+    const store = this.server.store;
+    if (store === null || this.admitted.get(s) === folded || !this.guarded(s, folded)) return null;
+    return store.getAccount(folded).then((record) => {
+      // Changed meanwhile (another NICK, a SASL login): tryRegister asks again.
+      if (s.state !== State.Registering || s.folded !== folded) return;
+      if (record === null || this.ownsNick(s, folded)) {
+        this.admitted.set(s, folded);
+        return;
+      }
+      const asked = s.nick;
+      const guest = this.guestNick();
+      if (guest === null || !this.server.directory.claimNick(foldCase(guest), s)) {
+        this.server.disconnect(s, `${asked} is a registered nick; log in with SASL to use it`);
+        return;
+      }
+      this.server.directory.releaseNick(folded, s);
+      s.nick = guest;
+      s.folded = foldCase(guest);
+      this.admitted.set(s, s.folded);
+      this.reclaimed.set(s, asked);
+      this.server.log.info(
+        { event: 'account.nick_reclaimed', from: asked, to: guest },
+        `Client: asked for ${asked}, welcomed as ${guest} (registered nick, not logged in)`,
+      );
+    });
+  }
+
+  /** AccountHooks.nickAllowed: NICK to a registered nick needs its account (grace 0). */
+  private nickAllowed(s: Session, nick: string, folded: string): Promise<boolean> | null {
+    const store = this.server.store;
+    if (store === null || !this.guarded(s, folded)) return null;
+    return store.getAccount(folded).then((record) => {
+      if (record === null || this.ownsNick(s, folded)) return true;
+      // 433 as for a nick in use (modern docs §NICK: the nick is not available to this client).
+      s.numeric(N.ERR_NICKNAMEINUSE, nick, 'Nickname is registered to an account; log in to use it');
+      this.notice(
+        s,
+        this.nickServ.nick,
+        `${record.name} is a registered nick. If it is yours, log in first ` +
+          `(/msg NickServ IDENTIFY ${record.name} <password>), then /nick ${record.name}.`,
+      );
+      return false;
+    });
+  }
 
   /**
    * A registered nick in use by someone not logged in to it: NickServ explains, and after
@@ -263,12 +341,29 @@ export class Accounts {
     this.grace.delete(s);
     const store = this.server.store;
     if (store === null || !s.registered) return;
+    const asked = this.reclaimed.get(s);
+    if (asked !== undefined && !this.told.has(s)) {
+      this.told.add(s);
+      this.notice(
+        s,
+        this.nickServ.nick,
+        `${asked} is a registered nick, and this connection did not log in to it while connecting, ` +
+          `so you are ${s.nick} here. If ${asked} is yours, log in with /msg NickServ IDENTIFY ${asked} <password> ` +
+          `(you then get ${asked} back), or connect with SASL.`,
+      );
+      return;
+    }
     const folded = s.folded;
     if (this.ownsNick(s, folded) || GUEST_NICK.test(folded)) return;
     const record = await store.getAccount(folded);
     if (record === null || s.folded !== folded || !s.registered || s.quitReason !== null) return;
     if (this.ownsNick(s, folded)) return;
     const seconds = this.server.config.nickGrace;
+    if (seconds === 0) {
+      // No grace (after a logout, or an account registered under someone's nick meanwhile).
+      this.renameToGuest(s);
+      return;
+    }
     this.notice(
       s,
       this.nickServ.nick,
@@ -321,11 +416,18 @@ export class Accounts {
     // MONITOR are told, as if the client had asked for it.
     void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [guest] });
     if (s.nick !== guest) return;
+    // Logging in to that account later gives the nick back (see login).
+    this.reclaimed.set(s, from);
+    this.told.add(s);
+    const grace = this.server.config.nickGrace;
     this.notice(
       s,
       this.nickServ.nick,
-      `You did not log in to ${from} within ${this.server.config.nickGrace} seconds, so your nick was changed to ${guest}. ` +
-        `${from} is registered; log in to use it.`,
+      grace === 0
+        ? `${from} is a registered nick and you are not logged in to it, so your nick was changed to ${guest}. ` +
+            `If ${from} is yours, log in with /msg NickServ IDENTIFY ${from} <password>.`
+        : `You did not log in to ${from} within ${grace} seconds, so your nick was changed to ${guest}. ` +
+            `${from} is registered; log in to use it.`,
     );
     this.server.log.info(
       { event: 'account.nick_reclaimed', from, to: guest },

@@ -206,7 +206,8 @@ function topic(s: Session, msg: IrcMessage): void {
     s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
-  if (channel.topicLocked && !channel.isOp(s)) {
+  // Server operators too: they set the topic of the server's rooms (#lobby), which have no founder.
+  if (channel.topicLocked && !channel.isOp(s) && !s.isOper) {
     s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
@@ -344,7 +345,7 @@ function kick(s: Session, msg: IrcMessage): void {
     s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
-  if (!channel.isOp(s)) {
+  if (!channel.isOp(s) && !s.isOper) {
     s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }

@@ -11,7 +11,8 @@
  * - Edits (PRIVMSG with +draft/edit=<msgid>): only the author may edit, and only a PRIVMSG or
  *   NOTICE of the same conversation; the edit is stored and relayed as a message of its own,
  *   so a client that knows nothing of edits sees a correction.
- * - REDACT (IRCv3 draft/message-redaction): the author, a room operator in the room, or a
+ * - REDACT (IRCv3 draft/message-redaction): the author, the room's founder or an operator they
+ *   named (lasting authority, not a channel op of the moment), or a
  *   server operator removes a message or reaction; the stored text is deleted.
  */
 import { foldCase } from '../../protocol/casemapping.js';
@@ -298,7 +299,11 @@ function redact(s: Session, msg: IrcMessage): void {
         context: [name, msgid],
       };
     }
-    const allowed = isAuthor(s, found) || channel?.isOp(s) === true || s.isOper;
+    // Someone else's message needs authority that outlives a connection (docs/PERMISSIONS.md):
+    // the room's founder or an operator they named, or a server operator. Channel ops held by
+    // whoever happens to be there cover modes, kicks and topic, never history.
+    const lasting = channel !== null && server.channelHooks?.holdsAuthority(s, channel.folded) === true;
+    const allowed = isAuthor(s, found) || lasting || s.isOper;
     if (!allowed) {
       return {
         code: 'REDACT_FORBIDDEN',
