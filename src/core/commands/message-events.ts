@@ -31,6 +31,7 @@ import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { storedMessage } from '../stored-message.js';
 import type { User } from '../user.js';
+import { writeFailures } from '../write-failures.js';
 import type { CommandGroup } from './table.js';
 
 export const messageEventCommands: CommandGroup = {
@@ -117,14 +118,12 @@ function afterDurable(s: Session, command: string, work: Promise<Refusal | boole
       outcome = r;
     }),
     () => {
+      writeFailures(s.server).succeeded();
       if (outcome === true) then();
       else if (outcome !== false) s.sendFail(command, outcome.code, outcome.text, ...outcome.context);
     },
     (err) => {
-      s.server.log.error(
-        { event: 'history.write_failed', err: String(err) },
-        'could not store a message event',
-      );
+      writeFailures(s.server).failed(err); // one line per condition, not per message
       s.sendFail(
         command,
         'MESSAGE_ERROR',
