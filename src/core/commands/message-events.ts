@@ -15,6 +15,7 @@
  *   server operator removes a message or reaction; the stored text is deleted.
  */
 import { foldCase } from '../../protocol/casemapping.js';
+import { fitText } from '../../protocol/line-limits.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
@@ -167,11 +168,6 @@ function sendReaction(s: Session, to: Destination, tags: Tags, ref: ReactionRef)
   const now = Date.now();
   const out = new Outgoing(s.mask, 'TAGMSG', [to.name], serverTime(now), newMsgid(now), s.account, tags);
   rememberSent(s, out.msgid!);
-  const unknown: Refusal = {
-    code: 'UNKNOWN_MSGID',
-    text: 'This message does not exist or is too old',
-    context: [to.name, ref.to],
-  };
   const work: Promise<Refusal | boolean> =
     ref.kind === 'react'
       ? store
@@ -181,7 +177,9 @@ function sendReaction(s: Session, to: Destination, tags: Tags, ref: ReactionRef)
             identity: s.identity,
             emoji: ref.emoji,
           })
-          .then((r) => (r === 'unknown' ? unknown : r === 'added'))
+          // A reaction to a message this server does not know is relayed but not stored:
+          // client tags are the clients' business (message-tags §Client-only tags).
+          .then((r) => r === 'unknown' || r === 'added')
       : store.removeReaction(to.conversation, ref.to, s.identity, ref.emoji);
   afterDurable(s, 'TAGMSG', work, () => deliver(s, to, out, 'TAGMSG'));
 }
@@ -204,7 +202,15 @@ export function sendMessage(
   const msgid = newMsgid(now);
   const out = multiline
     ? new MultilineOutgoing(s.mask, to.name, text, time, msgid, s.account, tags, server.newBatchId())
-    : new Outgoing(s.mask, command, [to.name, text], time, msgid, s.account, tags);
+    : new Outgoing(
+        s.mask,
+        command,
+        [to.name, fitText(s.mask, command, to.name, text)],
+        time,
+        msgid,
+        s.account,
+        tags,
+      );
   const store = server.store;
   const writer = server.historyWriter;
   if (store === null || writer === null) {
@@ -216,7 +222,7 @@ export function sendMessage(
   const check = edited === null ? Promise.resolve(null) : checkEdit(s, store, to, edited);
   const work = check.then(async (refusal): Promise<Refusal | boolean> => {
     if (refusal !== null) return refusal;
-    await writer.write(storedMessage(s, out, to.conversation, now, text));
+    await writer.write(storedMessage(s, out, to.conversation, now, multiline ? text : out.params[1]!));
     return true;
   });
   afterDurable(s, command, work, () => deliver(s, to, out, command));

@@ -159,6 +159,16 @@ function channelMode(s: Session, msg: IrcMessage, name: string): void {
         const arg = needsArg ? args.shift() : undefined;
         if (needsArg && (arg === undefined || arg === '')) {
           if (c === 'b') sendBanList(s, channel);
+          // modern.ircdocs.horse §ERR_INVALIDMODEPARAM (696): a parameter given but empty
+          // is an invalid value, not a missing one.
+          else if (arg === '' && (c === 'k' || c === 'l') && adding)
+            s.numeric(
+              N.ERR_INVALIDMODEPARAM,
+              channel.name,
+              c,
+              '*',
+              `The ${c === 'k' ? 'key' : 'limit'} cannot be empty`,
+            );
           else if (c !== 'k' || adding) s.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters');
           continue;
         }
