@@ -210,4 +210,60 @@ describe('protocol conformance (issue 15)', () => {
     op.send('MODE #modes696 +k');
     await op.expect('461');
   });
+
+  // ---------------------------------------------------------------- accounts, history
+
+  test('draft/account-registration §Errors: REGISTER of an existing account is ACCOUNT_EXISTS, even while its owner is online', async () => {
+    const owner = await reg('regOwner', ['draft/account-registration']);
+    owner.send('REGISTER regOwner * secret-owner');
+    await owner.expect('REGISTER', 'SUCCESS');
+    const other = await reg('regOther', ['draft/account-registration']);
+    other.send('REGISTER regOwner * another-password');
+    const fail = await other.expect('FAIL', 'REGISTER');
+    assert.deepEqual(fail.params.slice(1, 3), ['ACCOUNT_EXISTS', 'regOwner']);
+    other.send('REGISTER REGOWNER * another-password');
+    assert.equal((await other.expect('FAIL', 'REGISTER')).params[1], 'ACCOUNT_EXISTS');
+  });
+
+  test('draft/event-playback: a TOPIC carries a msgid like every event a client may see again', async () => {
+    const op = await reg('topicOp', TAGS);
+    const member = await reg('topicMember', TAGS);
+    await room('#topicid', op, member);
+    op.send('TOPIC #topicid :the plan');
+    const seen = await member.expect('TOPIC', '#topicid', 'the plan');
+    assert.match(seen.tags['msgid'] ?? '', /^[A-Za-z0-9_-]+$/);
+    const echoed = await op.expect('TOPIC', '#topicid', 'the plan');
+    assert.equal(echoed.tags['msgid'], seen.tags['msgid'], 'one event, one msgid');
+  });
+
+  test('draft/multiline §Client-to-server: concat lines reach capable clients as sent; others get them merged', async () => {
+    const ml = ['draft/multiline', ...TAGS];
+    const alice = await reg('mlAlice', ml);
+    const bob = await reg('mlBob', ml);
+    const plain = await reg('mlPlain');
+    await room('#mlconcat', alice, bob, plain);
+    alice.send('BATCH +c1 draft/multiline #mlconcat');
+    alice.send('@batch=c1 PRIVMSG #mlconcat :hel');
+    alice.send('@batch=c1;draft/multiline-concat PRIVMSG #mlconcat :lo ');
+    alice.send('@batch=c1;draft/multiline-concat PRIVMSG #mlconcat :world');
+    alice.send('@batch=c1 PRIVMSG #mlconcat :second line');
+    alice.send('BATCH -c1');
+    const open = await bob.waitFor((m) => m.command === 'BATCH' && m.params[1] === 'draft/multiline');
+    const id = open.params[0]!.slice(1);
+    const lines = (await bob.until((m) => m.command === 'BATCH' && m.params[0] === `-${id}`)).filter(
+      (m) => m.command === 'PRIVMSG',
+    );
+    assert.deepEqual(
+      lines.map((m) => [m.params[1], m.tags['draft/multiline-concat'] !== undefined]),
+      [
+        ['hel', false],
+        ['lo ', true],
+        ['world', true],
+        ['second line', false],
+      ],
+    );
+    const merged = await plain.expect('PRIVMSG', '#mlconcat');
+    assert.equal(merged.params[1], 'hello world');
+    assert.equal((await plain.expect('PRIVMSG', '#mlconcat')).params[1], 'second line');
+  });
 });

@@ -10,7 +10,8 @@ import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
-import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { newMsgid } from '../msgid.js';
+import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { formatMarker, joinExtras, sendReplay } from './chathistory.js';
 import type { CommandGroup } from './table.js';
@@ -213,7 +214,11 @@ function topic(s: Session, msg: IrcMessage): void {
   const text = msg.params[1]!.slice(0, s.server.config.topicLen);
   channel.topic = text === '' ? null : { text, setBy: s.mask, setAt: Date.now() };
   s.server.channelHooks?.changed(channel);
-  channel.broadcast(new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTimeNow(), null, s.account));
+  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid.
+  const now = Date.now();
+  channel.broadcast(
+    new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account),
+  );
 }
 
 function sendTopic(s: Session, channel: Channel): void {

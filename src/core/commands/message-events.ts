@@ -26,7 +26,7 @@ import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { editOf, MAX_REACTION_LENGTH, type ReactionRef, reactionOf } from '../message-refs.js';
 import { newMsgid } from '../msgid.js';
-import { MultilineOutgoing } from '../multiline-outgoing.js';
+import { MultilineOutgoing, type Piece } from '../multiline-outgoing.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { storedMessage } from '../stored-message.js';
@@ -195,13 +195,15 @@ export function sendMessage(
   text: string,
   tags: Tags | null,
   multiline: boolean,
+  /** A client batch's lines (multiline.ts), relayed as sent to clients with the capability. */
+  lines: readonly Piece[] | null = null,
 ): void {
   const server = s.server;
   const now = Date.now();
   const time = serverTime(now);
   const msgid = newMsgid(now);
   const out = multiline
-    ? new MultilineOutgoing(s.mask, to.name, text, time, msgid, s.account, tags, server.newBatchId())
+    ? new MultilineOutgoing(s.mask, to.name, text, time, msgid, s.account, tags, server.newBatchId(), lines)
     : new Outgoing(
         s.mask,
         command,
