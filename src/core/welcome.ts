@@ -6,11 +6,12 @@ import { CASEMAPPING } from '../protocol/casemapping.js';
 import { formatIsupport, type IsupportTokens } from '../protocol/isupport.js';
 import { CHANTYPES } from '../protocol/names.js';
 import * as N from '../protocol/numerics.js';
+import { BOT_MODE } from './bot-mode.js';
 import type { ChatServer } from './server.js';
 import { VERSION } from './server.js';
 import type { Session } from './session.js';
 
-export const USER_MODES = 'iow';
+export const USER_MODES = 'Biow';
 export const CHANNEL_MODES = 'biklmnostv';
 export const CHANNEL_MODES_WITH_PARAM = 'bklov';
 
@@ -19,6 +20,7 @@ export function isupportTokens(server: ChatServer): IsupportTokens {
   const t = c.maxTargets;
   const tokens: IsupportTokens = [
     ['AWAYLEN', String(c.awayLen)],
+    ['BOT', BOT_MODE],
     ['CASEMAPPING', CASEMAPPING],
     ['CHANLIMIT', `${CHANTYPES}:${c.maxChannels}`],
     ['CHANMODES', 'b,k,l,imnst'],

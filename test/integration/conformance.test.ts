@@ -266,4 +266,53 @@ describe('protocol conformance (issue 15)', () => {
     assert.equal(merged.params[1], 'hello world');
     assert.equal((await plain.expect('PRIVMSG', '#mlconcat')).params[1], 'second line');
   });
+
+  // ---------------------------------------------------------------- bot mode
+
+  test('IRCv3 bot-mode: BOT=B in ISUPPORT, +B user mode, RPL_WHOISBOT, the WHO flag and the bot tag', async () => {
+    const bot = await TestClient.connect(srv.port);
+    clients.push(bot);
+    bot.nick = 'robot';
+    bot.send('NICK robot');
+    bot.send('USER robot 0 * :A Robot');
+    const isupport = (await bot.until((m) => m.command === '376' || m.command === '422')).filter(
+      (m) => m.command === '005',
+    );
+    assert.ok(
+      isupport.some((m) => m.params.includes('BOT=B')),
+      'BOT=B advertised',
+    );
+    const human = await reg('human', TAGS);
+    const plain = await reg('plainHuman');
+    bot.send('MODE robot +B');
+    assert.deepEqual((await bot.expect('MODE', 'robot')).params, ['robot', '+B']);
+    human.send('WHOIS robot');
+    const whois = await human.until((m) => m.command === '318');
+    assert.deepEqual(whois.find((m) => m.command === '335')?.params.slice(1, 2), ['robot'], 'RPL_WHOISBOT');
+    human.send('WHO robot %nf');
+    const whox = await human.expect('354');
+    assert.match(whox.params.at(-1)!, /^HB/);
+    human.send('WHO robot');
+    assert.match((await human.expect('352')).params[6]!, /^HB/);
+    // Its messages carry the bot tag for clients with message-tags, nothing for the others.
+    bot.send('PRIVMSG human :beep');
+    const tagged = await human.expect('PRIVMSG', 'human', 'beep');
+    assert.equal(tagged.tags['bot'], '');
+    bot.send('PRIVMSG plainHuman :beep');
+    const untagged = await plain.expect('PRIVMSG', 'plainHuman', 'beep');
+    assert.ok(!untagged.raw.startsWith('@'));
+    // A client cannot forge it, and a human's messages have none.
+    human.send('@bot PRIVMSG human :hello me');
+    const own = await human.expect('PRIVMSG', 'human', 'hello me');
+    assert.equal(own.tags['bot'], undefined);
+    assert.ok(own.tags['msgid'], 'the line did carry tags');
+    bot.send('MODE robot -B');
+    await bot.expect('MODE', 'robot', '-B');
+    human.send('WHOIS robot');
+    const after = await human.until((m) => m.command === '318');
+    assert.equal(
+      after.find((m) => m.command === '335'),
+      undefined,
+    );
+  });
 });

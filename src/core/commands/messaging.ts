@@ -10,6 +10,7 @@ import * as N from '../../protocol/numerics.js';
 import { isClientTag, isValidTagKey, type Tags } from '../../protocol/tags.js';
 import type { StoredMessage } from '../../store/store.js';
 import { rememberSent } from '../authorship.js';
+import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
@@ -66,6 +67,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const records: StoredMessage[] = [];
   const writer = server.historyWriter;
   const storable = writer !== null && (command !== 'TAGMSG' || isLasting(clientTags));
+  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
 
   for (const target of targets) {
     const now = Date.now();
@@ -88,7 +90,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
         time,
         newMsgid(now),
         account,
-        clientTags,
+        sentTags,
       );
       if (storable) records.push(record(s, out, channel.folded, now));
       deliveries.push(() => {
@@ -117,7 +119,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       time,
       newMsgid(now),
       account,
-      clientTags,
+      sentTags,
     );
     if (storable) records.push(record(s, out, dmConversation(s.identity, recipient.identity), now));
     deliveries.push(() => {

@@ -8,6 +8,7 @@ import { normalizeMask } from '../../protocol/mask.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { BOT_MODE, isBot, setBot } from '../bot-mode.js';
 import type { Channel } from '../channel.js';
 import { OP, VOICE } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
@@ -61,6 +62,8 @@ function userMode(s: Session, msg: IrcMessage, target: string): void {
         s.operName = null;
         changed = true;
       }
+    } else if (c === BOT_MODE) {
+      changed = setBot(s, adding); // IRCv3 bot-mode: anyone may mark themselves a bot
     } else if (c !== 'i' && c !== 'w') unknown = true;
     if (changed) {
       const sign = adding ? '+' : '-';
@@ -77,7 +80,13 @@ function userMode(s: Session, msg: IrcMessage, target: string): void {
 }
 
 export function userModeString(u: { invisible: boolean; wallops: boolean; isOper: boolean }): string {
-  return '+' + (u.invisible ? 'i' : '') + (u.isOper ? 'o' : '') + (u.wallops ? 'w' : '');
+  return (
+    '+' +
+    (isBot(u) ? BOT_MODE : '') +
+    (u.invisible ? 'i' : '') +
+    (u.isOper ? 'o' : '') +
+    (u.wallops ? 'w' : '')
+  );
 }
 
 // ------------------------------------------------------------------ channel modes
