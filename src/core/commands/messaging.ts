@@ -12,6 +12,7 @@ import type { StoredMessage } from '../../store/store.js';
 import { rememberSent } from '../authorship.js';
 import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
+import { isBlockedCtcp } from '../channel-access.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
@@ -81,6 +82,10 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       const refusal = channel.sendRefusal(s);
       if (refusal !== null) {
         error(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+        continue;
+      }
+      if (channel.noCtcp && text !== undefined && command !== 'TAGMSG' && isBlockedCtcp(text)) {
+        error(N.ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel (+C: no CTCP)');
         continue;
       }
       const out = new Outgoing(
