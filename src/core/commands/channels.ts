@@ -11,8 +11,9 @@ import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
-import { formatMarker, joinExtras, sendReplay } from './chathistory.js';
+import { formatMarker, joinExtras } from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
 export const channelCommands: CommandGroup = {
@@ -70,7 +71,7 @@ function join(s: Session, msg: IrcMessage): void {
 }
 
 type JoinExtras = Awaited<ReturnType<typeof joinExtras>>;
-const NO_EXTRAS: JoinExtras = { marker: undefined, replay: [] };
+const NO_EXTRAS: JoinExtras = { marker: undefined, replay: { rows: [], more: false } };
 
 function joinOne(s: Session, name: string, key: string, extras: JoinExtras): void {
   const server = s.server;
@@ -151,7 +152,7 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     channel,
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
-  sendReplay(s, channel.name, extras.replay);
+  sendMissed(s, channel.name, extras.replay);
 }
 
 // ------------------------------------------------------------------ PART
