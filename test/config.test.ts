@@ -90,6 +90,7 @@ describe('defaults', () => {
       whowasSize: 100,
       database: null,
       historyReplay: 20,
+      historyReplayGuests: false,
       historyLimit: 100,
       historyRetentionDays: 0,
       nickGrace: 0,

@@ -116,6 +116,8 @@ export interface Config {
   database: string | null;
   /** Room messages replayed on JOIN to clients without chathistory (0 turns it off). */
   historyReplay: number;
+  /** Whether guests (no account) get that replay too; accounts get what they missed. */
+  historyReplayGuests: boolean;
   /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
   historyLimit: number;
   /** Days history is kept; 0 keeps everything. */

@@ -444,6 +444,14 @@ const rows = {
     default: 20,
     help: 'Room messages replayed on JOIN to clients without chathistory (0 turns it off).',
   },
+  historyReplayGuests: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: false,
+    help: 'Also replay room history on JOIN to guests (no account). Off: a guest is new on every connection, so each reconnect would repeat the same lines.',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
   historyLimit: { ...count(1, 10_000), default: 100, help: 'Most messages one CHATHISTORY request returns.' },
   historyRetentionDays: {
     ...count(0, 100_000),

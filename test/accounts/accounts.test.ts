@@ -566,7 +566,7 @@ for (const backend of backends()) {
 
     test('registered nick protection (nick-grace 0, the default): a connection asking for a registered nick without SASL is welcomed as a guest at once (RPL_WELCOME carries the nick the client has), told why and how to log in; NICK to it gets 433', async (t) => {
       const h = await boot(t);
-      accountsOf(h.server.tertulia.server)!.throttle.baseMs = 20;
+      accountsOf(h.server.tertulia.server)!.guard.setDelays(20);
       await h.account('ana', 'anapw');
       await h.account('bob', 'bobpw');
       const watcher = await h.client('watcher', ['account-tag', 'message-tags']);
