@@ -315,4 +315,85 @@ describe('protocol conformance (issue 15)', () => {
       undefined,
     );
   });
+
+  // ---------------------------------------------------------------- STATUSMSG, KICK, NAMES, LINKS
+
+  test('modern.ircdocs.horse §STATUSMSG: PRIVMSG @#room reaches operators only, +#room voiced members too', async () => {
+    const op = await reg('stOp', TAGS);
+    const voiced = await reg('stVoiced');
+    const member = await reg('stMember');
+    await room('#status', op, voiced, member);
+    op.send('MODE #status +v stVoiced');
+    await member.expect('MODE', '#status', '+v');
+    member.send('PRIVMSG @#status :ops, help');
+    const toOps = await op.expect('PRIVMSG', '@#status', 'ops, help');
+    assert.match(toOps.source ?? '', /^stMember!/);
+    member.send('NOTICE +#status :voices and ops');
+    await op.expect('NOTICE', '+#status', 'voices and ops');
+    await voiced.expect('NOTICE', '+#status', 'voices and ops');
+    const seen = await reply(voiced);
+    assert.deepEqual(
+      [...voiced.received, ...seen].filter((m) => m.params[1] === 'ops, help'),
+      [],
+      'a voiced member does not get @#room messages',
+    );
+    const plain = await reply(member);
+    assert.deepEqual(
+      plain.filter((m) => m.command === 'PRIVMSG' || m.command === 'NOTICE'),
+      [],
+    );
+    member.send('PRIVMSG @#nosuchroom :anyone?');
+    await member.expect('403');
+  });
+
+  test('RFC 2812 §3.2.8 / TARGMAX: KICK takes several users (or channel,user pairs); past TARGMAX is 407', async () => {
+    const op = await reg('kkOp');
+    const a = await reg('kkA');
+    const b = await reg('kkB');
+    await room('#kick1', op, a, b);
+    await room('#kick2', op, a);
+    op.send('KICK #kick1 kkA,kkB :out');
+    await b.expect('KICK', '#kick1', 'kkA', 'out');
+    await b.expect('KICK', '#kick1', 'kkB', 'out');
+    op.send('KICK #kick2 kkA');
+    await a.expect('KICK', '#kick2', 'kkA');
+    op.send('KICK #kick1,#kick2 kkA');
+    await op.expect('461');
+    op.send('KICK #kick1 a,b,c,d,e');
+    await op.expect('407');
+    const isupport = await reg('kkIsupport');
+    isupport.send('VERSION');
+    const lines = await isupport.until(
+      (m) => m.command === '005' && m.params.some((p) => p.startsWith('TARGMAX')),
+    );
+    assert.match(lines.at(-1)!.params.find((p) => p.startsWith('TARGMAX'))!, /KICK:4,NAMES:4/);
+  });
+
+  test('RFC 2812 §3.2.5 / TARGMAX: NAMES answers each of several channels; past TARGMAX is 407', async () => {
+    const op = await reg('nmOp');
+    await room('#names1', op);
+    await room('#names2', op);
+    op.send('NAMES #names1,#names2');
+    const ends = [await op.expect('366'), await op.expect('366')];
+    assert.deepEqual(
+      ends.map((m) => m.params[1]),
+      ['#names1', '#names2'],
+    );
+    op.send('NAMES #a,#b,#c,#d,#e');
+    await op.expect('407');
+  });
+
+  test('RFC 2812 §3.4.5: LINKS lists this server (364) and ends with 365', async () => {
+    const c = await reg('linker');
+    c.send('LINKS');
+    const got = await c.until((m) => m.command === '365');
+    assert.deepEqual(
+      got.map((m) => [m.command, m.params[2]]),
+      [
+        ['364', 'tertulia.local'],
+        ['365', 'End of /LINKS list'],
+      ],
+    );
+    assert.match(got[0]!.params[3]!, /^0 /, 'hop count 0');
+  });
 });
