@@ -331,9 +331,9 @@ describe('protocol conformance (issue 15)', () => {
     member.send('NOTICE +#status :voices and ops');
     await op.expect('NOTICE', '+#status', 'voices and ops');
     await voiced.expect('NOTICE', '+#status', 'voices and ops');
-    const seen = await reply(voiced);
+    await reply(voiced);
     assert.deepEqual(
-      [...voiced.received, ...seen].filter((m) => m.params[1] === 'ops, help'),
+      voiced.received.filter((m) => m.params[1] === 'ops, help'),
       [],
       'a voiced member does not get @#room messages',
     );
@@ -395,5 +395,36 @@ describe('protocol conformance (issue 15)', () => {
       ],
     );
     assert.match(got[0]!.params[3]!, /^0 /, 'hop count 0');
+  });
+
+  // ---------------------------------------------------------------- extended-monitor
+
+  test('IRCv3 extended-monitor: MONITOR watchers with the cap get AWAY and SETNAME, once, under their own caps', async () => {
+    const target = await reg('emTarget', ['setname']);
+    const watcher = await reg('emWatcher', ['extended-monitor', 'away-notify', 'setname']);
+    const both = await reg('emBoth', ['extended-monitor', 'away-notify']);
+    const plainWatcher = await reg('emPlain', ['away-notify', 'setname']);
+    await room('#emroom', target, both);
+    for (const w of [watcher, both, plainWatcher]) {
+      w.send('MONITOR + emTarget');
+      await w.expect('730');
+    }
+    target.send('AWAY :lunch');
+    await target.expect('306');
+    const away = await watcher.expect('AWAY');
+    assert.equal(away.params[0], 'lunch');
+    assert.match(away.source ?? '', /^emTarget!/);
+    target.send('SETNAME :New Name');
+    await watcher.expect('SETNAME', 'New Name');
+    // In a shared channel too: one AWAY, not two; no SETNAME without the setname cap.
+    await reply(both);
+    assert.equal(both.received.filter((m) => m.command === 'AWAY').length, 1);
+    assert.equal(both.received.filter((m) => m.command === 'SETNAME').length, 0);
+    // Without extended-monitor, MONITOR gives only 730/731.
+    await reply(plainWatcher);
+    assert.deepEqual(
+      plainWatcher.received.filter((m) => m.command === 'AWAY' || m.command === 'SETNAME'),
+      [],
+    );
   });
 });
