@@ -427,4 +427,41 @@ describe('protocol conformance (issue 15)', () => {
       [],
     );
   });
+
+  // ---------------------------------------------------------------- draft/channel-rename
+
+  test('IRCv3 draft/channel-rename: RENAME keeps the room; capable members see RENAME, others PART and JOIN', async () => {
+    const op = await reg('rnOp', ['draft/channel-rename']);
+    const old = await reg('rnOld');
+    const outsider = await reg('rnOutsider');
+    await room('#before', op, old);
+    op.send('TOPIC #before :kept topic');
+    await old.expect('TOPIC');
+    old.send('RENAME #before #after :tidier');
+    await old.expect('482');
+    op.send('RENAME #before #after :tidier');
+    const renamed = await op.expect('RENAME');
+    assert.deepEqual(renamed.params, ['#before', '#after', 'tidier']);
+    assert.match(renamed.source ?? '', /^rnOp!/);
+    await old.expect('PART', '#before');
+    await old.expect('JOIN', '#after');
+    assert.equal((await old.expect('332')).params[2], 'kept topic');
+    const names = await old.expect('353');
+    assert.match(names.params[3]!, /@rnOp/, 'operators stay operators');
+    // The room answers to its new name only.
+    old.send('PRIVMSG #after :hello after');
+    await op.expect('PRIVMSG', '#after', 'hello after');
+    outsider.send('JOIN #before');
+    await outsider.expect('366', 'rnOutsider', '#before');
+    outsider.send('NAMES #after');
+    assert.match((await outsider.expect('353')).params[3]!, /rnOld/);
+    // A name in use, and an invalid one.
+    op.send('RENAME #after #before');
+    const inUse = await op.expect('FAIL', 'RENAME');
+    assert.deepEqual(inUse.params.slice(1, 4), ['CHANNEL_NAME_IN_USE', '#after', '#before']);
+    op.send('RENAME #after nohash');
+    assert.equal((await op.expect('FAIL', 'RENAME')).params[1], 'CANNOT_RENAME');
+    op.send('RENAME #nowhere #x');
+    await op.expect('403');
+  });
 });

@@ -224,7 +224,7 @@ function topic(s: Session, msg: IrcMessage): void {
   );
 }
 
-function sendTopic(s: Session, channel: Channel): void {
+export function sendTopic(s: Session, channel: Channel): void {
   const t = channel.topic!;
   s.numeric(N.RPL_TOPIC, channel.name, t.text);
   s.numeric(N.RPL_TOPICWHOTIME, channel.name, t.setBy, String(Math.floor(t.setAt / 1000)));
