@@ -247,7 +247,7 @@ for (const backend of backends()) {
     });
 
     test('clients without chathistory get the last messages replayed on JOIN with server-time; others do not', async () => {
-      const srv = await start({ historyReplay: 3 });
+      const srv = await start({ historyReplay: 3, historyReplayGuests: true });
       const talker = await reg(srv, 'talker');
       talker.send('JOIN #replay');
       await talker.expect('366');
@@ -255,7 +255,7 @@ for (const backend of backends()) {
         talker.send(`PRIVMSG #replay :said ${i}`);
         await talker.expect('PRIVMSG');
       }
-      const late = await reg(srv, 'late', ['server-time']);
+      const late = await reg(srv, 'late', ['server-time', 'batch']);
       late.send('JOIN #replay');
       await late.expect('366');
       const replayed = [];

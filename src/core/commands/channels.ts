@@ -13,8 +13,9 @@ import { Channel, OP } from '../channel.js';
 import { inviteExcepted } from '../channel-access.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
+import { sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
-import { formatMarker, joinExtras, sendReplay } from './chathistory.js';
+import { formatMarker, joinExtras } from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
 export const channelCommands: CommandGroup = {
@@ -72,7 +73,7 @@ function join(s: Session, msg: IrcMessage): void {
 }
 
 type JoinExtras = Awaited<ReturnType<typeof joinExtras>>;
-const NO_EXTRAS: JoinExtras = { marker: undefined, replay: [] };
+const NO_EXTRAS: JoinExtras = { marker: undefined, replay: { rows: [], more: false } };
 
 function joinOne(s: Session, name: string, key: string, extras: JoinExtras): void {
   const server = s.server;
@@ -155,7 +156,7 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     channel,
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
-  sendReplay(s, channel.name, extras.replay);
+  sendMissed(s, channel.name, extras.replay);
 }
 
 // ------------------------------------------------------------------ PART
@@ -210,7 +211,8 @@ function topic(s: Session, msg: IrcMessage): void {
     s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
-  if (channel.topicLocked && !channel.isOp(s)) {
+  // Server operators too: they set the topic of the server's rooms (#lobby), which have no founder.
+  if (channel.topicLocked && !channel.isOp(s) && !s.isOper) {
     s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
@@ -383,7 +385,7 @@ function kick(s: Session, msg: IrcMessage): void {
       s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
       continue;
     }
-    if (!channel.isOp(s)) {
+    if (!channel.isOp(s) && !s.isOper) {
       s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
       continue;
     }

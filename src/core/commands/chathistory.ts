@@ -15,6 +15,7 @@ import type { Channel } from '../channel.js';
 import { connectionMarker, setConnectionMarker } from '../connection-read-markers.js';
 import { isMultiline, MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing } from '../outgoing.js';
+import { joinReplay, type Missed } from '../replay.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
 import { dmConversation } from './messaging.js';
@@ -471,25 +472,17 @@ export async function joinExtras(
   server: ChatServer,
   s: Session,
   folded: string,
-): Promise<{ marker: number | null | undefined; replay: StoredMessage[] }> {
+): Promise<{ marker: number | null | undefined; replay: Missed }> {
   const store = server.store;
-  if (store === null) return { marker: undefined, replay: [] };
+  if (store === null) return { marker: undefined, replay: { rows: [], more: false } };
   const wantMarker = s.hasCap(Cap.readMarker);
-  const replayCount =
-    s.hasCap(Cap.chathistory) || server.historyWriter === null ? 0 : server.config.historyReplay;
   const [marker, replay] = await Promise.all([
     !wantMarker
       ? null
       : s.account !== null
         ? store.getReadMarker(foldCase(s.account), folded)
         : connectionMarker(s, folded),
-    replayCount > 0 ? store.latest(folded, replayCount) : [],
+    joinReplay(s, folded),
   ]);
   return { marker: wantMarker ? marker : undefined, replay };
-}
-
-/** Replays room history to a client without chathistory, after its JOIN burst. */
-export function sendReplay(s: Session, channelName: string, rows: StoredMessage[]): void {
-  if (rows.length === 0) return;
-  sendBatch(s, channelName, rows);
 }

@@ -11,7 +11,8 @@
  * - Edits (PRIVMSG with +draft/edit=<msgid>): only the author may edit, and only a PRIVMSG or
  *   NOTICE of the same conversation; the edit is stored and relayed as a message of its own,
  *   so a client that knows nothing of edits sees a correction.
- * - REDACT (IRCv3 draft/message-redaction): the author, a room operator in the room, or a
+ * - REDACT (IRCv3 draft/message-redaction): the author, the room's founder or an operator they
+ *   named (lasting authority, not a channel op of the moment), or a
  *   server operator removes a message or reaction; the stored text is deleted.
  */
 import { foldCase } from '../../protocol/casemapping.js';
@@ -31,6 +32,7 @@ import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { storedMessage } from '../stored-message.js';
 import type { User } from '../user.js';
+import { writeFailures } from '../write-failures.js';
 import type { CommandGroup } from './table.js';
 
 export const messageEventCommands: CommandGroup = {
@@ -117,14 +119,12 @@ function afterDurable(s: Session, command: string, work: Promise<Refusal | boole
       outcome = r;
     }),
     () => {
+      writeFailures(s.server).succeeded();
       if (outcome === true) then();
       else if (outcome !== false) s.sendFail(command, outcome.code, outcome.text, ...outcome.context);
     },
     (err) => {
-      s.server.log.error(
-        { event: 'history.write_failed', err: String(err) },
-        'could not store a message event',
-      );
+      writeFailures(s.server).failed(err); // one line per condition, not per message
       s.sendFail(
         command,
         'MESSAGE_ERROR',
@@ -306,7 +306,11 @@ function redact(s: Session, msg: IrcMessage): void {
         context: [name, msgid],
       };
     }
-    const allowed = isAuthor(s, found) || channel?.isOp(s) === true || s.isOper;
+    // Someone else's message needs authority that outlives a connection (docs/PERMISSIONS.md):
+    // the room's founder or an operator they named, or a server operator. Channel ops held by
+    // whoever happens to be there cover modes, kicks and topic, never history.
+    const lasting = channel !== null && server.channelHooks?.holdsAuthority(s, channel.folded) === true;
+    const allowed = isAuthor(s, found) || lasting || s.isOper;
     if (!allowed) {
       return {
         code: 'REDACT_FORBIDDEN',

@@ -18,6 +18,7 @@ import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { deliverToStatus, statusTarget } from '../status-message.js';
 import { storedMessage } from '../stored-message.js';
+import { writeFailures } from '../write-failures.js';
 import { needsHistoryCheck, sendWithHistoryCheck } from './message-events.js';
 import { collectMultilineLine } from './multiline.js';
 import type { CommandGroup } from './table.js';
@@ -164,11 +165,12 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     durable,
     () => {
       server.metrics.observeHistoryWrite(Number(process.hrtime.bigint() - started) / 1e9);
+      writeFailures(server).succeeded();
       deliverAll();
     },
     (err) => {
       // Not stored means not delivered: nobody may see a message history does not have.
-      server.log.error({ event: 'history.write_failed', err: String(err) }, 'could not store a message');
+      writeFailures(server).failed(err); // one line per condition, not per message
       s.sendFail(
         command,
         'MESSAGE_ERROR',
