@@ -464,4 +464,18 @@ describe('protocol conformance (issue 15)', () => {
     op.send('RENAME #nowhere #x');
     await op.expect('403');
   });
+
+  test('draft/channel-rename: a registered room cannot be renamed (its record is kept by name)', async () => {
+    const founder = await reg('rnFounder', ['draft/account-registration']);
+    founder.send('REGISTER * * :founder-password');
+    await founder.expect('REGISTER', 'SUCCESS');
+    founder.send('JOIN #founded');
+    await founder.expect('366', 'rnFounder', '#founded');
+    await founder.waitFor((m) => m.command === 'NOTICE' && m.source?.startsWith('ChanServ!') === true);
+    founder.send('RENAME #founded #elsewhere');
+    const fail = await founder.expect('FAIL', 'RENAME');
+    assert.deepEqual(fail.params.slice(1, 4), ['CANNOT_RENAME', '#founded', '#elsewhere']);
+    founder.send('NAMES #founded');
+    assert.match((await founder.expect('353')).params[3]!, /rnFounder/);
+  });
 });
