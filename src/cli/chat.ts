@@ -150,12 +150,7 @@ export async function runChat(argv: string[]): Promise<number> {
     port: args.port,
     tls: args.tls ? (args.insecure ? { rejectUnauthorized: false } : true) : false,
     nick,
-    username:
-      nick
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, '')
-        .slice(0, 10) || 'user',
-    realname: nick,
+    // User name and real name: the client derives them from the nick finally accepted.
     password,
   });
   let current = args.room;
