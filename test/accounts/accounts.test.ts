@@ -232,7 +232,7 @@ for (const backend of backends()) {
       assert.equal(result.outcome.command, '903');
     });
 
-    test('sasl-3.1 §Numerics: 905 for a chunk over 400 bytes, 906 for *, 908 + 904 for an unknown mechanism, 907 after success, 904 for a malformed PLAIN message', async (t) => {
+    test('sasl-3.1 §Numerics: 905 for a chunk over 400 bytes, 906 for *, 908 + 904 for an unknown mechanism, 904 for a malformed PLAIN message; sasl-3.2 §SASL Reauthentication: AUTHENTICATE again after success', async (t) => {
       const h = await boot(t);
       await h.account('alice', 'secret');
       const c = await h.raw();
@@ -260,10 +260,63 @@ for (const backend of backends()) {
       await c.expect('904');
       const ok = await authenticate(c, 'PLAIN', 'alice', 'secret');
       assert.equal(ok.outcome.command, '903');
-      c.send('AUTHENTICATE PLAIN');
-      await c.expect('907');
+      // sasl-3.2: "Servers SHOULD allow a client, authenticated or otherwise, to reauthenticate".
+      const again = await authenticate(c, 'PLAIN', 'alice', 'secret');
+      assert.equal(again.outcome.command, '903');
       c.send('CAP END');
       await c.expect('001');
+    });
+
+    test('sasl-3.1 §The AUTHENTICATE command "The server MAY place a limit on the total length of a response": endless full 400-byte chunks get 904 (905 is for one parameter over 400 bytes), and AUTHENTICATE PLAIN then starts over', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      const c = await h.client('alice', ['sasl']);
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      for (let i = 0; i < 30; i++) c.send(`AUTHENTICATE ${'QUFB'.repeat(100)}`);
+      const failed = await c.waitFor((m) => m.command === '904' || m.command === '905');
+      assert.equal(failed.command, '904');
+      // The rest of the chain is not a response any more: each line is a (bad) mechanism name.
+      await c.sync();
+      c.mark();
+      const ok = await authenticate(c, 'PLAIN', 'alice', 'secret');
+      assert.equal(ok.outcome.command, '903');
+    });
+
+    test('sasl-3.1 "If authentication fails, a 904 or 905 numeric will be sent and the client MAY retry from the AUTHENTICATE <mechanism> command": after a 904 for bad base64, AUTHENTICATE PLAIN starts over', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      const c = await h.client('alice', ['sasl']);
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      c.send('AUTHENTICATE not*base64');
+      await c.expect('904');
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      sendResponse(c, Buffer.from('\0alice\0secret'));
+      await c.expect('903');
+    });
+
+    test('sasl-3.2 §SASL Reauthentication: after registration a logged-in client reauthenticates to another account; channel peers with account-notify see the new ACCOUNT', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      await h.account('alicework', 'other');
+      const bob = await h.client('bob', ['account-notify']);
+      // The connection's nick is nobody's account, so the switch of account does not touch it
+      // (a registered nick follows its account: nick protection would rename it).
+      const { client: alice, result } = await h.sasl('desk', 'PLAIN', 'alice', 'secret', ['account-notify']);
+      assert.equal(result.outcome.command, '903');
+      alice.send('JOIN #room');
+      await alice.expect('366');
+      bob.send('JOIN #room');
+      await bob.expect('366');
+      const r = await authenticate(alice, 'PLAIN', 'alicework', 'other');
+      assert.equal(r.outcome.command, '903');
+      assert.ok(r.lines.some((m) => m.command === '900' && m.params[2] === 'alicework'));
+      await bob.expect('ACCOUNT', 'alicework');
+      bob.send('WHOIS desk');
+      const whois = await bob.until((m) => m.command === '318');
+      assert.equal(whois.find((m) => m.command === '330')?.params[2], 'alicework');
     });
 
     test('sasl-3.1: CAP END sent before 903 (pipelined after the response) waits for the check; the client registers logged in', async (t) => {
@@ -328,7 +381,7 @@ for (const backend of backends()) {
     test('sasl-3.1 904 / NickServ: a wrong password and an account that does not exist get the same answer', async (t) => {
       const h = await boot(t);
       const accounts = accountsOf(h.server.tertulia.server)!;
-      accounts.throttle.baseMs = 20;
+      accounts.guard.setDelays(20);
       await h.account('alice', 'secret');
       const wrong = await h.sasl('x1', 'PLAIN', 'alice', 'nope');
       const ghost = await h.sasl('x2', 'PLAIN', 'ghost', 'nope');
@@ -342,15 +395,17 @@ for (const backend of backends()) {
       const n2 = await c.waitFor(noticeFrom('NickServ'));
       assert.equal(n1.params[1], n2.params[1]);
       assert.equal(n1.params[1], 'Invalid account name or password.');
-      // Both names are counted the same way by the throttle.
-      assert.equal(accounts.throttle.failures('a:alice'), accounts.throttle.failures('a:ghost'));
+      // Both names are counted the same way by the login guard.
+      const failures = (name: string) => accounts.guard.pairs.failures(`${name} 127.0.0.1`);
+      assert.equal(failures('alice'), 2);
+      assert.equal(failures('alice'), failures('ghost'));
     });
 
-    test('failed logins: the delay grows per account and per address, a delayed attempt waits (and succeeds) rather than being rejected, success resets it', async (t) => {
+    test('failed logins: the delay grows per (account, address) and per address, a delayed attempt waits (and succeeds) rather than being rejected, success resets it', async (t) => {
       const h = await boot(t);
       const accounts = accountsOf(h.server.tertulia.server)!;
       const base = 150;
-      accounts.throttle.baseMs = base;
+      accounts.guard.setDelays(base);
       await h.account('alice', 'secret');
       await h.account('bob', 'bobpass');
       const c = await h.client('carol');
@@ -365,13 +420,13 @@ for (const backend of backends()) {
       const third = await attempt('IDENTIFY alice wrong3');
       assert.ok(second.ms >= base - 10, `2nd attempt waited ${second.ms} ms`);
       assert.ok(third.ms >= 2 * base - 10, `3rd attempt waited ${third.ms} ms`);
-      assert.equal(accounts.throttle.failures('a:alice'), 3);
+      assert.equal(accounts.guard.pairs.failures('alice 127.0.0.1'), 3);
       // The right password after failures waits its turn and then works.
       const fourth = await attempt('IDENTIFY alice secret');
       assert.equal(fourth.reply, 'You are now logged in as alice.');
       assert.ok(fourth.ms >= 4 * base - 10, `4th attempt waited ${fourth.ms} ms`);
-      assert.equal(accounts.throttle.failures('a:alice'), 0, 'success resets the count');
-      assert.equal(accounts.throttle.failures('i:127.0.0.1'), 0);
+      assert.equal(accounts.guard.pairs.failures('alice 127.0.0.1'), 0, 'success resets the count');
+      assert.equal(accounts.guard.networks.failures('127.0.0.1'), 0, "the owner's typos are forgiven");
       // Per address: after a failure on one account, another account from the same address
       // waits too (and still succeeds).
       const miss = await h.sasl('x1', 'PLAIN', 'alice', 'wrong again');
@@ -513,7 +568,7 @@ for (const backend of backends()) {
 
     test('registered nick protection (nick-grace 0, the default): a connection asking for a registered nick without SASL is welcomed as a guest at once (RPL_WELCOME carries the nick the client has), told why and how to log in; NICK to it gets 433', async (t) => {
       const h = await boot(t);
-      accountsOf(h.server.tertulia.server)!.throttle.baseMs = 20;
+      accountsOf(h.server.tertulia.server)!.guard.setDelays(20);
       await h.account('ana', 'anapw');
       await h.account('bob', 'bobpw');
       const watcher = await h.client('watcher', ['account-tag', 'message-tags']);

@@ -179,10 +179,22 @@ for (const backend of backends()) {
         plainReplay.map((m) => m.command),
         ['PRIVMSG'],
       );
-      // A reaction to a message this conversation never had is refused.
-      bob.send('@+draft/react=👍;+draft/reply=nosuchmsgid TAGMSG #react');
-      const fail = await bob.expect('FAIL', 'TAGMSG', 'UNKNOWN_MSGID');
-      assert.equal(fail.params[3], 'nosuchmsgid');
+      // A reaction to a message this server does not know is relayed (client tags are the
+      // client's business: message-tags §Client-only tags) but not stored.
+      bob.send('@+draft/react=👀;+draft/reply=nosuchmsgid TAGMSG #react');
+      const relayed = await alice.waitFor((m) => m.command === 'TAGMSG' && m.tags['+draft/react'] === '👀');
+      assert.equal(relayed.tags['+draft/reply'], 'nosuchmsgid');
+      bob.send('PING :after-unknown');
+      const bobSaw = await bob.until((m) => m.command === 'PONG' && m.params.at(-1) === 'after-unknown');
+      assert.deepEqual(
+        bobSaw.filter((m) => m.command === 'FAIL'),
+        [],
+      );
+      const after = await history(alice, 'CHATHISTORY LATEST #react * 10');
+      assert.deepEqual(
+        after.map((m) => m.tags['+draft/react'] ?? m.params[1]),
+        ['lunch at one?', '🎉'],
+      );
     });
 
     test('REDACT (draft/message-redaction §Command): the author; others, a guest room operator too, are refused', async () => {

@@ -22,11 +22,11 @@ import type { ChatServer } from '../server.js';
 import type { AccountHooks } from '../services.js';
 import { type Session, State } from '../session.js';
 import { ChanServ } from './chanserv.js';
+import { LoginGuard } from './login-guard.js';
 import { NickServ } from './nickserv.js';
 import { registerCommands } from './register.js';
 import { Sasl } from './sasl.js';
 import { scramCredentials } from './scram.js';
-import { LoginThrottle } from './throttle.js';
 
 /** draft/account-registration §Server considerations: 300 bytes is a safe limit. */
 export const MAX_PASSWORD_BYTES = 300;
@@ -39,7 +39,17 @@ const registry = new WeakMap<ChatServer, Accounts>();
 /** Who is trying to log in: a connection, or e.g. an HTTP request (nick `*`). */
 export type LoginSource = Pick<Session, 'ip' | 'nick'>;
 
-/** The accounts layer of a server, if installed (tests use it to tune the throttle). */
+/**
+ * How a password check went: the account; `failed` (wrong password, or no such account:
+ * the same answer); or `refused`, not checked at all because this source has too many
+ * attempts in hand (login-guard.ts), with when to try again.
+ */
+export type PasswordOutcome =
+  | { kind: 'ok'; record: AccountRecord }
+  | { kind: 'failed' }
+  | { kind: 'refused'; retryAfterMs: number };
+
+/** The accounts layer of a server, if installed (tests use it to tune the login guard). */
 export function accountsOf(server: ChatServer): Accounts | undefined {
   return registry.get(server);
 }
@@ -62,11 +72,9 @@ export async function installAccounts(server: ChatServer): Promise<Accounts> {
   return accounts;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class Accounts {
-  /** Growing delay after failed logins, per account name and per source address. */
-  readonly throttle = new LoginThrottle();
+  /** Who gets a password checked, and when (per account and address, never per account alone). */
+  readonly guard = new LoginGuard();
   /** Server secret for decoy SCRAM salts (accounts that do not exist). */
   readonly secret = randomBytes(32);
   readonly sasl: Sasl;
@@ -92,6 +100,11 @@ export class Accounts {
         void this.protectNick(s).catch((err: unknown) => this.logError('account.protect_failed', err));
       },
     };
+  }
+
+  /** PBKDF2 iterations for SCRAM keys stored now (`scram-iterations`). */
+  get scramIterations(): number {
+    return this.server.config.scramIterations;
   }
 
   get available(): boolean {
@@ -136,7 +149,10 @@ export class Accounts {
   async createAccount(name: string, email: string | null, password: string): Promise<AccountRecord | null> {
     const store = this.server.store;
     if (store === null) throw new Error('no store');
-    const [passwordHash, scram] = await Promise.all([hashPassword(password), scramCredentials(password)]);
+    const [passwordHash, scram] = await Promise.all([
+      hashPassword(password),
+      scramCredentials(password, this.scramIterations),
+    ]);
     const record: AccountRecord = {
       name,
       folded: foldCase(name),
@@ -151,54 +167,66 @@ export class Accounts {
     return record;
   }
 
-  /** Throttle keys for a login attempt: the account name and the source address. */
-  loginKeys(s: LoginSource, name: string): string[] {
-    return [`a:${foldCase(name)}`, `i:${s.ip}`];
-  }
-
-  /** Waits for this attempt's turn (growing delay after failures; never a rejection). */
-  async waitTurn(keys: readonly string[]): Promise<void> {
-    const wait = this.throttle.reserve(keys);
-    if (wait > 0) await sleep(wait);
-  }
-
-  loginFailed(keys: readonly string[], s: LoginSource, name: string, via: string): void {
-    this.throttle.fail(keys);
+  /** Logs a failed login (wrong password or no such account; refusals are only counted). */
+  loginFailed(s: LoginSource, name: string, via: string): void {
     this.server.log.info(
       { event: 'account.login_failed', nick: s.nick, ip: s.ip, account: name, via },
       `Failed login by ${s.nick} (${s.ip}) via ${via}`,
     );
   }
 
-  /**
-   * The account when `password` is right, else null. Waits its turn first, and does the
-   * same work whether or not the account exists (a decoy hash stands in), so neither the
-   * answer nor its timing tells which it was.
-   */
+  /** The account when `password` is right, else null (failed or refused alike). */
   async checkPassword(
     s: LoginSource,
     name: string,
     password: string,
     via: string,
   ): Promise<AccountRecord | null> {
+    const outcome = await this.tryPassword(s, name, password, via);
+    return outcome.kind === 'ok' ? outcome.record : null;
+  }
+
+  /**
+   * Checks a password once the login guard lets it (login-guard.ts). Does the same work
+   * whether or not the account exists (a decoy hash stands in), so neither the answer nor
+   * its timing tells which it was.
+   */
+  async tryPassword(s: LoginSource, name: string, password: string, via: string): Promise<PasswordOutcome> {
     const store = this.server.store;
-    if (store === null) return null;
-    const keys = this.loginKeys(s, name);
-    await this.waitTurn(keys);
-    const record = isValidNick(name, 255) ? await store.getAccount(foldCase(name)) : null;
-    this.decoyHash ??= hashPassword(randomBytes(18).toString('base64'));
-    const ok = await verifyPassword(record?.passwordHash ?? (await this.decoyHash), password);
-    if (!ok || record === null) {
-      this.loginFailed(keys, s, name, via);
-      return null;
+    if (store === null) return { kind: 'failed' };
+    const pass = await this.guard.admit(foldCase(name), s.ip);
+    if (!pass.ok) return { kind: 'refused', retryAfterMs: pass.retryAfterMs };
+    let record: AccountRecord | null = null;
+    try {
+      record = isValidNick(name, 255) ? await store.getAccount(foldCase(name)) : null;
+      this.decoyHash ??= hashPassword(randomBytes(18).toString('base64'));
+      const ok = await verifyPassword(record?.passwordHash ?? (await this.decoyHash), password);
+      if (!ok || record === null) record = null;
+    } catch (err) {
+      pass.done(null); // the store failed: no answer, so no penalty either
+      throw err;
     }
-    this.throttle.succeed(keys);
-    if (record.scram === null) {
-      // An account from before SCRAM: derive its credentials now that we hold the password.
-      record.scram = await scramCredentials(password);
-      await store.updateAccount(record).catch((err: unknown) => this.logError('account.update_failed', err));
+    pass.done(record !== null);
+    if (record === null) {
+      this.loginFailed(s, name, via);
+      return { kind: 'failed' };
     }
-    return record;
+    await this.upgradeScram(record, password);
+    return { kind: 'ok', record };
+  }
+
+  /**
+   * Derives SCRAM-SHA-256 credentials at the current iteration count for an account that
+   * has none (it predates SCRAM) or has them at a lower count (docs/SECURITY.md), now that
+   * the password is in hand. A failed write is logged; the login goes on.
+   */
+  private async upgradeScram(record: AccountRecord, password: string): Promise<void> {
+    const iterations = this.scramIterations;
+    if (record.scram !== null && record.scram.iterations >= iterations) return;
+    record.scram = await scramCredentials(password, iterations);
+    await this.server
+      .store!.updateAccount(record)
+      .catch((err: unknown) => this.logError('account.update_failed', err));
   }
 
   // ---------------------------------------------------------------- login state
@@ -223,6 +251,8 @@ export class Accounts {
         void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [asked] });
       }
       this.chanServ.restoreOps(s);
+      // Reauthenticated to another account (sasl-3.2): the nick may be the old account's.
+      if (previous !== null && foldCase(previous) !== record.folded) this.hooks.nickSettled(s);
     }
     const pending = this.grace.get(s);
     if (pending !== undefined && pending.folded === record.folded) this.grace.delete(s);

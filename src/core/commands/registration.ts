@@ -204,11 +204,14 @@ function user(s: Session, msg: { params: string[] }): void {
     return;
   }
   const c = s.server.config;
-  const username = sanitizeUsername(msg.params[0]!, c.userLen);
-  if (username === null) {
+  // modern.ircdocs.horse §USER: an empty user name or real name is ERR_NEEDMOREPARAMS. A
+  // user name with nothing usable in it (all emoji, say) is not the client's error: it
+  // registers as "user" rather than leaving the client stuck before the welcome.
+  if (msg.params[0] === '' || msg.params[3] === '') {
     s.numeric(N.ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters');
     return;
   }
+  const username = sanitizeUsername(msg.params[0]!, c.userLen) ?? 'user';
   // No ident lookup is done, so the name is marked unverified with '~' as servers do.
   // Copies, not views of the USER line: they are kept for the whole connection.
   s.username = ownCopy(('~' + username).slice(0, c.userLen));
