@@ -11,7 +11,7 @@ import {
   MessageFeatures,
   replyOf,
 } from '../client/index.js';
-import { MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
+import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
 import { formatHit, parseSearchArgs } from './search-view.js';
 
@@ -201,8 +201,9 @@ export async function runChat(argv: string[]): Promise<number> {
     const text = prefix + clean(m.text) /* keeps line breaks */ + suffix;
     const where =
       !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
-    const who = m.self ? `${c.me(m.from)} (you)` : c.nick(m.from || 'server');
-    const plainWho = m.self ? `${m.from} (you)` : m.from || 'server';
+    const mark = accountMark(m);
+    const who = m.self ? `${c.me(m.from)}${mark} (you)` : c.nick(m.from || 'server') + mark;
+    const plainWho = m.self ? `${m.from}${mark} (you)` : (m.from || 'server') + mark;
     if (kind === 'notice') {
       print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
     } else if (m.action) {
@@ -269,6 +270,11 @@ export async function runChat(argv: string[]): Promise<number> {
   ]);
   client.on('info', (e) => {
     if (QUIET.has(e.command)) return;
+    if (e.command === '330') {
+      // WHOIS: RPL_WHOISACCOUNT <me> <nick> <account> :is logged in as
+      print(c.dim(`${clean(e.params[1] ?? '')} is logged in as ${clean(e.params[2] ?? '')}`));
+      return;
+    }
     if (e.command === '322') {
       print(`  ${e.params[1]} (${e.params[2]}) ${clean(e.params[3] ?? '')}`);
       return;
