@@ -6,7 +6,7 @@
 export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
   AUTHENTICATE: [
     'AUTHENTICATE <mechanism> | <base64> | * (IRCv3 sasl)',
-    'Logs in to an account with SASL during or after registration: PLAIN, SCRAM-SHA-256, or',
+    'Logs in to an account with SASL: PLAIN, SCRAM-SHA-256, or',
     'EXTERNAL with a TLS client certificate. Negotiate the sasl capability first. * aborts.',
   ],
   AWAY: [
