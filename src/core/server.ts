@@ -129,7 +129,7 @@ export class ChatServer {
     if (session.state === State.Closed) return;
     const wasRegistered = session.state === State.Registered;
     if (wasRegistered) {
-      const quit = new Outgoing(session.mask, 'QUIT', [reason]);
+      const quit = new Outgoing(session.mask, 'QUIT', [reason], null, null, session.account);
       // Other nodes tell their own members (before the memberships below are dropped).
       this.network?.userQuit(session, reason);
       const seen = new Set<User>([session]);

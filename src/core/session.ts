@@ -16,6 +16,7 @@ import type { OpenMultiline } from './commands/multiline.js';
 import { TokenBucket } from './flood.js';
 import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
+import { noteLeft } from './replay.js';
 import { type Gate, SendQueue, type SendQueueOwner, type Slot } from './send-queue.js';
 import type { ChatServer } from './server.js';
 import type { Transport } from './transport.js';
@@ -147,6 +148,7 @@ export class Session implements User, SendQueueOwner {
 
   leftChannel(channel: Channel): void {
     if (this.joined === null || !this.joined.delete(channel)) return;
+    noteLeft(this, foldCase(channel.name)); // what a re-join does not replay again
     if (this.joined.size === 0) this.joined = null;
   }
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Received, TestClient } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { METRICS_AUTH, startServer, type TestServer } from '../helpers/server.js';
 import { joinRoom, senderOf } from './util.js';
 
 function lines(n: number, make: (i: number) => string): string {
@@ -48,7 +48,7 @@ describe('flooded off with messages still being stored', () => {
 
   test('/metrics answers and the deliveries counter never goes down when the sender was alone in its room', async () => {
     const base = `http://127.0.0.1:${server.httpPort}`;
-    const before = await (await fetch(`${base}/metrics`)).text();
+    const before = await (await fetch(`${base}/metrics`, { headers: METRICS_AUTH })).text();
     const deliveriesBefore = metricValue(before, 'tertulia_deliveries_out_total');
     const loner = await TestClient.register(server.port, 'loner');
     const other = await TestClient.register(server.port, 'other');
@@ -61,7 +61,7 @@ describe('flooded off with messages still being stored', () => {
     await loner.waitClosed(20_000);
     await barrier(other); // the loner's messages have all been committed by now
 
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(`${base}/metrics`, { headers: METRICS_AUTH });
     assert.equal(res.status, 200, await res.clone().text());
     const after = metricValue(await res.text(), 'tertulia_deliveries_out_total');
     assert.ok(after >= deliveriesBefore, `deliveries went from ${deliveriesBefore} to ${after}`);

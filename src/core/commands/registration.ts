@@ -135,6 +135,30 @@ function nick(s: Session, msg: { params: string[] }): void {
     s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service');
     return;
   }
+  if (s.registered) {
+    // A registered nick is only for its account (docs/PERMISSIONS.md): the check may need the store.
+    const allowed = server.accountHooks?.nickAllowed(s, wanted, folded) ?? null;
+    if (allowed !== null) {
+      let ok = false;
+      s.deferUntil(
+        allowed.then((v) => {
+          ok = v;
+        }),
+        () => {
+          if (ok && s.registered && s.nick !== wanted) changeNick(s, wanted, folded);
+        },
+        (err) =>
+          server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed'),
+        true,
+      );
+      return;
+    }
+  }
+  changeNick(s, wanted, folded);
+}
+
+function changeNick(s: Session, wanted: string, folded: string): void {
+  const server = s.server;
   if (!server.directory.claimNick(folded, s)) {
     s.numeric(N.ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use');
     return;
@@ -150,7 +174,8 @@ function nick(s: Session, msg: { params: string[] }): void {
     return;
   }
   // Everyone who shares a channel sees the change once, and so does the user.
-  const change = new Outgoing(oldMask, 'NICK', [wanted]);
+  // account-tag: every message a logged-in user causes carries its account.
+  const change = new Outgoing(oldMask, 'NICK', [wanted], null, null, s.account);
   const seen = new Set<User>([s]);
   s.deliver(change);
   server.network?.userNick(s, oldNick, change);
@@ -179,11 +204,14 @@ function user(s: Session, msg: { params: string[] }): void {
     return;
   }
   const c = s.server.config;
-  const username = sanitizeUsername(msg.params[0]!, c.userLen);
-  if (username === null) {
+  // modern.ircdocs.horse §USER: an empty user name or real name is ERR_NEEDMOREPARAMS. A
+  // user name with nothing usable in it (all emoji, say) is not the client's error: it
+  // registers as "user" rather than leaving the client stuck before the welcome.
+  if (msg.params[0] === '' || msg.params[3] === '') {
     s.numeric(N.ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters');
     return;
   }
+  const username = sanitizeUsername(msg.params[0]!, c.userLen) ?? 'user';
   // No ident lookup is done, so the name is marked unverified with '~' as servers do.
   // Copies, not views of the USER line: they are kept for the whole connection.
   s.username = ownCopy(('~' + username).slice(0, c.userLen));
@@ -205,6 +233,21 @@ export function tryRegister(s: Session): void {
   if (required !== null && !passwordMatches(s.password, required)) {
     s.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
     server.disconnect(s, 'Bad password');
+    return;
+  }
+  // A registered nick asked for without logging in becomes a guest nick before the welcome,
+  // so nobody ever sees this connection under it (the store may have to be asked first).
+  const admission = server.accountHooks?.admitNick(s) ?? null;
+  if (admission !== null) {
+    s.deferUntil(
+      admission,
+      () => tryRegister(s),
+      (err) => {
+        server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed');
+        server.disconnect(s, 'Server problem, please try again');
+      },
+      true,
+    );
     return;
   }
   server.accountHooks?.beforeWelcome(s);
