@@ -3,7 +3,8 @@
  * clients and returns one result: its parameters, numeric results, and chart data for the
  * HTML report.
  */
-import { sleep, sleepUntil } from './clock.js';
+import net from 'node:net';
+import { now, sleep, sleepUntil } from './clock.js';
 import { type Histogram, quantileOf } from './histogram.js';
 import { ownCpu, readCpu, readRss, readTcpCounters } from './procfs.js';
 import {
@@ -580,7 +581,161 @@ const reconnect: ScenarioDef = {
   },
 };
 
-export const SCENARIOS: ScenarioDef[] = [idle, fanout, privmsg, history, chathistory, reconnect];
+// ------------------------------------------------------------------ slowreaders
+
+/**
+ * A client that registers, joins, and then never reads again (its socket is paused: the
+ * kernel buffers fill, then the server's queue). Opened from the coordinator thread with a
+ * plain socket: the workers' clients always read.
+ */
+interface SlowClient {
+  socket: net.Socket;
+  closed: boolean;
+}
+
+function openSlowClient(host: string, port: number, nick: string, room: string): Promise<SlowClient> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const client: SlowClient = { socket, closed: false };
+    let text = '';
+    const timer = setTimeout(() => fail(new Error(`${nick}: no end of NAMES within 30 s`)), 30_000);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    socket.on('error', (err) => {
+      if (!client.closed) fail(err);
+    });
+    socket.on('close', () => {
+      client.closed = true;
+    });
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      let nl = text.indexOf('\n');
+      while (nl !== -1) {
+        const line = text.slice(0, nl);
+        text = text.slice(nl + 1);
+        const words = line.split(' ');
+        if (words[0] === 'PING') socket.write(`PONG ${words[1] ?? ''}\r\n`);
+        else if (words[1] === '001') socket.write(`JOIN ${room}\r\n`);
+        else if (words[1] === '366') {
+          clearTimeout(timer);
+          socket.off('data', onData);
+          socket.pause(); // from here on it never reads
+          resolve(client);
+          return;
+        } else if (words[0] === 'ERROR') {
+          fail(new Error(`${nick}: ${line}`));
+          return;
+        }
+        nl = text.indexOf('\n');
+      }
+    };
+    socket.on('data', onData);
+    socket.write(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+  });
+}
+
+const slowreaders: ScenarioDef = {
+  name: 'slowreaders',
+  summary:
+    "K clients join a busy room and never read while it is flooded; RSS over time and the normal readers' latency",
+  params: {
+    slow: { full: 1000, quick: 20, help: 'clients that join and never read (K)' },
+    readers: { full: 5, quick: 2, help: 'normal readers in the room' },
+    senders: { full: 4, quick: 2, help: 'members that send' },
+    rate: { full: 2000, quick: 400, help: 'offered messages/s into the room' },
+    size: { full: 330, quick: 330, help: 'bytes of message text' },
+    warmup: { full: 1000, quick: 100, help: 'ms of traffic before the measurement window' },
+    duration: { full: 15_000, quick: 1500, help: 'ms of flooding (the measurement window)' },
+    after: { full: 5000, quick: 500, help: 'ms of RSS readings after the flood stops' },
+    sample: { full: 250, quick: 100, help: 'ms between RSS readings' },
+  },
+  async run(ctx, p) {
+    const room = `#${ctx.token}w${ctx.nextPhase}`;
+    const readerSpecs = makeClients(ctx, 'r', p.n('readers') + p.n('senders'));
+    const ids = readerSpecs.map((x) => x.id);
+    const senderIds = ids.slice(0, p.n('senders'));
+    const readerIds = ids.slice(p.n('senders'));
+    const slow: SlowClient[] = [];
+    const pid = ctx.server.pid;
+    try {
+      await openAll(ctx, readerSpecs, roundRobin, { concurrency: 50, rate: 0, timeoutMs: 30_000 });
+      await joinAll(ctx, ids, room, 30_000);
+      const k = p.n('slow');
+      ctx.log(`slowreaders: ${k} clients join ${room} and stop reading`);
+      for (let i = 0; i < k; i += 50) {
+        const batch = [];
+        for (let j = i; j < Math.min(k, i + 50); j++) {
+          batch.push(
+            openSlowClient(ctx.server.host, ctx.server.port, `${ctx.token}z${j.toString(36)}`, room),
+          );
+        }
+        slow.push(...(await Promise.all(batch)));
+      }
+      await sleep(500);
+      const rssBaseline = readRss(pid);
+      const curve: Array<[number, number]> = [];
+      const origin = now();
+      const sampler = setInterval(() => {
+        const rss = readRss(pid);
+        if (rss !== null) curve.push([round((now() - origin) / 1000, 2), round(rss / 1048576, 1)]);
+      }, p.n('sample'));
+      let allDroppedAt: number | null = null;
+      const watcher = setInterval(() => {
+        if (allDroppedAt === null && slow.every((c) => c.closed)) allDroppedAt = now();
+      }, 50);
+      ctx.log(`slowreaders: flooding at ${p.n('rate')} msgs/s × ${p.n('size')} B`);
+      const t = await runTraffic(ctx, {
+        senders: senderIds.map((id) => ({ clientId: id, target: room, receivers: readerIds })),
+        mode: 'paced',
+        rate: p.n('rate'),
+        window: 1,
+        ack: 'deliveries',
+        size: p.n('size'),
+        warmupMs: p.n('warmup'),
+        durationMs: p.n('duration'),
+        drainMs: 30_000,
+      });
+      const floodEnd = now();
+      await sleep(p.n('after'));
+      clearInterval(sampler);
+      clearInterval(watcher);
+      const rssAfter = readRss(pid);
+      ctx.log(`slowreaders: server RSS (s:MB) ${curve.map(([at, mb]) => `${at}:${mb}`).join(' ')}`);
+      const peak = curve.reduce((m, [, mb]) => Math.max(m, mb), 0);
+      const base = rssBaseline === null ? null : rssBaseline / 1048576;
+      const dropped = slow.filter((c) => c.closed).length;
+      check(t, 'slowreaders (normal readers)');
+      return {
+        results: {
+          slow_clients: k,
+          slow_dropped: dropped,
+          all_dropped_s: allDroppedAt === null ? null : round((allDroppedAt - origin) / 1000, 2),
+          sent_per_s: Math.round(t.sentPerS),
+          deliveries_per_s: Math.round(t.deliveriesPerS),
+          ...latencyFields('', t.latency),
+          undelivered: t.undelivered,
+          rss_baseline_mb: base === null ? null : round(base, 1),
+          rss_peak_mb: peak,
+          rss_growth_mb: base === null ? null : round(peak - base, 1),
+          rss_after_mb: rssAfter === null ? null : round(rssAfter / 1048576, 1),
+          rss_curve_mb: curve.map(([at, mb]) => `${at}s:${mb}`).join(' '),
+          flood_s: round((floodEnd - origin) / 1000, 2),
+          server_cpu_util: t.serverCpuUtil === null ? null : round(t.serverCpuUtil, 3),
+          gen_cpu_util: round(t.genCpuUtil, 3),
+        },
+        charts: [],
+      };
+    } finally {
+      for (const c of slow) c.socket.destroy();
+      await closeClients(ctx, ids, 'quit');
+    }
+  },
+};
+
+export const SCENARIOS: ScenarioDef[] = [idle, fanout, privmsg, history, chathistory, reconnect, slowreaders];
 
 /** Parses `name` or `name:key=value,key=value` (lists with "/"), starting from the defaults. */
 export function resolveScenario(

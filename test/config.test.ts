@@ -73,6 +73,7 @@ describe('defaults', () => {
       floodRate: 2,
       floodQueue: 20,
       sendqBytes: 1048576,
+      sendqTotalBytes: 134217728,
       pingInterval: 90,
       pingTimeout: 60,
       registrationTimeout: 60,

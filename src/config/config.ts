@@ -71,6 +71,11 @@ export interface Config {
 
   /** Per-connection output bound in bytes; past it the client is dropped with "SendQ exceeded". */
   sendqBytes: number;
+  /**
+   * Server-wide bound on output queued for connections whose transport is backed up (every
+   * connection's queue counted in full); past it the largest queues are dropped first.
+   */
+  sendqTotalBytes: number;
   /** Seconds of silence before the server PINGs a client. */
   pingInterval: number;
   /** Seconds after that PING before "Ping timeout". */

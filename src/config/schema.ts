@@ -334,6 +334,15 @@ const rows = {
     default: 1_048_576,
     help: 'Per-connection output bound; past it the client is dropped with "SendQ exceeded".',
   },
+  sendqTotalBytes: {
+    ...lengths(65_536, 2 ** 40),
+    hint: '<bytes>',
+    default: 134_217_728,
+    help:
+      'Server-wide bound on output waiting for clients that are not reading (each counted in full, ' +
+      'even where messages are shared); past it the largest queues are dropped first with ' +
+      '"SendQ exceeded (server output budget)".',
+  },
   pingInterval: { ...seconds(), default: 90, help: 'Seconds of silence before the server PINGs a client.' },
   pingTimeout: { ...seconds(), default: 60, help: 'Seconds after that PING before "Ping timeout".' },
   registrationTimeout: {

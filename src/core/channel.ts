@@ -150,14 +150,25 @@ export class Channel {
    * Only local members are delivered to here; in a cluster the relay hands the broadcast to
    * the other nodes once, and each renders it to its own members (deliverLocal).
    */
-  broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0, lazy = false): void {
-    this.deliverLocal(out, except, needCap, withoutCap, lazy);
+  broadcast(out: Outgoing, except: User | null = null, needCap = 0, withoutCap = 0, lazy = false): number {
+    const delivered = this.deliverLocal(out, except, needCap, withoutCap, lazy);
     this.relay?.channelBroadcast(this, out, except, needCap, withoutCap, lazy);
+    return delivered;
   }
 
-  /** The fan-out loop of `broadcast`, for this node's members only. */
-  deliverLocal(out: Outgoing, except: User | null, needCap: number, withoutCap: number, lazy: boolean): void {
+  /**
+   * The fan-out loop of `broadcast`, for this node's members only. Returns how many members
+   * it delivered to (the deliveries counter is a count of these, so it can never go down).
+   */
+  deliverLocal(
+    out: Outgoing,
+    except: User | null,
+    needCap: number,
+    withoutCap: number,
+    lazy: boolean,
+  ): number {
     const tagOnly = out.needsMessageTags;
+    let delivered = 0;
     for (const member of this.members.keys()) {
       if (member === except || !member.local) continue;
       const caps = member.caps;
@@ -165,6 +176,8 @@ export class Channel {
       if (withoutCap !== 0 && (caps & withoutCap) !== 0) continue;
       if (tagOnly && (caps & Cap.messageTags) === 0) continue;
       member.deliver(out, lazy);
+      delivered++;
     }
+    return delivered;
   }
 }

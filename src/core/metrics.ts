@@ -6,6 +6,8 @@ export class Metrics {
   messagesIn = 0;
   deliveriesOut = 0;
   sendqDrops = 0;
+  /** Of those, dropped as the slowest readers when the server's output budget was full. */
+  sendqBudgetDrops = 0;
   floodDisconnects = 0;
   refusedConnections = 0;
   /** History write latency (seconds): count, sum and the largest seen. */

@@ -47,7 +47,7 @@ export class ChatServer {
   accountHooks: AccountHooks | null = null;
   /** Durable storage (history, accounts, registered channels); null runs without it. */
   store: Store | null = null;
-  /** Group-committing writer for history; null when history is off. */
+  /** Group-committing writer for history (store/group-commit.ts); null when history is off. */
   historyWriter: { write(message: StoredMessage): Promise<void> } | null = null;
   /** The bound TLS listener's port (for the sts capability); null when TLS is off. */
   tlsPort: number | null = null;
@@ -69,7 +69,9 @@ export class ChatServer {
     motd: string[] | null,
   ) {
     this.motd = motd;
-    this.output = new OutputScheduler(config.sendqBytes);
+    this.output = new OutputScheduler(config.sendqBytes, config.sendqTotalBytes, () => {
+      this.metrics.sendqBudgetDrops++;
+    });
     this.commands = new CommandTable();
     this.whowas = new WhowasLog(config.whowasSize);
     this.admission = new Admission(config.maxConnectionsPerIp, config.connectRatePerIp);
@@ -151,19 +153,21 @@ export class ChatServer {
     }
     if (session.folded !== '') this.directory.releaseNick(session.folded, session);
     this.monitors.removeWatcher(session);
-    if (tellClient) {
-      session.writeFinal(
-        new Outgoing(null, 'ERROR', [
-          `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
-        ]),
-      );
-    }
     session.dispose();
     this.sessions.delete(session);
     this.admission.release(session.ip);
     this.metrics.connectionClosed(session.transport.kind);
-    if (tellClient) session.transport.end();
-    else session.transport.destroy();
+    if (tellClient) {
+      // The ERROR and the close wait for any echo this client is still owed (send-queue.ts).
+      session.writeFinal(
+        new Outgoing(null, 'ERROR', [
+          `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
+        ]),
+        () => session.transport.end(),
+      );
+    } else {
+      session.transport.destroy();
+    }
   }
 
   /** Removes a user from a channel's state; drops the channel when it empties. */

@@ -17,7 +17,7 @@ import { TokenBucket } from './flood.js';
 import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
 import { noteLeft } from './replay.js';
-import { SendQueue, type SendQueueOwner } from './send-queue.js';
+import { type Gate, SendQueue, type SendQueueOwner, type Slot } from './send-queue.js';
 import type { ChatServer } from './server.js';
 import type { Transport } from './transport.js';
 import type { User } from './user.js';
@@ -372,15 +372,28 @@ export class Session implements User, SendQueueOwner {
     failed: (err: unknown) => void,
     /** Every later command waits, messages too (JOIN: nothing may go to a room not yet joined). */
     barrier = false,
+    /**
+     * The server-wide gate of a message not yet durable (OutputScheduler.openGate): `then`
+     * or `failed` runs when it is released, in the order the gates were opened.
+     */
+    gate: Gate | null = null,
   ): void {
     const capture = this.capture;
     this.deferred = true;
     this.inFlight++;
     if (barrier) this.barriers++;
+    // The reply's place in this connection's output is taken now, when the command is
+    // accepted: whatever is sent to this client meanwhile waits behind it (send-queue.ts).
+    const slot = this.sendQueue.reserve();
+    const output = this.server.output;
+    const inOrder = (fn: () => void): void => {
+      if (gate === null) fn();
+      else output.settle(gate, fn);
+    };
     work
       .then(
-        () => this.runCaptured(capture, then),
-        (err: unknown) => this.runCaptured(capture, () => failed(err)),
+        () => inOrder(() => this.runCaptured(capture, slot, then)),
+        (err: unknown) => inOrder(() => this.runCaptured(capture, slot, () => failed(err))),
       )
       .finally(() => {
         this.inFlight--;
@@ -389,17 +402,20 @@ export class Session implements User, SendQueueOwner {
       });
   }
 
-  private runCaptured(capture: Capture | null, fn: () => void): void {
+  private runCaptured(capture: Capture | null, slot: Slot, fn: () => void): void {
     const saved = this.capture;
     this.capture = capture;
-    try {
-      fn();
-    } catch (err) {
-      this.server.log.error({ event: 'command.error', err }, 'deferred command failed');
-    } finally {
-      this.capture = saved;
-    }
-    this.finishCapture(capture);
+    this.sendQueue.fill(slot, () => {
+      try {
+        fn();
+      } catch (err) {
+        this.server.log.error({ event: 'command.error', err }, 'deferred command failed');
+      } finally {
+        this.capture = saved;
+      }
+      this.finishCapture(capture);
+    });
+    this.sendQueue.release(slot);
   }
 
   /** Resumes input after an async command or durable writes complete. */
@@ -444,7 +460,7 @@ export class Session implements User, SendQueueOwner {
 
   /** labeled-response: one reply gets the label, several a batch, none an ACK. */
   private finishCapture(capture: Capture | null): void {
-    if (capture === null || this.state === State.Closed) return;
+    if (capture === null || this.isClosedForOutput) return;
     const { label, items } = capture;
     const caps = this.caps;
     if (items.length === 0) {
@@ -465,9 +481,17 @@ export class Session implements User, SendQueueOwner {
 
   // ---------------------------------------------------------------- output
 
+  /**
+   * Closed, and not writing a reply it still owed (an echo of a message others were shown,
+   * written into its reserved place while the connection closes: send-queue.ts `finish`).
+   */
+  private get isClosedForOutput(): boolean {
+    return this.state === State.Closed && !this.sendQueue.filling;
+  }
+
   /** Delivers a message (fan-out path); see User.deliver for `lazy`. */
   deliver(out: Outgoing, lazy = false): void {
-    if (this.state === State.Closed) return;
+    if (this.isClosedForOutput) return;
     if (this.capture !== null) {
       this.capture.items.push(out);
       return;
@@ -477,7 +501,7 @@ export class Session implements User, SendQueueOwner {
 
   /** Delivers outside any labeled-response capture (side effects of one's own command). */
   deliverUnlabeled(out: Outgoing): void {
-    if (this.state !== State.Closed) this.write(out.bytesFor(this.caps));
+    if (!this.isClosedForOutput) this.write(out.bytesFor(this.caps));
   }
 
   /** Sends a reply from the server: `:server CMD params…`. */
@@ -505,9 +529,14 @@ export class Session implements User, SendQueueOwner {
   }
 
   /** For the send queue: this client stopped reading. */
-  sendqExceeded(): void {
+  sendqExceeded(reason: string): void {
     this.server.metrics.sendqDrops++;
-    this.server.disconnect(this, 'SendQ exceeded');
+    this.server.disconnect(this, reason);
+  }
+
+  /** The transport took all it held (see Transport.writeMany). */
+  transportDrained(): void {
+    this.sendQueue.drained();
   }
 
   /** Hands the coalesced output to the transport now. */
@@ -525,8 +554,11 @@ export class Session implements User, SendQueueOwner {
     this.pendingCapture = null;
   }
 
-  /** The final ERROR line (written even though the session is closing). */
-  writeFinal(out: Outgoing): void {
-    this.sendQueue.writeFinal(out.bytesFor(this.caps));
+  /**
+   * The final ERROR line (written even though the session is closing), after any reply still
+   * owed; then `then` (the transport's end).
+   */
+  writeFinal(out: Outgoing, then: () => void = () => {}): void {
+    this.sendQueue.finish(out.bytesFor(this.caps), then);
   }
 }

@@ -14,6 +14,13 @@ export interface Transport {
   readonly certFingerprint?: string | null;
   /** Writes bytes; the core has already coalesced them for this event-loop turn. */
   write(data: Buffer): void;
+  /**
+   * Optional: writes several buffers (shared with other connections: never modified, kept by
+   * reference) and returns false once the transport is backed up. It must then tell the
+   * session when it has drained (`Session.transportDrained`); until then the session keeps
+   * further output in its own queue (core/send-queue.ts).
+   */
+  writeMany?(chunks: readonly Buffer[], bytes: number): boolean;
   /** Bytes accepted by write() that the OS has not taken yet (the send queue). */
   readonly pendingBytes: number;
   /** Flushes what is queued, then closes. */

@@ -33,6 +33,26 @@ class SocketTransport implements Transport {
     if (!this.socket.destroyed) this.socket.write(data);
   }
 
+  /**
+   * The buffers are other connections' too: they go to the socket by reference. One buffer
+   * goes as it is; several are joined into one only when the socket holds nothing (the
+   * kernel almost always takes the copy at once, and one `write` beats a `writev` of many
+   * small pieces); a socket that still holds bytes gets them corked, as one `writev` of the
+   * shared buffers, so a slow reader never holds a private copy of what it has not read.
+   * Returns false once the socket holds its high-water mark: 'drain' then resumes the queue.
+   */
+  writeMany(chunks: readonly Buffer[], bytes: number): boolean {
+    const socket = this.socket;
+    if (socket.destroyed) return true;
+    if (chunks.length === 1) return socket.write(chunks[0]!);
+    if (socket.writableLength === 0) return socket.write(Buffer.concat(chunks as Buffer[], bytes));
+    socket.cork();
+    let ok = true;
+    for (const chunk of chunks) ok = socket.write(chunk);
+    socket.uncork();
+    return ok;
+  }
+
   get pendingBytes(): number {
     return this.socket.writableLength;
   }
@@ -73,6 +93,10 @@ function logSocketError(server: ChatServer, address: string, err: Error): void {
   server.log.debug({ event: 'socket.error', ip: address, err: err.message }, 'socket error');
 }
 
+function onDrain(this: AttachedSocket): void {
+  this[kTransport].session?.transportDrained();
+}
+
 function onEnd(this: AttachedSocket): void {
   const session = this[kTransport].session;
   session?.server.transportClosed(session, 'Connection closed');
@@ -109,6 +133,7 @@ export function attachSocket(
   transport.session = session;
   socket.on('error', onError);
   socket.on('data', onData);
+  socket.on('drain', onDrain);
   socket.on('end', onEnd);
   socket.on('close', onClose);
 }

@@ -73,6 +73,16 @@ export function createMetricsRegistry(server: ChatServer): MetricsExport {
     () => m.sendqDrops,
   );
   mirror(
+    'tertulia_sendq_budget_drops_total',
+    'Of those, the slowest readers dropped because the server-wide output budget was full.',
+    () => m.sendqBudgetDrops,
+  );
+  gauge(
+    'tertulia_stalled_output_bytes',
+    'Output queued for clients whose connection is backed up (each counted in full).',
+    () => server.output.stalledBytes,
+  );
+  mirror(
     'tertulia_flood_disconnects_total',
     'Clients disconnected for flooding (Excess Flood).',
     () => m.floodDisconnects,

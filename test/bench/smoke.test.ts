@@ -56,6 +56,15 @@ const NUMERIC: Record<string, string[]> = {
     'bg_p99_ms_before',
     'bg_p99_ms_during',
   ],
+  slowreaders: [
+    'slow_clients',
+    'slow_dropped',
+    'p50_ms',
+    'p99_ms',
+    'rss_baseline_mb',
+    'rss_peak_mb',
+    'rss_after_mb',
+  ],
 };
 
 interface Run {

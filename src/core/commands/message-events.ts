@@ -88,8 +88,7 @@ export function resolveDestination(s: Session, target: string): Destination | nu
 function deliver(s: Session, to: Destination, out: Outgoing, command: Command): void {
   const server = s.server;
   if (to.kind === 'channel') {
-    to.channel.broadcast(out, s);
-    server.metrics.deliveriesOut += to.channel.members.size - 1;
+    server.metrics.deliveriesOut += to.channel.broadcast(out, s);
   } else {
     const user = to.user;
     if (command !== 'TAGMSG' || user.caps & Cap.messageTags) {

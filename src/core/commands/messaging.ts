@@ -65,7 +65,9 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const account = s.account;
 
   // Each target's delivery runs once its message is durable (history issue: "durable
-  // before its echo or labeled reply goes back to the sender and before it fans out").
+  // before its echo or labeled reply goes back to the sender and before it fans out"), in
+  // the order the server accepted the messages: the gate opened below keeps the place of
+  // these deliveries in every connection's output (docs/ARCHITECTURE.md "Order of deliveries").
   const deliveries: Array<() => void> = [];
   const records: StoredMessage[] = [];
   const writer = server.historyWriter;
@@ -106,9 +108,9 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       );
       if (storable) records.push(record(s, out, channel.folded, now));
       deliveries.push(() => {
-        channel.broadcast(out, s);
+        // Counted as delivered, so the counter never goes down (the room may be gone by now).
+        server.metrics.deliveriesOut += channel.broadcast(out, s);
         server.push?.channelMessage(s, channel, out, out.params[1] ?? '');
-        server.metrics.deliveriesOut += channel.members.size - 1;
         if (s.hasCap(Cap.echoMessage)) s.deliver(out);
         logMessage(s, channel.name, command, text);
       });
@@ -159,6 +161,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     return;
   }
   const started = process.hrtime.bigint();
+  const gate = server.output.openGate();
   const durable =
     records.length === 1 ? writer.write(records[0]!) : Promise.all(records.map((r) => writer.write(r)));
   s.deferUntil(
@@ -177,6 +180,8 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
         'Your message could not be stored and was not delivered; please retry',
       );
     },
+    false,
+    gate,
   );
 }
 
