@@ -92,6 +92,8 @@ describe('defaults', () => {
       historyLimit: 100,
       historyRetentionDays: 0,
       nickGrace: 30,
+      maxConnectionsPerAccount: 10,
+      alwaysOn: true,
       accountRegistration: true,
       webpush: true,
       webpushContact: null,

@@ -120,6 +120,10 @@ export interface Config {
   historyRetentionDays: number;
   /** Seconds a connection may use a registered nick without logging in before it is renamed. */
   nickGrace: number;
+  /** Connections one account may have at once (docs/PEOPLE.md); one more is refused. */
+  maxConnectionsPerAccount: number;
+  /** Whether accounts stay in their rooms with no connection (each may turn it off). */
+  alwaysOn: boolean;
   /** Whether new accounts can be registered (REGISTER, NickServ REGISTER). */
   accountRegistration: boolean;
   /** Web Push notifications (IRCv3 draft/webpush); VAPID keys live in `<dataDir>/webpush/`. */

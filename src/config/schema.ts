@@ -443,6 +443,19 @@ const rows = {
     default: 30,
     help: 'Seconds a connection may use a registered nick without logging in before it is renamed.',
   },
+  maxConnectionsPerAccount: {
+    ...count(1),
+    default: 10,
+    help: 'Connections one account may have at once; one more is refused with a clear error.',
+  },
+  alwaysOn: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: true,
+    help: 'Accounts stay in their rooms with no connection (each may turn it off with NickServ SET ALWAYS-ON OFF).',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
   accountRegistration: {
     kind: 'boolean',
     hint: '[true|false]',

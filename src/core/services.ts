@@ -31,6 +31,11 @@ export interface ChannelHooks {
 export interface AccountHooks {
   /** Connection registration is about to complete: an unfinished SASL exchange is aborted (906). */
   beforeWelcome(session: Session): void;
+  /**
+   * PASS during registration with no server password: `account:password` logs in (false
+   * when it is wrong; true when it is not in that form or accounts are unavailable).
+   */
+  passLogin(session: Session, given: string): Promise<boolean>;
   /** A registered session now uses this nick (after the welcome, or after NICK): protect registered nicks. */
   nickSettled(session: Session): void;
 }

@@ -152,6 +152,11 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
   sendReplay(s, channel.name, extras.replay);
+  // The person's other devices got the JOIN above; they need the room's topic and names too.
+  for (const other of s.otherConnections()) {
+    if (channel.topic !== null) sendTopic(other, channel);
+    sendNames(other, channel);
+  }
 }
 
 // ------------------------------------------------------------------ PART
@@ -216,7 +221,7 @@ function topic(s: Session, msg: IrcMessage): void {
   channel.broadcast(new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTimeNow(), null, s.account));
 }
 
-function sendTopic(s: Session, channel: Channel): void {
+export function sendTopic(s: Session, channel: Channel): void {
   const t = channel.topic!;
   s.numeric(N.RPL_TOPIC, channel.name, t.text);
   s.numeric(N.RPL_TOPICWHOTIME, channel.name, t.setBy, String(Math.floor(t.setAt / 1000)));
@@ -396,7 +401,7 @@ function invite(s: Session, msg: IrcMessage): void {
   if (target.away !== null) s.numeric(N.RPL_AWAY, target.nick, target.away);
   // invite-notify: members who could have invited too are told (ops only when +i).
   for (const member of channel.members.keys()) {
-    if (member === s || !(member.caps & Cap.inviteNotify)) continue;
+    if (member === s.person || !(member.caps & Cap.inviteNotify)) continue;
     if (channel.inviteOnly && !channel.isOp(member)) continue;
     member.deliver(out);
   }
