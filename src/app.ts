@@ -197,7 +197,7 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
       bound.push(tlsListener);
       server.tlsPort = tlsListener.port;
     }
-    // Plain text for nc/telnet (src/gateways/text.ts): a name prompt, then #lobby.
+    // Plain text for nc/telnet (src/gateways/text.ts): a name prompt, then the first server room (#lobby).
     if (config.textPort !== null) bound.push(await listenText(server, config.host, config.textPort));
   } catch (err) {
     await Promise.all(bound.map((b) => b.close()));

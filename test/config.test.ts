@@ -79,6 +79,7 @@ describe('defaults', () => {
       maxConnectionsPerIp: 50,
       connectRatePerIp: 60,
       httpPort: 8080,
+      metricsToken: null,
       publicUrl: null,
       uploadMaxBytes: 26214400,
       uploadQuotaBytes: 1073741824,
@@ -89,9 +90,13 @@ describe('defaults', () => {
       whowasSize: 100,
       database: null,
       historyReplay: 20,
+      historyReplayGuests: false,
       historyLimit: 100,
       historyRetentionDays: 0,
-      nickGrace: 30,
+      nickGrace: 0,
+      serverRooms: ['#lobby'],
+      serverRoomTopic: null,
+      scramIterations: 600_000,
       maxConnectionsPerAccount: 10,
       alwaysOn: true,
       accountRegistration: true,
@@ -273,6 +278,30 @@ describe('errors name the key and where the value came from', () => {
     fails(['--log-messages=maybe'], {}, /log-messages \(from --log-messages\): expected true or false/);
     fails(['--server-name', 'no dots'], {}, /server-name \(from --server-name\)/);
     fails(['--flood-rate', '0'], {}, /flood-rate \(from --flood-rate\): expected a number greater than 0/);
+  });
+
+  test('metrics-token and scram-iterations are validated (a short token is refused and never echoed)', () => {
+    const err = fails(
+      ['--metrics-token', 'short'],
+      {},
+      /^invalid value for metrics-token \(from --metrics-token\): expected at least 16 characters/,
+    );
+    assert.ok(!err.message.includes('short'), 'the secret is not echoed');
+    fails(
+      [],
+      { TERTULIA_METRICS_TOKEN: 'has spaces in it, and more' },
+      /metrics-token \(from TERTULIA_METRICS_TOKEN\)/,
+    );
+    assert.equal(
+      load(['--metrics-token', 'a-long-enough-token-1234']).metricsToken,
+      'a-long-enough-token-1234',
+    );
+    fails(
+      ['--scram-iterations', '1000'],
+      {},
+      /scram-iterations \(from --scram-iterations\): expected an integer from 4096/,
+    );
+    assert.equal(load(['--scram-iterations', '100000']).scramIterations, 100_000);
   });
 
   test('bad env value', () => {

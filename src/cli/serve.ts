@@ -4,6 +4,7 @@ import { startTertulia, type Tertulia } from '../app.js';
 import type { Config } from '../config/config.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
+import { formatHostPort, startBanner } from './start-banner.js';
 import {
   isWorker,
   READY_MESSAGE,
@@ -19,11 +20,6 @@ const EXIT_GRACE_MS = 5000;
 
 function printError(message: string): void {
   for (const line of message.split('\n')) process.stderr.write(`tertulia: ${line}\n`);
-}
-
-/** `::1` → `[::1]` so that `host:port` stays unambiguous. */
-export function formatHostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Words a failure to start (usually from listen()) for a person. */
@@ -166,6 +162,8 @@ export async function runServe(argv: readonly string[], version: string): Promis
   }
   if (t.listeners.length === 0)
     log.warn({ event: 'no-listeners' }, 'no listener is enabled; nobody can connect');
+  // For the person who started it: where to go, in words (not parsed by anything).
+  for (const line of startBanner(t.listeners, config.publicUrl)) announce.info({ event: 'start-hint' }, line);
   log.info(
     { event: 'ready', version, serverName: config.serverName, network: config.networkName },
     `tertulia ${version} ready: ${config.serverName} (network ${config.networkName})`,

@@ -46,9 +46,6 @@ export interface ClusterOptions {
   syncWaitMs: number;
 }
 
-/** Commands whose room broadcast changes nothing but what people see (no state to replicate). */
-const MESSAGE_COMMANDS = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG', 'REDACT']);
-
 /** At most one "malformed envelope" log line per this many ms. */
 const BAD_LOG_EVERY_MS = 10_000;
 
@@ -399,8 +396,10 @@ export class ClusterNode implements Network {
   ): void {
     if (this.liveness.count === 0) return;
     const command = out.command;
-    // A message to a room whose members are all here goes nowhere else.
-    if (MESSAGE_COMMANDS.has(command) && !channel.hasRemoteMembers) return;
+    // A message goes to the other nodes even when this node's replica of the room has no
+    // member elsewhere: someone may have just joined on another node, their JOIN already
+    // acknowledged there while the join event is still on its way here. Each node delivers
+    // to the members it has when the event arrives, after that JOIN (issue 14).
     let source: User | undefined;
     if (except?.local) source = except;
     else source = this.dir.findUser(foldCase(nickOf(out.source)));

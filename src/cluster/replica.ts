@@ -96,7 +96,12 @@ export class Replica {
   remove(id: string, reason: string): void {
     const user = this.users.get(id);
     if (user === undefined) return;
-    this.toLocalPeers(user, new Outgoing(user.mask, 'QUIT', [reason], serverTimeNow()), 0, true);
+    this.toLocalPeers(
+      user,
+      new Outgoing(user.mask, 'QUIT', [reason], serverTimeNow(), null, user.account),
+      0,
+      true,
+    );
     for (const channel of [...user.channels]) this.server.leaveChannel(user, channel);
     this.server.whowas.record(user);
     if (this.dir.findUser(user.folded) === user) {

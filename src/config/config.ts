@@ -84,6 +84,8 @@ export interface Config {
   connectRatePerIp: number;
   /** HTTP port (WebSocket, /health, /metrics, web client); 0 picks a free port; null means off. */
   httpPort: number | null;
+  /** Bearer token `/metrics` requires; null turns `/metrics` off (404). `/health` is always open. */
+  metricsToken: string | null;
   /**
    * The URL clients reach the HTTP listener at (for the FILEHOST upload URL); null derives
    * `http(s)://<host or localhost>:<http port>`.
@@ -114,16 +116,24 @@ export interface Config {
   database: string | null;
   /** Room messages replayed on JOIN to clients without chathistory (0 turns it off). */
   historyReplay: number;
+  /** Whether guests (no account) get that replay too; accounts get what they missed. */
+  historyReplayGuests: boolean;
   /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
   historyLimit: number;
   /** Days history is kept; 0 keeps everything. */
   historyRetentionDays: number;
-  /** Seconds a connection may use a registered nick without logging in before it is renamed. */
+  /** Seconds a connection may use a registered nick without logging in before it is renamed; 0 renames at once. */
   nickGrace: number;
   /** Connections one account may have at once (docs/PEOPLE.md); one more is refused. */
   maxConnectionsPerAccount: number;
   /** Whether accounts stay in their rooms with no connection (each may turn it off). */
   alwaysOn: boolean;
+  /** Rooms that belong to the server (`#lobby`): no founder, ops only through server operators. */
+  serverRooms: string[];
+  /** Topic a server room gets when it has none (null: none). */
+  serverRoomTopic: string | null;
+  /** PBKDF2 iterations of newly stored SCRAM-SHA-256 keys; fewer are upgraded on a PLAIN/IDENTIFY login. */
+  scramIterations: number;
   /** Whether new accounts can be registered (REGISTER, NickServ REGISTER). */
   accountRegistration: boolean;
   /** Web Push notifications (IRCv3 draft/webpush); VAPID keys live in `<dataDir>/webpush/`. */

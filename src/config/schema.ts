@@ -355,6 +355,18 @@ const rows = {
     expected: 'a port 0-65535 or "off"',
     schema: port,
   },
+  metricsToken: {
+    kind: 'nullable-string',
+    hint: '<token>',
+    default: null,
+    help: 'Bearer token /metrics on the HTTP port requires (Authorization: Bearer <token>); unset, /metrics is off (404). /health stays open for load balancers.',
+    expected: 'at least 16 characters from A-Z a-z 0-9 - . _ ~ + /',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9\-._~+/]{16,512}=*$/)
+      .nullable(),
+    secret: true,
+  },
   publicUrl: {
     kind: 'nullable-string',
     hint: '<url>',
@@ -432,6 +444,14 @@ const rows = {
     default: 20,
     help: 'Room messages replayed on JOIN to clients without chathistory (0 turns it off).',
   },
+  historyReplayGuests: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: false,
+    help: 'Also replay room history on JOIN to guests (no account). Off: a guest is new on every connection, so each reconnect would repeat the same lines.',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
   historyLimit: { ...count(1, 10_000), default: 100, help: 'Most messages one CHATHISTORY request returns.' },
   historyRetentionDays: {
     ...count(0, 100_000),
@@ -440,8 +460,30 @@ const rows = {
   },
   nickGrace: {
     ...seconds(3600),
-    default: 30,
-    help: 'Seconds a connection may use a registered nick without logging in before it is renamed.',
+    default: 0,
+    help: 'Seconds a connection may use a registered nick without logging in before it is renamed; 0 (the default) gives a connection that did not log in while connecting (SASL) a guest nick at once, and refuses NICK to a registered nick.',
+  },
+  serverRooms: {
+    kind: 'string',
+    hint: '<rooms>',
+    default: ['#lobby'],
+    help: 'Rooms that belong to the server, comma-separated (the text mode joins the first): no founder, nobody gets operator status by joining, their topic and modes are set by server operators (or server-room-topic) and kept across restarts.',
+    expected: 'a comma-separated list of room names starting with #',
+    schema: stringList(/^#[^\s,:]{1,49}$/),
+  },
+  serverRoomTopic: {
+    kind: 'nullable-string',
+    hint: '<text>',
+    default: null,
+    help: 'Topic the server rooms get when they have none yet.',
+    expected: 'text',
+    schema: z.string().min(1).max(390).nullable(),
+  },
+  scramIterations: {
+    ...lengths(4096, 10_000_000),
+    hint: '<n>',
+    default: 600_000,
+    help: 'PBKDF2 iterations of the SCRAM-SHA-256 keys stored for new passwords; accounts stored with fewer are upgraded at their next PLAIN or IDENTIFY login (docs/SECURITY.md).',
   },
   maxConnectionsPerAccount: {
     ...count(1),

@@ -4,8 +4,8 @@
  * the command handlers.
  */
 import { foldCase } from '../protocol/casemapping.js';
-import { wildcardMatch } from '../protocol/mask.js';
 import { Cap } from './caps.js';
+import { bannedFromJoining, silenced } from './channel-access.js';
 import type { Network } from './network.js';
 import type { Outgoing } from './outgoing.js';
 import { Person } from './person.js';
@@ -69,7 +69,7 @@ export class Channel {
   private remoteMembers = 0;
   topic: Topic | null = null;
 
-  // Channel modes (CHANMODES=b,k,l,imnst).
+  // Channel modes (CHANMODES=beI,k,l,Cimnst).
   inviteOnly = false;
   moderated = false;
   noExternal = true;
@@ -78,6 +78,11 @@ export class Channel {
   key: string | null = null;
   limit: number | null = null;
   readonly bans: ListEntry[] = [];
+  /** Ban exceptions (+e) and invite exceptions (+I): core/channel-access.ts. */
+  readonly exceptions: ListEntry[] = [];
+  readonly inviteExceptions: ListEntry[] = [];
+  /** +C: no CTCP but ACTION. */
+  noCtcp = false;
   /** Folded nicks invited while +i (cleared when they join). */
   readonly invited = new Set<string>();
 
@@ -128,20 +133,20 @@ export class Channel {
       return null;
     }
     if (this.moderated) return 'Cannot send to channel (+m)';
-    if (this.isBanned(user)) return 'Cannot send to channel (you are banned)';
+    if (silenced(this.bans, this.exceptions, user)) return 'Cannot send to channel (you are banned or muted)';
     return null;
   }
 
+  /** Banned from joining (+b, less +e; extbans: channel-access.ts). */
   isBanned(user: User): boolean {
-    if (this.bans.length === 0) return false;
-    const mask = user.mask;
-    return this.bans.some((b) => wildcardMatch(b.mask, mask));
+    return bannedFromJoining(this.bans, this.exceptions, user);
   }
 
   /** `+nt` style mode string with parameters, for RPL_CHANNELMODEIS. */
   modeString(showKey: boolean): string[] {
     let flags = '+';
     const params: string[] = [];
+    if (this.noCtcp) flags += 'C';
     if (this.inviteOnly) flags += 'i';
     if (this.moderated) flags += 'm';
     if (this.noExternal) flags += 'n';

@@ -61,6 +61,23 @@ export function splitPieces(text: string, maxBytes: number): Piece[] {
   return pieces;
 }
 
+/**
+ * The sender's lines, each cut again only where it no longer fits once the server's prefix
+ * is added (the continuation is a concat line, so the text is unchanged).
+ */
+function resplit(lines: readonly Piece[], maxBytes: number): Piece[] {
+  const out: Piece[] = [];
+  for (const line of lines) {
+    const cut =
+      Buffer.byteLength(line.text) <= maxBytes
+        ? [{ text: line.text, concat: false }]
+        : splitPieces(line.text, maxBytes);
+    cut[0] = { text: cut[0]!.text, concat: line.concat };
+    out.push(...cut);
+  }
+  return out;
+}
+
 /** Bytes of text that fit in one `:source PRIVMSG target :text` line. */
 export function pieceBytes(source: string | null, target: string): number {
   const overhead = (source === null ? 0 : source.length + 2) + 'PRIVMSG '.length + target.length + 2 + 2;
@@ -86,10 +103,20 @@ export class MultilineOutgoing extends Outgoing {
     clientTags: Tags | null,
     /** The batch reference, the same for every recipient (unique on the server). */
     readonly batchId: string,
+    /**
+     * The lines as the sender sent them, when known (a live client batch): recipients with
+     * the capability get those lines, `draft/multiline-concat` included, rather than the
+     * text cut again (multiline §Client-to-server: the server relays the batch's lines).
+     */
+    lines: readonly Piece[] | null = null,
   ) {
     super(source, 'PRIVMSG', [target, text], time, msgid, account, clientTags);
-    this.pieces = splitPieces(text, pieceBytes(source, target));
+    const max = pieceBytes(source, target);
+    this.pieces = splitPieces(text, max);
+    this.batchPieces = lines === null ? this.pieces : resplit(lines, max);
   }
+
+  private readonly batchPieces: Piece[];
 
   override bytesFor(caps: number): Buffer {
     const key = caps & VARIANT_MASK;
@@ -130,7 +157,7 @@ export class MultilineOutgoing extends Outgoing {
         this.clientTags,
       );
       parts.push(tagged(open, extra));
-      for (const piece of this.pieces) {
+      for (const piece of this.batchPieces) {
         const line = new Outgoing(this.source, 'PRIVMSG', [target, piece.text]);
         parts.push(
           line.bytesWith(caps, piece.concat ? { batch: id, 'draft/multiline-concat': '' } : { batch: id }),

@@ -7,8 +7,9 @@
  * account-tag), so there are at most 8 variants. Tags that exist for one recipient only
  * (label, batch) go through `bytesWith`, which never touches the cache.
  */
-import { serializeBody } from '../protocol/message.js';
+import { MAX_SERVER_TAGS_BYTES, serializeBodyWithin } from '../protocol/line-limits.js';
 import { escapeTagValue, type Tags } from '../protocol/tags.js';
+import { utf8Length } from '../protocol/utf8.js';
 import { Cap, TAG_CAP_MASK } from './caps.js';
 
 export class Outgoing {
@@ -62,9 +63,14 @@ export class Outgoing {
     }
     // Server tags come before client-only tags (message-tags §"Client-only tags").
     if (this.clientTags !== null && caps & Cap.messageTags) {
+      const serverTags = tags;
       for (const k in this.clientTags) tags += (tags === '' ? '' : ';') + tagPair(k, this.clientTags[k]!);
+      // message-tags §Size limit: a tag section over 8191 bytes loses the client's tags.
+      if (tags.length * 3 + 2 > MAX_SERVER_TAGS_BYTES && utf8Length(tags) + 2 > MAX_SERVER_TAGS_BYTES)
+        tags = serverTags;
     }
-    this.body ??= serializeBody(this.source, this.command, this.params);
+    // Every line fits 512 bytes without its tags (RFC 2812 §2.3), whatever it quotes.
+    this.body ??= serializeBodyWithin(this.source, this.command, this.params);
     return (tags === '' ? '' : '@' + tags + ' ') + this.body + '\r\n';
   }
 }

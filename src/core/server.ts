@@ -18,6 +18,7 @@ import type { Network } from './network.js';
 import { Outgoing } from './outgoing.js';
 import type { Person } from './person.js';
 import type { PushNotifier } from './push.js';
+import { OutputScheduler } from './send-queue.js';
 import type { AccountHooks, ChannelHooks, Service } from './services.js';
 import { Session, State } from './session.js';
 import type { Transport } from './transport.js';
@@ -25,9 +26,6 @@ import type { User } from './user.js';
 import { WhowasLog } from './whowas.js';
 
 export const VERSION = '0.1.0';
-
-/** How long presence announcements (joins, quits) may wait to share a socket write. */
-export const LAZY_FLUSH_MS = 20;
 
 export class ChatServer {
   /** Every connection, registering or registered. */
@@ -48,6 +46,8 @@ export class ChatServer {
    * invisible or operators, and how many registered connections they use (LUSERS).
    */
   readonly census = { users: 0, invisible: 0, opers: 0, connections: 0 };
+  /** When every connection's queued output is written (core/send-queue.ts). */
+  readonly output: OutputScheduler;
   /** Service pseudo-users by folded nick (NickServ, ChanServ); their nicks cannot be taken. */
   readonly services = new Map<string, Service>();
   /** Channel life-cycle hooks (registered channels); null when nothing listens. */
@@ -69,10 +69,6 @@ export class ChatServer {
   /** The other nodes of a cluster (src/cluster/); null for a single node. */
   network: Network | null = null;
 
-  private dirty: Session[] = [];
-  private flushScheduled = false;
-  private lazyDirty: Session[] = [];
-  private lazyTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private batchCounter = 0;
   private shuttingDown = false;
@@ -84,6 +80,7 @@ export class ChatServer {
     motd: string[] | null,
   ) {
     this.motd = motd;
+    this.output = new OutputScheduler(config.sendqBytes);
     this.commands = new CommandTable();
     this.whowas = new WhowasLog(config.whowasSize);
     this.admission = new Admission(config.maxConnectionsPerIp, config.connectRatePerIp);
@@ -200,7 +197,7 @@ export class ChatServer {
 
   /** A person leaves the network: QUIT to everyone sharing a room, nick released. */
   removePerson(person: Person, last: Session | null, reason: string): void {
-    const quit = new Outgoing(person.mask, 'QUIT', [reason]);
+    const quit = new Outgoing(person.mask, 'QUIT', [reason], null, null, person.account);
     // Other nodes tell their own members (before the memberships below are dropped).
     if (last !== null) this.network?.userQuit(last, reason);
     const seen = new Set<User>([person]);
@@ -248,41 +245,6 @@ export class ChatServer {
     user.leftChannel(channel);
     if (channel.members.size === 0) this.directory.removeChannel(channel);
   }
-
-  // ---------------------------------------------------------------- output
-
-  scheduleFlush(session: Session): void {
-    this.dirty.push(session);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushAll);
-    }
-  }
-
-  /** Output that may wait (presence announcements) goes out at most LAZY_FLUSH_MS later. */
-  scheduleLazyFlush(session: Session): void {
-    this.lazyDirty.push(session);
-    if (this.lazyTimer === null) {
-      this.lazyTimer = setTimeout(this.flushLazy, LAZY_FLUSH_MS);
-      this.lazyTimer.unref();
-    }
-  }
-
-  private readonly flushLazy = (): void => {
-    this.lazyTimer = null;
-    const dirty = this.lazyDirty;
-    this.lazyDirty = [];
-    // A session flushed meanwhile (it sent or received something urgent) has nothing left.
-    for (const session of dirty) if (session.state !== State.Closed) session.flush();
-  };
-
-  /** Writes every session's coalesced output once per event-loop turn. */
-  private readonly flushAll = (): void => {
-    this.flushScheduled = false;
-    const dirty = this.dirty;
-    this.dirty = [];
-    for (const session of dirty) if (session.state !== State.Closed) session.flush();
-  };
 
   newBatchId(): string {
     this.batchCounter = (this.batchCounter + 1) % 0x7fffffff;

@@ -25,6 +25,11 @@ export interface ChannelHooks {
   joining(user: User, channel: Channel): void;
   /** Topic or modes changed: persist them if the channel is registered. */
   changed(channel: Channel): void;
+  /**
+   * Whether `user` holds lasting authority over the room named `folded` (its founder or an
+   * operator the founder named, by account): what removing other people's history needs.
+   */
+  holdsAuthority(user: User, folded: string): boolean;
 }
 
 /** What the core asks of the accounts layer (SASL, nick protection); null without it. */
@@ -36,6 +41,16 @@ export interface AccountHooks {
    * when it is wrong; true when it is not in that form or accounts are unavailable).
    */
   passLogin(session: Session, given: string): Promise<boolean>;
+  /**
+   * Registration is about to complete: null when it may go on now, or a promise after which
+   * it is tried again (a registered nick asked for without logging in is a guest nick by then).
+   */
+  admitNick(session: Session): Promise<void> | null;
+  /**
+   * A registered session asks for `folded` with NICK: null when it may take it now, or a
+   * promise of whether it may (false: the refusal has been sent).
+   */
+  nickAllowed(session: Session, nick: string, folded: string): Promise<boolean> | null;
   /** A registered session now uses this nick (after the welcome, or after NICK): protect registered nicks. */
   nickSettled(session: Session): void;
 }

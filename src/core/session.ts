@@ -1,7 +1,7 @@
 /**
- * One client connection: registration state, capabilities, the inbound command pipeline
- * (validation → flood control → dispatch) and the outbound queue (coalesced per
- * event-loop turn, bounded by the send-queue limit).
+ * One client connection: registration state, capabilities and the inbound command pipeline
+ * (validation → flood control → dispatch). Its output goes through a `SendQueue`
+ * (core/send-queue.ts: coalesced per event-loop turn, bounded by the send-queue limit).
  *
  * A Session is also a `User`, whose identity (nick, names, account, modes, rooms) is its
  * person's (person.ts): a person may have several sessions, and the directory and the rooms
@@ -9,6 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { foldCase } from '../protocol/casemapping.js';
 import { type IrcMessage, MAX_BODY_BYTES, MAX_CLIENT_TAGS_BYTES, parseLine } from '../protocol/message.js';
 import * as N from '../protocol/numerics.js';
 import { Cap } from './caps.js';
@@ -18,6 +19,8 @@ import { TokenBucket } from './flood.js';
 import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
 import { Person } from './person.js';
+import { noteLeft } from './replay.js';
+import { SendQueue, type SendQueueOwner } from './send-queue.js';
 import type { ChatServer } from './server.js';
 import type { Transport } from './transport.js';
 import type { User } from './user.js';
@@ -38,24 +41,8 @@ export type DetachedLabel = Capture;
 
 let nextSessionId = 1;
 
-/** Output gathered in one turn past which it is written at once. */
-const EARLY_FLUSH_BYTES = 16 * 1024;
-
 /** Commands that may run while this client's earlier messages are still being stored. */
 const PIPELINED = new Set(['PRIVMSG', 'NOTICE', 'TAGMSG']);
-
-/**
- * When a session's queued output goes to its socket: at the end of this event-loop turn, or,
- * when all of it is presence announcements, with the next lazy flush (server.ts). In a storm
- * of 5,000 joins every join is announced to everyone already in the room; flushed turn by
- * turn that is one write system call per member per join (12.5 M writes), lazily it is one
- * per member per LAZY_FLUSH_MS.
- */
-enum FlushPlan {
-  None,
-  Lazy,
-  ThisTurn,
-}
 
 /**
  * Bytes of input that may wait, however few the lines: a line can be 8.7 KB, so a line
@@ -73,7 +60,7 @@ function isBatchLine(bytes: Buffer): boolean {
   return (space === -1 ? bytes : bytes.subarray(0, space)).indexOf('batch=') !== -1;
 }
 
-export class Session implements User {
+export class Session implements User, SendQueueOwner {
   readonly id = nextSessionId++;
   state = State.Registering;
   readonly ip: string;
@@ -112,9 +99,8 @@ export class Session implements User {
   private backlogBytes = 0;
   private drainTimer: NodeJS.Timeout | null = null;
   private capture: Capture | null = null;
-  /** Output of this turn, not yet written; null when there is none (most of the time). */
-  private out: Buffer[] | null = null;
-  private outBytes = 0;
+  /** What this connection has been sent and its transport has not taken yet. */
+  readonly sendQueue: SendQueue;
   quitReason: string | null = null;
   /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
   multiline: OpenMultiline | null = null;
@@ -127,6 +113,7 @@ export class Session implements User {
     this.person = new Person(server.census, server.config.serverName, transport.remoteAddress);
     this.person.attach(this);
     this.bucket = new TokenBucket(server.config.floodBurst, server.config.floodRate, Date.now());
+    this.sendQueue = new SendQueue(server.output, transport, this);
   }
 
   /** Drawn the first time it is needed: most connections never ask for it. */
@@ -231,6 +218,7 @@ export class Session implements User {
 
   leftChannel(channel: Channel): void {
     this.person.leftChannel(channel);
+    noteLeft(this, foldCase(channel.name)); // what a re-join does not replay again
   }
 
   get isOper(): boolean {
@@ -572,44 +560,24 @@ export class Session implements User {
     this.reply('FAIL', [command, code, ...context, text]);
   }
 
-  /** Which flush is planned for the output queued so far. */
-  private flushPlan = FlushPlan.None;
-
   private write(bytes: Buffer, lazy = false): void {
-    if (this.state === State.Closed) return;
-    if (lazy) {
-      if (this.flushPlan === FlushPlan.None) {
-        this.flushPlan = FlushPlan.Lazy;
-        this.server.scheduleLazyFlush(this);
-      }
-    } else if (this.flushPlan !== FlushPlan.ThisTurn) {
-      this.flushPlan = FlushPlan.ThisTurn;
-      this.server.scheduleFlush(this);
-    }
-    this.out ??= [];
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    // Coalescing is for many small writes; a large batch goes out now, so the SendQ check
-    // below measures what the client has not read rather than what this turn produced.
-    if (this.outBytes >= EARLY_FLUSH_BYTES) this.flush();
-    if (this.outBytes + this.transport.pendingBytes > this.server.config.sendqBytes) {
-      this.server.metrics.sendqDrops++;
-      // Drop what is queued: the client is not reading, and we will not buffer more.
-      this.out = null;
-      this.outBytes = 0;
-      this.server.disconnect(this, 'SendQ exceeded');
-    }
+    this.sendQueue.write(bytes, lazy);
   }
 
-  /** Hands the coalesced output of this turn to the transport. */
+  /** For the send queue: nothing more is queued once the session closed. */
+  get closed(): boolean {
+    return this.state === State.Closed;
+  }
+
+  /** For the send queue: this client stopped reading. */
+  sendqExceeded(): void {
+    this.server.metrics.sendqDrops++;
+    this.server.disconnect(this, 'SendQ exceeded');
+  }
+
+  /** Hands the coalesced output to the transport now. */
   flush(): void {
-    this.flushPlan = FlushPlan.None;
-    const out = this.out;
-    if (out === null) return;
-    const data = out.length === 1 ? out[0]! : Buffer.concat(out, this.outBytes);
-    this.out = null;
-    this.outBytes = 0;
-    this.transport.write(data);
+    this.sendQueue.flush();
   }
 
   /** Stops timers; called once when the session closes. */
@@ -624,10 +592,6 @@ export class Session implements User {
 
   /** The final ERROR line (written even though the session is closing). */
   writeFinal(out: Outgoing): void {
-    const bytes = out.bytesFor(this.caps);
-    this.out ??= [];
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    this.flush();
+    this.sendQueue.writeFinal(out.bytesFor(this.caps));
   }
 }

@@ -6,27 +6,33 @@ import { CASEMAPPING } from '../protocol/casemapping.js';
 import { formatIsupport, type IsupportTokens } from '../protocol/isupport.js';
 import { CHANTYPES } from '../protocol/names.js';
 import * as N from '../protocol/numerics.js';
+import { BOT_MODE } from './bot-mode.js';
+import { EXTBAN_TYPES } from './channel-access.js';
 import type { ChatServer } from './server.js';
 import { VERSION } from './server.js';
 import type { Session } from './session.js';
 
-export const USER_MODES = 'iow';
-export const CHANNEL_MODES = 'biklmnostv';
-export const CHANNEL_MODES_WITH_PARAM = 'bklov';
+export const USER_MODES = 'Biow';
+export const CHANNEL_MODES = 'CIbeiklmnostv';
+export const CHANNEL_MODES_WITH_PARAM = 'Ibeklov';
 
 export function isupportTokens(server: ChatServer): IsupportTokens {
   const c = server.config;
   const t = c.maxTargets;
   const tokens: IsupportTokens = [
     ['AWAYLEN', String(c.awayLen)],
+    ['BOT', BOT_MODE],
     ['CASEMAPPING', CASEMAPPING],
     ['CHANLIMIT', `${CHANTYPES}:${c.maxChannels}`],
-    ['CHANMODES', 'b,k,l,imnst'],
+    ['CHANMODES', 'beI,k,l,Cimnst'],
     ['CHANNELLEN', String(c.channelLen)],
     ['CHANTYPES', CHANTYPES],
     ['ELIST', 'CMNTU'],
+    ['EXCEPTS', 'e'],
+    ['EXTBAN', `,${EXTBAN_TYPES}`],
+    ['INVEX', 'I'],
     ['KICKLEN', String(c.kickLen)],
-    ['MAXLIST', `b:${c.maxBans}`],
+    ['MAXLIST', `b:${c.maxBans},e:${c.maxBans},I:${c.maxBans}`],
     ['MODES', String(c.maxModes)],
     ['MONITOR', String(c.maxMonitor)],
     ['NETWORK', c.networkName],

@@ -11,7 +11,7 @@ import type { Session } from '../core/session.js';
 import type { Transport } from '../core/transport.js';
 import { type BoundListener, bindListener } from './listener.js';
 import { normalizeAddress } from './tcp.js';
-import { TextLineReader, TextTranslator } from './text-translator.js';
+import { LOBBY, TextLineReader, TextTranslator } from './text-translator.js';
 
 /** Longest line a person may type (bytes); a message must also fit the core's IRC limits. */
 export const MAX_TEXT_LINE_BYTES = 4096;
@@ -78,7 +78,7 @@ export function attachTextSocket(server: ChatServer, socket: net.Socket): void {
   };
   const translator = new TextTranslator(
     { toCore, toUser: (text) => transport.toUser(text) },
-    { nickLen: server.config.nickLen },
+    { nickLen: server.config.nickLen, lobby: server.config.serverRooms[0] ?? LOBBY },
   );
   transport.translator = translator;
   translator.start();

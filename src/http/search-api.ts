@@ -79,16 +79,22 @@ export async function handleSearchApi(
     json(401, { error: 'Log in with your account name and password (HTTP Basic)' }, BASIC_CHALLENGE);
     return;
   }
-  const record = await accounts.checkPassword(
+  const outcome = await accounts.tryPassword(
     { ip: clientAddress, nick: '*' },
     credentials.name,
     credentials.password,
     'HTTP search',
   );
-  if (record === null) {
+  if (outcome.kind === 'refused') {
+    const retry = { 'Retry-After': String(Math.ceil(outcome.retryAfterMs / 1000)) };
+    json(429, { error: 'Too many login attempts; try again later' }, retry);
+    return;
+  }
+  if (outcome.kind === 'failed') {
     json(401, { error: 'Wrong account name or password' }, BASIC_CHALLENGE);
     return;
   }
+  const record = outcome.record;
   const params = new URL(req.url ?? '/', 'http://x').searchParams;
   const bad = (error: string): void => json(400, { error });
 

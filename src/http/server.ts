@@ -14,6 +14,7 @@ import type { ChatServer } from '../core/server.js';
 import type { BoundListener } from '../gateways/tcp.js';
 import { normalizeAddress } from '../gateways/tcp.js';
 import { attachWebSocket, chooseProtocol, originAllowed, WS_MAX_PAYLOAD } from '../gateways/websocket.js';
+import { BEARER_CHALLENGE, bearerMatches } from './bearer.js';
 import { TrustedProxies } from './forwarded.js';
 import { createMetricsRegistry } from './metrics.js';
 import { PLACEHOLDER_HTML } from './placeholder.js';
@@ -211,6 +212,28 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       return;
     }
     if (path === '/metrics') {
+      // Operator data: off unless a token is configured, and then only for that token.
+      const token = server.config.metricsToken;
+      if (token === null) {
+        send(
+          res,
+          404,
+          { 'Content-Type': 'text/plain; charset=utf-8' },
+          'Not found (set metrics-token to serve /metrics)\n',
+          head,
+        );
+        return;
+      }
+      if (!bearerMatches(req, token)) {
+        send(
+          res,
+          401,
+          { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...BEARER_CHALLENGE },
+          'Send Authorization: Bearer <metrics-token>\n',
+          head,
+        );
+        return;
+      }
       const text = await metrics.registry.metrics();
       send(
         res,

@@ -194,11 +194,17 @@ export class Uploads {
     const { name, password } = credentials;
     const ip = this.options.clientAddress(req);
     req.pause();
-    const record = await accounts.checkPassword({ ip, nick: '*' }, name, password, 'HTTP upload');
-    if (record === null) {
+    const outcome = await accounts.tryPassword({ ip, nick: '*' }, name, password, 'HTTP upload');
+    if (outcome.kind === 'refused') {
+      const retry = { 'Retry-After': String(Math.ceil(outcome.retryAfterMs / 1000)) };
+      this.refuse(req, res, 429, 'Too many login attempts; try again later', retry);
+      return;
+    }
+    if (outcome.kind === 'failed') {
       this.refuse(req, res, 401, 'Wrong account name or password', challenge);
       return;
     }
+    const record = outcome.record;
     const account = record.folded;
     const c = this.server.config;
     const declared = req.headers['content-length'];

@@ -5,6 +5,7 @@
  *   [SERVER] Client: alice connected!          info
  *   <alice> #room: hello                       event "message" (any level), msg alone
  *   listening irc 127.0.0.1:6667               event "listening" (any level), msg alone
+ *   Open http://localhost:8080/ in a…          event "start-hint" (what to do next), msg alone
  *   [SERVER] WARN <msg> key=value ...          warn; ERROR / FATAL likewise
  *   [SERVER] debug <msg> key=value ...         debug; "trace" likewise
  *
@@ -57,7 +58,8 @@ export function formatRecord(record: Record<string, unknown>, color: boolean): s
   const msg = escapeUnsafe(typeof record.msg === 'string' ? record.msg : '');
   const paint = (code: string, s: string) => (color ? code + s + ANSI.reset : s);
 
-  if (record.event === 'message' || record.event === 'listening') return `${msg}\n`;
+  if (record.event === 'message' || record.event === 'listening' || record.event === 'start-hint')
+    return `${msg}\n`;
 
   const tag = paint(ANSI.cyan, '[SERVER]');
   if (level === 30) return `${tag} ${msg}\n`;

@@ -232,7 +232,7 @@ for (const backend of backends()) {
       assert.equal(result.outcome.command, '903');
     });
 
-    test('sasl-3.1 §Numerics: 905 for a chunk over 400 bytes, 906 for *, 908 + 904 for an unknown mechanism, 907 after success, 904 for a malformed PLAIN message', async (t) => {
+    test('sasl-3.1 §Numerics: 905 for a chunk over 400 bytes, 906 for *, 908 + 904 for an unknown mechanism, 904 for a malformed PLAIN message; sasl-3.2 §SASL Reauthentication: AUTHENTICATE again after success', async (t) => {
       const h = await boot(t);
       await h.account('alice', 'secret');
       const c = await h.raw();
@@ -260,10 +260,61 @@ for (const backend of backends()) {
       await c.expect('904');
       const ok = await authenticate(c, 'PLAIN', 'alice', 'secret');
       assert.equal(ok.outcome.command, '903');
-      c.send('AUTHENTICATE PLAIN');
-      await c.expect('907');
+      // sasl-3.2: "Servers SHOULD allow a client, authenticated or otherwise, to reauthenticate".
+      const again = await authenticate(c, 'PLAIN', 'alice', 'secret');
+      assert.equal(again.outcome.command, '903');
       c.send('CAP END');
       await c.expect('001');
+    });
+
+    test('sasl-3.1 §The AUTHENTICATE command "The server MAY place a limit on the total length of a response": endless full 400-byte chunks get 904 (905 is for one parameter over 400 bytes), and AUTHENTICATE PLAIN then starts over', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      const c = await h.client('alice', ['sasl']);
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      for (let i = 0; i < 30; i++) c.send(`AUTHENTICATE ${'QUFB'.repeat(100)}`);
+      const failed = await c.waitFor((m) => m.command === '904' || m.command === '905');
+      assert.equal(failed.command, '904');
+      // The rest of the chain is not a response any more: each line is a (bad) mechanism name.
+      await c.sync();
+      c.mark();
+      const ok = await authenticate(c, 'PLAIN', 'alice', 'secret');
+      assert.equal(ok.outcome.command, '903');
+    });
+
+    test('sasl-3.1 "If authentication fails, a 904 or 905 numeric will be sent and the client MAY retry from the AUTHENTICATE <mechanism> command": after a 904 for bad base64, AUTHENTICATE PLAIN starts over', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      const c = await h.client('alice', ['sasl']);
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      c.send('AUTHENTICATE not*base64');
+      await c.expect('904');
+      c.send('AUTHENTICATE PLAIN');
+      await c.expect('AUTHENTICATE', '+');
+      sendResponse(c, Buffer.from('\0alice\0secret'));
+      await c.expect('903');
+    });
+
+    test('sasl-3.2 §SASL Reauthentication: after registration a logged-in client reauthenticates to another account; channel peers with account-notify see the new ACCOUNT', async (t) => {
+      const h = await boot(t);
+      await h.account('alice', 'secret');
+      await h.account('alicework', 'other');
+      const bob = await h.client('bob', ['account-notify']);
+      const { client: alice, result } = await h.sasl('alice', 'PLAIN', 'alice', 'secret', ['account-notify']);
+      assert.equal(result.outcome.command, '903');
+      alice.send('JOIN #room');
+      await alice.expect('366');
+      bob.send('JOIN #room');
+      await bob.expect('366');
+      const r = await authenticate(alice, 'PLAIN', 'alicework', 'other');
+      assert.equal(r.outcome.command, '903');
+      assert.ok(r.lines.some((m) => m.command === '900' && m.params[2] === 'alicework'));
+      await bob.expect('ACCOUNT', 'alicework');
+      bob.send('WHOIS alice');
+      const whois = await bob.until((m) => m.command === '318');
+      assert.equal(whois.find((m) => m.command === '330')?.params[2], 'alicework');
     });
 
     test('sasl-3.1: CAP END sent before 903 (pipelined after the response) waits for the check; the client registers logged in', async (t) => {
@@ -308,7 +359,8 @@ for (const backend of backends()) {
       const h = await boot(t);
       await h.account('alice', 'secret');
       const bob = await h.client('bob', ['account-notify']);
-      const alice = await h.client('alice', ['sasl', 'account-notify']);
+      // Under a nick of its own: a registered one is not lent before logging in (nick-grace 0).
+      const alice = await h.client('ally', ['sasl', 'account-notify']);
       alice.send('JOIN #room');
       await alice.expect('366');
       bob.send('JOIN #room');
@@ -317,7 +369,7 @@ for (const backend of backends()) {
       const r = await authenticate(alice, 'PLAIN', 'alice', 'secret');
       assert.equal(r.outcome.command, '903');
       const seen = await bob.expect('ACCOUNT', 'alice');
-      assert.match(seen.source!, /^alice!/);
+      assert.match(seen.source!, /^ally!/);
       // account-notify: "including themselves" (it comes with the 900, before 903).
       assert.ok(r.lines.some((m) => m.command === 'ACCOUNT' && m.params[0] === 'alice'));
     });
@@ -327,7 +379,7 @@ for (const backend of backends()) {
     test('sasl-3.1 904 / NickServ: a wrong password and an account that does not exist get the same answer', async (t) => {
       const h = await boot(t);
       const accounts = accountsOf(h.server.tertulia.server)!;
-      accounts.throttle.baseMs = 20;
+      accounts.guard.setDelays(20);
       await h.account('alice', 'secret');
       const wrong = await h.sasl('x1', 'PLAIN', 'alice', 'nope');
       const ghost = await h.sasl('x2', 'PLAIN', 'ghost', 'nope');
@@ -341,15 +393,17 @@ for (const backend of backends()) {
       const n2 = await c.waitFor(noticeFrom('NickServ'));
       assert.equal(n1.params[1], n2.params[1]);
       assert.equal(n1.params[1], 'Invalid account name or password.');
-      // Both names are counted the same way by the throttle.
-      assert.equal(accounts.throttle.failures('a:alice'), accounts.throttle.failures('a:ghost'));
+      // Both names are counted the same way by the login guard.
+      const failures = (name: string) => accounts.guard.pairs.failures(`${name} 127.0.0.1`);
+      assert.equal(failures('alice'), 2);
+      assert.equal(failures('alice'), failures('ghost'));
     });
 
-    test('failed logins: the delay grows per account and per address, a delayed attempt waits (and succeeds) rather than being rejected, success resets it', async (t) => {
+    test('failed logins: the delay grows per (account, address) and per address, a delayed attempt waits (and succeeds) rather than being rejected, success resets it', async (t) => {
       const h = await boot(t);
       const accounts = accountsOf(h.server.tertulia.server)!;
       const base = 150;
-      accounts.throttle.baseMs = base;
+      accounts.guard.setDelays(base);
       await h.account('alice', 'secret');
       await h.account('bob', 'bobpass');
       const c = await h.client('carol');
@@ -364,13 +418,13 @@ for (const backend of backends()) {
       const third = await attempt('IDENTIFY alice wrong3');
       assert.ok(second.ms >= base - 10, `2nd attempt waited ${second.ms} ms`);
       assert.ok(third.ms >= 2 * base - 10, `3rd attempt waited ${third.ms} ms`);
-      assert.equal(accounts.throttle.failures('a:alice'), 3);
+      assert.equal(accounts.guard.pairs.failures('alice 127.0.0.1'), 3);
       // The right password after failures waits its turn and then works.
       const fourth = await attempt('IDENTIFY alice secret');
       assert.equal(fourth.reply, 'You are now logged in as alice.');
       assert.ok(fourth.ms >= 4 * base - 10, `4th attempt waited ${fourth.ms} ms`);
-      assert.equal(accounts.throttle.failures('a:alice'), 0, 'success resets the count');
-      assert.equal(accounts.throttle.failures('i:127.0.0.1'), 0);
+      assert.equal(accounts.guard.pairs.failures('alice 127.0.0.1'), 0, 'success resets the count');
+      assert.equal(accounts.guard.networks.failures('127.0.0.1'), 0, "the owner's typos are forgiven");
       // Per address: after a failure on one account, another account from the same address
       // waits too (and still succeeds).
       const miss = await h.sasl('x1', 'PLAIN', 'alice', 'wrong again');
@@ -447,40 +501,46 @@ for (const backend of backends()) {
         );
         const n = lines.at(-1)!;
         assert.equal(n.source, `NickServ!services@${SERVER}`);
-        assert.equal(n.params[0], 'erin');
+        assert.equal(n.params[0], c.nick);
         return { reply: n.params[1]!, numerics: lines.filter((m) => /^\d{3}$/.test(m.command)) };
       };
       assert.match((await ns('REGISTER')).reply, /Syntax/);
       assert.match((await ns(`REGISTER ${'z'.repeat(301)}`)).reply, /300 bytes/);
-      let r = await ns('REGISTER hunter22 erin@example.org');
+      const r = await ns('REGISTER hunter22 erin@example.org');
       assert.match(r.reply, /Registered the account erin/);
       assert.deepEqual(
         r.numerics.map((m) => [m.command, m.params[2]]),
         [['900', 'erin']],
       );
       assert.match((await ns('REGISTER again')).reply, /already logged in/);
-      r = await ns('LOGOUT');
-      assert.match(r.reply, /logged out/);
+      c.send('PRIVMSG NickServ :LOGOUT');
+      const out = await c.until((m) => m.command === 'NICK');
+      assert.ok(out.some((m) => m.command === '901'));
+      // Logged out, it may not keep the registered nick (nick-grace 0): a guest nick, and why.
+      const guest = out.at(-1)!.params[0]!;
+      assert.match(guest, /^Guest\d+$/);
+      c.nick = guest;
+      const why = await c.waitFor(noticeFrom('NickServ'));
+      assert.match(why.params[1]!, /erin is a registered nick.*changed to Guest\d+.*IDENTIFY erin/);
+      assert.match((await ns('IDENTIFY erin wrong')).reply, /^Invalid account name or password\.$/);
+      c.send('PRIVMSG NickServ :IDENTIFY erin hunter22');
+      const back = await c.until((m) => m.command === 'NICK');
       assert.deepEqual(
-        r.numerics.map((m) => m.command),
-        ['901'],
+        back.filter((m) => m.command === '900').map((m) => m.params[2]),
+        ['erin'],
       );
-      assert.match((await ns('IDENTIFY wrong')).reply, /^Invalid account name or password\.$/);
-      r = await ns('IDENTIFY hunter22');
-      assert.match(r.reply, /now logged in as erin/);
-      assert.deepEqual(
-        r.numerics.map((m) => [m.command, m.params[2]]),
-        [['900', 'erin']],
-      );
-      // A taken account cannot be registered again (erin left; ERIN takes the nick).
+      // Logging in gives the nick back.
+      assert.equal(back.at(-1)!.params[0], 'erin');
+      c.nick = 'erin';
+      // A taken account cannot be registered again (erin left; ERIN asks for the nick and
+      // is welcomed as a guest, since it did not log in).
       c.send('QUIT');
       await c.waitClosed();
       const d = await h.client('ERIN');
-      await seenOrWait(d, noticeFrom('NickServ')); // the registered-nick warning
+      assert.match(d.nick, /^Guest\d+$/);
       d.mark();
-      d.send('PRIVMSG NickServ :REGISTER x');
-      const reg = await d.waitFor(noticeFrom('NickServ'));
-      assert.match(reg.params[1]!, /ERIN is already registered/);
+      d.send('REGISTER erin * :x');
+      await d.expect('FAIL', 'REGISTER', 'ACCOUNT_EXISTS');
       const g = await h.client('Guest4242');
       g.send('PRIVMSG NickServ :REGISTER pw');
       assert.match((await g.waitFor(noticeFrom('NickServ'))).params[1]!, /Guest nicks cannot be registered/);
@@ -494,8 +554,9 @@ for (const backend of backends()) {
       const peer = await h.client('peer', ['extended-join']);
       peer.send('JOIN #r');
       await peer.expect('366');
+      // Welcomed as a guest (fay is registered, and it did not use SASL); IDENTIFY gives fay back.
       const c = await h.client('fay');
-      c.send('PRIVMSG NickServ :IDENTIFY pw1234');
+      c.send('PRIVMSG NickServ :IDENTIFY fay pw1234');
       c.send('JOIN #r');
       const join = await peer.waitFor((m) => m.command === 'JOIN' && m.source!.startsWith('fay!'));
       assert.equal(join.params[1], 'fay');
@@ -503,7 +564,66 @@ for (const backend of backends()) {
 
     // ------------------------------------------------------------------ nick protection
 
-    test('registered nick protection: NickServ warns, and after nick-grace the connection is renamed to a unique guest nick with a notice; logging in within the grace cancels it', async (t) => {
+    test('registered nick protection (nick-grace 0, the default): a connection asking for a registered nick without SASL is welcomed as a guest at once (RPL_WELCOME carries the nick the client has), told why and how to log in; NICK to it gets 433', async (t) => {
+      const h = await boot(t);
+      accountsOf(h.server.tertulia.server)!.guard.setDelays(20);
+      await h.account('ana', 'anapw');
+      await h.account('bob', 'bobpw');
+      const watcher = await h.client('watcher', ['account-tag', 'message-tags']);
+      watcher.send('JOIN #plaza');
+      await watcher.expect('366');
+
+      const impostor = await h.client('ana');
+      // modern.ircdocs.horse §RPL_WELCOME: the first parameter is the client's nick.
+      assert.match(impostor.nick, /^Guest\d+$/);
+      const why = await seenOrWait(impostor, noticeFrom('NickServ'));
+      assert.match(
+        why.params[1]!,
+        /ana is a registered nick.*you are Guest\d+ here.*IDENTIFY ana <password>.*SASL/,
+      );
+      impostor.send('JOIN #plaza');
+      await impostor.expect('366');
+      impostor.send('PRIVMSG #plaza :soy ana, lo juro');
+      const said = await watcher.expect('PRIVMSG', '#plaza', 'soy ana, lo juro');
+      assert.equal(said.source!.split('!')[0], impostor.nick);
+      assert.equal(said.tags['account'], undefined);
+      // After the welcome, NICK to it is refused: 433 and a NickServ notice (the nick stays).
+      impostor.send('NICK ana');
+      const refused = await impostor.expect('433');
+      assert.equal(refused.params[1], 'ana');
+      assert.match((await impostor.waitFor(noticeFrom('NickServ'))).params[1]!, /IDENTIFY ana <password>/);
+      impostor.send('NICK ANA');
+      await impostor.expect('433');
+      // Logged in to another account does not help.
+      const { client: bob } = await h.sasl('bob', 'PLAIN', 'bob', 'bobpw');
+      bob.send('NICK ana');
+      await bob.expect('433');
+      // A wrong password does not give it either.
+      impostor.send('PRIVMSG NickServ :IDENTIFY ana wrong');
+      await impostor.waitFor(noticeFrom('NickServ'));
+      watcher.send('WHOIS ana');
+      const nobody = await watcher.until((m) => m.command === '318');
+      assert.ok(nobody.some((m) => m.command === '401'));
+      await watcher.sync();
+      // Nobody in the room ever saw the impostor as ana.
+      assert.equal(watcher.received.filter((m) => m.source?.startsWith('ana!')).length, 0);
+
+      // The owner, with SASL, has the nick at once and hears nothing from NickServ.
+      const { client: ana } = await h.sasl('ana', 'PLAIN', 'ana', 'anapw');
+      assert.equal(ana.received.find((m) => m.command === '001')?.params[0], 'ana');
+      await ana.sync();
+      assert.equal(ana.received.filter(noticeFrom('NickServ')).length, 0);
+      // A guest that logs in to the account it asked for gets the nick back (here: once free).
+      ana.send('QUIT');
+      await ana.waitClosed();
+      impostor.mark();
+      impostor.send('PRIVMSG NickServ :IDENTIFY ana anapw');
+      const renamed = await impostor.expect('NICK', 'ana');
+      assert.match(renamed.source!, /^Guest\d+!/);
+      assert.equal(accountsOf(h.server.tertulia.server)!.graceCount, 0);
+    });
+
+    test('registered nick protection with nick-grace > 0 (IRC clients that identify late): NickServ warns, and after nick-grace the connection is renamed to a unique guest nick with a notice; logging in within the grace cancels it', async (t) => {
       const h = await boot(t, { nickGrace: 1 });
       await h.account('gina', 'pw');
       const watcher = await h.client('watcher');
@@ -567,6 +687,13 @@ for (const backend of backends()) {
       ivy.send('PRIVMSG #room :hola');
       const msg = await bob.expect('PRIVMSG', '#room', 'hola');
       assert.equal(msg.tags['account'], 'ivy');
+      // account-tag §Format: the tag goes on every message the user sends (NICK, QUIT too).
+      ivy.send('NOTICE #room :aviso');
+      assert.equal((await bob.expect('NOTICE', '#room', 'aviso')).tags['account'], 'ivy');
+      ivy.send('NICK ivy_');
+      assert.equal((await bob.expect('NICK', 'ivy_')).tags['account'], 'ivy');
+      ivy.send('NICK ivy');
+      assert.equal((await bob.expect('NICK', 'ivy')).tags['account'], 'ivy');
       bob.send('WHOIS ivy');
       const whois = await bob.until((m) => m.command === '318');
       assert.deepEqual(whois.find((m) => m.command === '330')?.params, [
@@ -596,6 +723,9 @@ for (const backend of backends()) {
       jo.send('PRIVMSG NickServ :LOGOUT');
       const out = await bob.expect('ACCOUNT', '*');
       assert.equal(out.tags['account'], 'jo', 'the tag carries the account it had');
+      ivy.send('QUIT :adiós');
+      const quit = await bob.waitFor((m) => m.command === 'QUIT' && m.source!.startsWith('ivy!'));
+      assert.equal(quit.tags['account'], 'ivy');
     });
 
     // ------------------------------------------------------------------ services as users
@@ -656,15 +786,24 @@ for (const backend of backends()) {
       await max.expect('900');
       const guest = await reg(first.port, 'nobody');
       assert.match(await cs(guest, 'REGISTER #plaza'), /Log in first/);
-      luz.send('JOIN #plaza');
-      await luz.expect('366');
+      // A guest creates the room: it stays unregistered, and ChanServ says how to register it.
       guest.send('JOIN #plaza');
       await guest.expect('366');
+      assert.match(
+        (await guest.waitFor(noticeFrom('ChanServ'))).params[1]!,
+        /#plaza is not registered.*REGISTER #plaza/,
+      );
+      luz.send('JOIN #plaza');
+      await luz.expect('366');
+      assert.match((await luz.waitFor(noticeFrom('ChanServ'))).params[1]!, /#plaza is not registered/);
       assert.match(await cs(guest, 'INFO #plaza'), /not registered/);
       assert.match(await cs(max, 'REGISTER #plaza'), /Join #plaza first/);
       max.send('JOIN #plaza');
       await max.expect('366');
+      await max.waitFor(noticeFrom('ChanServ')); // not registered
       assert.match(await cs(max, 'REGISTER #plaza'), /must be an operator/);
+      guest.send('MODE #plaza +o luz');
+      await luz.expect('MODE', '#plaza', '+o');
       assert.match(await cs(luz, 'REGISTER #plaza'), /now registered to your account luz/);
       assert.match(await cs(luz, 'REGISTER #plaza'), /already registered/);
       luz.send('TOPIC #plaza :Bienvenidos a la plaza');
@@ -723,7 +862,7 @@ for (const backend of backends()) {
       const max2 = await reg(second.port, 'max');
       max2.send('JOIN #plaza');
       await max2.expect('366');
-      max2.send('PRIVMSG NickServ :IDENTIFY maxpw');
+      max2.send('PRIVMSG NickServ :IDENTIFY max maxpw');
       const maxOp = await stranger.waitFor((m) => m.command === 'MODE' && m.params[2] === 'max');
       assert.equal(maxOp.params[1], '+o');
       // Changes after the restart are written through too; DROP needs the founder.

@@ -151,6 +151,8 @@ export class TestClient {
     this.send(`NICK ${nick}`);
     this.send(`USER ${nick.toLowerCase()} 0 * :${nick} Tester`);
     await this.waitFor((m) => m.command === '376' || m.command === '422');
+    // The nick the server welcomed us under (a guest nick for a registered one not logged in to).
+    this.nick = this.received.find((m) => m.command === '001')?.params[0] ?? nick;
     this.mark();
   }
 

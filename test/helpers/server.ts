@@ -12,6 +12,12 @@ import { defaultConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import { registerWsPort } from './client.js';
 
+/** The `metrics-token` of every test server unless a test sets its own (or null). */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+
+/** Headers that let a test scrape `/metrics`. */
+export const METRICS_AUTH = { Authorization: `Bearer ${TEST_METRICS_TOKEN}` } as const;
+
 export interface TestServer {
   tertulia: Tertulia;
   config: Config;
@@ -45,6 +51,10 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     floodQueue: 1000,
     connectRatePerIp: 10_000,
     maxConnectionsPerIp: 10_000,
+    // SCRAM keys at the RFC 7677 minimum so every REGISTER is cheap; the tests of the
+    // production count (test/accounts/scram-upgrade) ask for it.
+    scramIterations: 4096,
+    metricsToken: TEST_METRICS_TOKEN,
     ...overrides,
   };
   const logs: string[] = [];

@@ -175,7 +175,7 @@ for (const backend of backends()) {
       assert.deepEqual(texts(await history(c, 'CHATHISTORY LATEST #cap * 1000')), ['n3', 'n4', 'n5']);
     });
 
-    test('chathistory §Security: room history is for members; a non-member gets an empty batch', async () => {
+    test('chathistory §Errors: room history is for members; a non-member or a missing room gets INVALID_TARGET', async () => {
       const srv = await start();
       const alice = await reg(srv, 'member');
       const eve = await reg(srv, 'eve');
@@ -183,8 +183,15 @@ for (const backend of backends()) {
       await alice.expect('366');
       alice.send('PRIVMSG #club :members only');
       await alice.expect('PRIVMSG');
-      assert.deepEqual(await history(eve, 'CHATHISTORY LATEST #club * 10'), []);
-      assert.deepEqual(await history(eve, 'CHATHISTORY LATEST #nonexistent * 10'), []);
+      // The same reply whether the room exists or not, so it reveals nothing.
+      for (const room of ['#club', '#nonexistent']) {
+        eve.send(`CHATHISTORY LATEST ${room} * 10`);
+        const fail = await eve.expect('FAIL', 'CHATHISTORY', 'INVALID_TARGET');
+        assert.deepEqual(fail.params.slice(2, 4), ['LATEST', room]);
+      }
+      eve.send('CHATHISTORY LATEST !!notanick * 10');
+      await eve.expect('FAIL', 'CHATHISTORY', 'INVALID_TARGET');
+      assert.equal(eve.received.filter((m) => m.command === 'BATCH').length, 0, 'no empty batch');
     });
 
     test('private history is visible only to its two participants; a guest only sees its own connection’s', async () => {
@@ -240,7 +247,7 @@ for (const backend of backends()) {
     });
 
     test('clients without chathistory get the last messages replayed on JOIN with server-time; others do not', async () => {
-      const srv = await start({ historyReplay: 3 });
+      const srv = await start({ historyReplay: 3, historyReplayGuests: true });
       const talker = await reg(srv, 'talker');
       talker.send('JOIN #replay');
       await talker.expect('366');
@@ -248,7 +255,7 @@ for (const backend of backends()) {
         talker.send(`PRIVMSG #replay :said ${i}`);
         await talker.expect('PRIVMSG');
       }
-      const late = await reg(srv, 'late', ['server-time']);
+      const late = await reg(srv, 'late', ['server-time', 'batch']);
       late.send('JOIN #replay');
       await late.expect('366');
       const replayed = [];

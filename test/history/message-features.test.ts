@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { hashPassword } from '../../src/crypto/password.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -71,7 +72,10 @@ for (const backend of backends()) {
     };
 
     before(async () => {
-      srv = await startServer({ database: await backend.fresh() });
+      srv = await startServer({
+        database: await backend.fresh(),
+        opers: [{ name: 'admin', passwordHash: await hashPassword('pw') }],
+      });
     });
     after(async () => {
       for (const c of clients) c.close();
@@ -175,13 +179,25 @@ for (const backend of backends()) {
         plainReplay.map((m) => m.command),
         ['PRIVMSG'],
       );
-      // A reaction to a message this conversation never had is refused.
-      bob.send('@+draft/react=👍;+draft/reply=nosuchmsgid TAGMSG #react');
-      const fail = await bob.expect('FAIL', 'TAGMSG', 'UNKNOWN_MSGID');
-      assert.equal(fail.params[3], 'nosuchmsgid');
+      // A reaction to a message this server does not know is relayed (client tags are the
+      // client's business: message-tags §Client-only tags) but not stored.
+      bob.send('@+draft/react=👀;+draft/reply=nosuchmsgid TAGMSG #react');
+      const relayed = await alice.waitFor((m) => m.command === 'TAGMSG' && m.tags['+draft/react'] === '👀');
+      assert.equal(relayed.tags['+draft/reply'], 'nosuchmsgid');
+      bob.send('PING :after-unknown');
+      const bobSaw = await bob.until((m) => m.command === 'PONG' && m.params.at(-1) === 'after-unknown');
+      assert.deepEqual(
+        bobSaw.filter((m) => m.command === 'FAIL'),
+        [],
+      );
+      const after = await history(alice, 'CHATHISTORY LATEST #react * 10');
+      assert.deepEqual(
+        after.map((m) => m.tags['+draft/react'] ?? m.params[1]),
+        ['lunch at one?', '🎉'],
+      );
     });
 
-    test('REDACT (draft/message-redaction §Command): author and room operators; others are refused', async () => {
+    test('REDACT (draft/message-redaction §Command): the author; others, a guest room operator too, are refused', async () => {
       const op = await reg('dOp');
       const bob = await reg('dBob');
       const carol = await reg('dCarol');
@@ -205,13 +221,17 @@ for (const backend of backends()) {
       bob.send(`REDACT #elsewhere ${secret}`);
       await bob.expect('FAIL', 'REDACT', 'INVALID_TARGET');
 
-      // The author redacts their own; the operator redacts someone else's.
+      // The guest who created the room holds +o, which covers modes, kicks and topic, never
+      // other people's history (docs/PERMISSIONS.md).
+      op.send(`REDACT #redact ${spam}`);
+      await op.expect('FAIL', 'REDACT', 'REDACT_FORBIDDEN');
+      // The author redacts their own.
       bob.send(`REDACT #redact ${secret} :oops`);
       const seen = await carol.expect('REDACT', '#redact', secret);
       assert.equal(seen.params[2], 'oops');
       assert.match(seen.source ?? '', /^dBob!/);
       await bob.expect('REDACT', '#redact', secret);
-      op.send(`REDACT #redact ${spam}`);
+      carol.send(`REDACT #redact ${spam}`);
       await carol.expect('REDACT', '#redact', spam);
       // A client without the capability is told nothing (§Command: MUST not forward).
       assert.deepEqual(await settled(plain), []);
@@ -241,6 +261,73 @@ for (const backend of backends()) {
         [
           ['REDACT', secret],
           ['REDACT', spam],
+        ],
+      );
+    });
+
+    test("deleting or editing someone else's message needs lasting authority: founder, a named operator or a server operator; guest channel ops never", async () => {
+      const account = async (nick: string): Promise<TestClient> => {
+        const c = await reg(nick);
+        c.send('REGISTER * * :pw');
+        await c.expect('900');
+        return c;
+      };
+      const ana = await account('lAna');
+      const bea = await account('lBea');
+      const vandalo = await reg('lVandalo');
+      const oper = await reg('lOper');
+      oper.send('OPER admin pw');
+      await oper.expect('381');
+
+      // A guest creates a room; an account talks in it; the guest (its operator) cannot
+      // delete or edit those messages, but still sets the topic and kicks.
+      await room('#lguest', vandalo, ana, oper);
+      const first = await say(ana, '#lguest', 'soy ana, de verdad');
+      const second = await say(ana, '#lguest', 'y esto también lo dije yo');
+      await vandalo.waitFor((m) => m.params[1] === 'y esto también lo dije yo');
+      for (const id of [first, second]) {
+        vandalo.send(`REDACT #lguest ${id} :borrado`);
+        await vandalo.expect('FAIL', 'REDACT', 'REDACT_FORBIDDEN');
+      }
+      vandalo.send(`@+draft/edit=${first} PRIVMSG #lguest :soy un impostor`);
+      await vandalo.expect('FAIL', 'PRIVMSG', 'EDIT_FORBIDDEN');
+      vandalo.send('TOPIC #lguest :tema del invitado');
+      await ana.expect('TOPIC', '#lguest', 'tema del invitado');
+      // A server operator may remove it (not a member's authority: the server's).
+      oper.send(`REDACT #lguest ${second} :moderación`);
+      await ana.expect('REDACT', '#lguest', second);
+      const left = await history(ana, 'CHATHISTORY LATEST #lguest * 10');
+      assert.deepEqual(
+        left.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]),
+        ['soy ana, de verdad'],
+      );
+
+      // An account creates a room: it is its founder. It names bea as an operator; a guest
+      // it gives +o by hand is a channel operator of the moment only.
+      await room('#lcasa', ana, vandalo, bea);
+      ana.send('PRIVMSG ChanServ :ACCESS #lcasa ADD lBea');
+      await bea.waitFor((m) => m.command === 'MODE' && m.params[1] === '+o' && m.params[2] === 'lBea');
+      ana.send('MODE #lcasa +o lVandalo');
+      await vandalo.waitFor((m) => m.command === 'MODE' && m.params[2] === 'lVandalo');
+      const spam1 = await say(vandalo, '#lcasa', 'spam uno');
+      const spam2 = await say(vandalo, '#lcasa', 'spam dos');
+      const beas = await say(bea, '#lcasa', 'hola casa');
+      await ana.waitFor((m) => m.params[1] === 'hola casa');
+      vandalo.send(`REDACT #lcasa ${beas}`);
+      await vandalo.expect('FAIL', 'REDACT', 'REDACT_FORBIDDEN');
+      ana.send(`REDACT #lcasa ${spam1}`);
+      await bea.expect('REDACT', '#lcasa', spam1);
+      bea.send(`REDACT #lcasa ${spam2}`);
+      await ana.expect('REDACT', '#lcasa', spam2);
+      // Nobody edits someone else's words, not even the founder.
+      ana.send(`@+draft/edit=${beas} PRIVMSG #lcasa :bea dice otra cosa`);
+      await ana.expect('FAIL', 'PRIVMSG', 'EDIT_FORBIDDEN');
+      assert.deepEqual(
+        (await history(bea, 'CHATHISTORY LATEST #lcasa * 10')).map((m) => [m.command, m.params[1]]),
+        [
+          ['PRIVMSG', 'hola casa'],
+          ['REDACT', spam1],
+          ['REDACT', spam2],
         ],
       );
     });

@@ -102,18 +102,50 @@ for (const backend of backends()) {
       ]);
     });
 
-    test('read-marker §Errors: missing target, bad timestamps, and guests without an account get FAIL', async () => {
+    test('read-marker §Errors: missing target and bad timestamps get FAIL; none set is `*`', async () => {
       const srv = await startServer({ database: await backend.fresh() });
       servers.push(srv);
       const c = await account(srv, 'errors');
       c.send('MARKREAD');
       await c.expect('FAIL', 'MARKREAD', 'NEED_MORE_PARAMS');
-      c.send('MARKREAD #x yesterday');
-      await c.expect('FAIL', 'MARKREAD', 'INVALID_PARAMS');
+      for (const bad of [
+        'yesterday',
+        'timestamp=',
+        'timestamp=2026-13-45T99:00:00.000Z',
+        'timestamp=1700000000',
+      ]) {
+        c.send(`MARKREAD #x ${bad}`);
+        const fail = await c.expect('FAIL', 'MARKREAD', 'INVALID_PARAMS');
+        assert.equal(fail.params[2], '#x');
+      }
+      c.send('MARKREAD #never');
+      assert.deepEqual((await c.expect('MARKREAD')).params, ['#never', '*']);
+    });
+
+    test('read-marker §MARKREAD: a client that is not logged in keeps markers for its connection only', async () => {
+      const srv = await startServer({ database: await backend.fresh() });
+      servers.push(srv);
       const guest = await TestClient.register(srv.port, 'guesty', CAPS);
       clients.push(guest);
+      guest.send('MARKREAD #x');
+      assert.deepEqual((await guest.expect('MARKREAD')).params, ['#x', '*']);
       guest.send('MARKREAD #x timestamp=2026-01-01T00:00:00.000Z');
-      await guest.expect('FAIL', 'MARKREAD');
+      assert.deepEqual((await guest.expect('MARKREAD')).params, ['#x', 'timestamp=2026-01-01T00:00:00.000Z']);
+      // It never moves back, and JOIN reports it before RPL_ENDOFNAMES.
+      guest.send('MARKREAD #x timestamp=2025-01-01T00:00:00.000Z');
+      assert.deepEqual((await guest.expect('MARKREAD')).params, ['#x', 'timestamp=2026-01-01T00:00:00.000Z']);
+      guest.send('JOIN #x');
+      const burst = await guest.until((m) => m.command === '366');
+      assert.deepEqual(burst.find((m) => m.command === 'MARKREAD')?.params, [
+        '#x',
+        'timestamp=2026-01-01T00:00:00.000Z',
+      ]);
+      // Another guest connection has none: markers are the connection's.
+      const other = await TestClient.register(srv.port, 'guestz', CAPS);
+      clients.push(other);
+      other.send('MARKREAD #x');
+      assert.deepEqual((await other.expect('MARKREAD')).params, ['#x', '*']);
+      assert.equal(guest.received.filter((m) => m.command === 'FAIL').length, 0);
     });
   });
 }

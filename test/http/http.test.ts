@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { METRICS_AUTH, startServer, type TestServer } from '../helpers/server.js';
 
 function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -53,7 +53,7 @@ describe('HTTP surface', () => {
   });
 
   test('/metrics: connections by transport, users, rooms, messages, deliveries change as clients chat', async () => {
-    const before = await (await fetch(`${base}/metrics`)).text();
+    const before = await (await fetch(`${base}/metrics`, { headers: METRICS_AUTH })).text();
     const usersBefore = metricValue(before, 'tertulia_registered_users');
     const inBefore = metricValue(before, 'tertulia_messages_in_total');
     const outBefore = metricValue(before, 'tertulia_deliveries_out_total');
@@ -68,7 +68,7 @@ describe('HTTP surface', () => {
     await a.sync();
     a.send('PRIVMSG #metrics :hello');
     await b.expect('PRIVMSG', '#metrics');
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(`${base}/metrics`, { headers: METRICS_AUTH });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -84,6 +84,30 @@ describe('HTTP surface', () => {
     assert.ok(metricValue(text, 'tertulia_history_write_seconds_count') >= 1);
     assert.match(text, /tertulia_history_write_seconds_bucket\{le="0\.005"\}/);
     assert.match(text, /# TYPE tertulia_history_write_seconds histogram/);
+  });
+
+  test('/metrics is operator data: without the bearer token 401 (RFC 6750 challenge), with a wrong one 401, with metrics-token 200; /health needs nothing (load balancers)', async () => {
+    const none = await fetch(`${base}/metrics`);
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('www-authenticate')!, /^Bearer /);
+    const body = await none.text();
+    assert.ok(!body.includes('tertulia_'), 'no metric leaks in the refusal');
+    const wrong = await fetch(`${base}/metrics`, {
+      headers: { Authorization: 'Bearer not-the-token-at-all' },
+    });
+    assert.equal(wrong.status, 401);
+    const basic = await fetch(`${base}/metrics`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from('x:test-metrics-token-0123456789').toString('base64')}`,
+      },
+    });
+    assert.equal(basic.status, 401);
+    const head = await fetch(`${base}/metrics`, { method: 'HEAD' });
+    assert.equal(head.status, 401);
+    const ok = await fetch(`${base}/metrics`, { headers: METRICS_AUTH });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /tertulia_connections/);
+    assert.equal((await fetch(`${base}/health`)).status, 200);
   });
 
   test('unknown paths are 404; other methods 405; oversized bodies 413', async () => {
@@ -125,6 +149,20 @@ describe('HTTP surface', () => {
 });
 
 describe('HTTP listener configuration', () => {
+  test('by default (no metrics-token) /metrics is off on the public port: 404 with or without a token; /health still answers', async () => {
+    const srv = await startServer({ metricsToken: null });
+    try {
+      const base = `http://127.0.0.1:${srv.httpPort}`;
+      assert.equal((await fetch(`${base}/metrics`)).status, 404);
+      const withToken = await fetch(`${base}/metrics`, { headers: METRICS_AUTH });
+      assert.equal(withToken.status, 404);
+      assert.ok(!(await withToken.text()).includes('tertulia_'));
+      assert.equal((await fetch(`${base}/health`)).status, 200);
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test('--http-port off starts no HTTP listener', async () => {
     const srv = await startServer({ httpPort: null });
     try {

@@ -96,8 +96,7 @@ for (const backend of backends()) {
       port = srv.httpPort;
       uploadsDir = join(srv.config.dataDir, 'uploads');
       const accounts = accountsOf(srv.tertulia.server)!;
-      accounts.throttle.baseMs = 1;
-      accounts.throttle.maxMs = 1;
+      accounts.guard.setDelays(1, 1);
       await accounts.createAccount('alice', null, 'alice-password');
       await accounts.createAccount('Bob', null, 'bob-password');
     });

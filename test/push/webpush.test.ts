@@ -11,7 +11,7 @@ import { after, describe, test } from 'node:test';
 import { connectWithSasl } from '../accounts/helpers.js';
 import { TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { METRICS_AUTH, startServer, type TestServer } from '../helpers/server.js';
 import { PushEndpoint } from './push-endpoint.js';
 
 const CAPS = ['message-tags', 'server-time', 'echo-message', 'draft/webpush'];
@@ -155,7 +155,9 @@ for (const backend of backends()) {
         (await store.pushSubscriptions('ana')).map((s) => s.endpoint),
         [phone.url],
       );
-      const metrics = await (await fetch(`http://127.0.0.1:${srv.httpPort}/metrics`)).text();
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${srv.httpPort}/metrics`, { headers: METRICS_AUTH })
+      ).text();
       assert.match(metrics, /tertulia_webpush_notifications_total\{outcome="gone"\} 1\n/);
       assert.match(metrics, /tertulia_webpush_notifications_total\{outcome="delivered"\} 3\n/);
 

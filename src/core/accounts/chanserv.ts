@@ -1,6 +1,7 @@
 /**
- * ChanServ and registered rooms.
- *   REGISTER #room                   the founder is your account (you must be logged in and an operator there)
+ * ChanServ and registered rooms (who may do what: docs/PERMISSIONS.md).
+ *   REGISTER #room                   the founder is your account (log in; be an operator there, or
+ *                                    the room has none)
  *   INFO #room                       founder, date, operators
  *   ACCESS #room LIST|ADD|DEL [account]   the accounts that get operator status on join
  *   DROP #room                       unregister (founder or IRC operator)
@@ -8,6 +9,12 @@
  * Every registered room is kept in memory (loaded at start-up) and written through to the
  * store, so the synchronous JOIN path can restore a room's topic, modes and bans the
  * moment it is re-created, and give the founder and listed operators +o as they join.
+ *
+ * A room created by someone logged in is registered to their account at once. The server
+ * rooms (`server-rooms`, #lobby) are registered with no founder (`*`, never an account):
+ * nobody gets +o there by joining, server operators set their topic and modes (and may name
+ * operators with ACCESS), so they never become ownerless. A room created by a guest stays
+ * unregistered, and ChanServ tells each joiner how to register it.
  */
 import { foldCase } from '../../protocol/casemapping.js';
 import type { RegisteredChannel } from '../../store/store.js';
@@ -20,9 +27,13 @@ import type { Accounts } from './index.js';
 
 type Finish = (() => void) | undefined;
 
+/** The founder of a server room: not a valid account name, so no account is ever it. */
+export const SERVER_FOUNDER = '*';
+
 const HELP = [
   'ChanServ keeps registered rooms: their founder, operators, topic, modes and bans survive restarts.',
-  '  REGISTER #room                       register a room you are an operator of (log in first)',
+  'A room you create while logged in is registered to your account at once.',
+  '  REGISTER #room                       register a room you are an operator of, or that has none (log in first)',
   '  INFO #room                           who founded it, when, and its operators',
   '  ACCESS #room LIST                    the accounts that get operator status on join',
   '  ACCESS #room ADD|DEL <account>       change that list (founder only)',
@@ -43,6 +54,42 @@ export class ChanServ implements Service, ChannelHooks {
     const store = this.accounts.server.store;
     if (store === null) return;
     for (const room of await store.listChannels()) this.rooms.set(room.folded, room);
+    await this.claimServerRooms();
+  }
+
+  /** The configured server rooms are registered to the server, with the configured topic if they have none. */
+  private async claimServerRooms(): Promise<void> {
+    const config = this.accounts.server.config;
+    const topic = (): RegisteredChannel['topic'] =>
+      config.serverRoomTopic === null
+        ? null
+        : { text: config.serverRoomTopic, setBy: config.serverName, setAt: Date.now() };
+    for (const name of config.serverRooms) {
+      const folded = foldCase(name);
+      const room = this.rooms.get(folded);
+      if (room === undefined) {
+        const record: RegisteredChannel = {
+          folded,
+          name,
+          founder: SERVER_FOUNDER,
+          registeredAt: Date.now(),
+          topic: topic(),
+          modes: ['+nt'],
+          operators: [],
+          bans: [],
+        };
+        this.rooms.set(folded, record);
+        await this.persist(folded, (store) => store.registerChannel(structuredClone(record)));
+      } else if (
+        room.founder !== SERVER_FOUNDER ||
+        (room.topic === null && config.serverRoomTopic !== null)
+      ) {
+        // Registered by an account before it was a server room: it is the server's now.
+        room.founder = SERVER_FOUNDER;
+        room.topic ??= topic();
+        await this.persist(folded, (store) => store.updateChannel(structuredClone(room)));
+      }
+    }
   }
 
   isRegistered(folded: string): boolean {
@@ -72,7 +119,10 @@ export class ChanServ implements Service, ChannelHooks {
    */
   joining(user: User, channel: Channel): void {
     const room = this.rooms.get(channel.folded);
-    if (room === undefined) return;
+    if (room === undefined) {
+      this.joiningUnregistered(user, channel);
+      return;
+    }
     const bits = channel.members.get(user) ?? 0;
     if (entitled(room, user.account)) {
       if ((bits & OP) === 0) {
@@ -83,6 +133,76 @@ export class ChanServ implements Service, ChannelHooks {
     } else if ((bits & OP) !== 0) {
       channel.members.set(user, bits & ~OP);
     }
+  }
+
+  /**
+   * A new room created by an account is registered to it at once; any other joiner of an
+   * unregistered room is told what that means and how to register it.
+   */
+  private joiningUnregistered(user: User, channel: Channel): void {
+    const server = this.accounts.server;
+    if (!this.accounts.available || !user.local) return;
+    const session = user as Session;
+    const created = channel.members.size === 1 && channel.isOp(user);
+    if (created && user.account !== null) {
+      this.autoRegister(session, channel, user.account);
+      return;
+    }
+    queueMicrotask(() => {
+      if (!channel.members.has(user) || server.directory.findChannel(channel.folded) !== channel) return;
+      this.reply(
+        session,
+        `${channel.name} is not registered: its operators keep their status only while they are here, ` +
+          `and nobody may delete other people's messages in it. To keep it, log in and ` +
+          `/msg ChanServ REGISTER ${channel.name} (as its operator, or while it has none).`,
+      );
+    });
+  }
+
+  /** Registers a room its creator just made: the founder is their account. */
+  private autoRegister(s: Session, channel: Channel, account: string): void {
+    const room: RegisteredChannel = {
+      folded: channel.folded,
+      name: channel.name,
+      founder: foldCase(account),
+      registeredAt: Date.now(),
+      topic: null,
+      modes: [],
+      operators: [],
+      bans: [],
+    };
+    snapshot(room, channel);
+    this.rooms.set(room.folded, room);
+    let created = false;
+    void this.persist(room.folded, async (store) => {
+      created = await store.registerChannel(structuredClone(room));
+    }).then(() => {
+      const live = this.accounts.server.directory.findChannel(room.folded);
+      if (!created) {
+        // Registered meanwhile elsewhere (another node), or the database failed: not ours.
+        if (this.rooms.get(room.folded) === room) this.rooms.delete(room.folded);
+        this.reply(
+          s,
+          `${channel.name} could not be registered to ${account}; /msg ChanServ INFO ${channel.name} says who holds it.`,
+        );
+        return;
+      }
+      if (live !== undefined) this.changed(live);
+      this.accounts.server.log.info(
+        { event: 'channel.registered', channel: room.name, founder: account, via: 'create' },
+        `Room ${room.name} registered by ${account} (created it)`,
+      );
+      this.reply(
+        s,
+        `${channel.name} is new, so it is registered to your account ${account}: you get operator status whenever you join, ` +
+          `and its topic, modes and bans are kept. /msg ChanServ ACCESS ${channel.name} ADD <account> names other operators.`,
+      );
+    });
+  }
+
+  holdsAuthority(user: User, folded: string): boolean {
+    const room = this.rooms.get(folded);
+    return room !== undefined && entitled(room, user.account);
   }
 
   changed(channel: Channel): void {
@@ -197,8 +317,11 @@ export class ChanServ implements Service, ChannelHooks {
       return say('Log in first (/msg NickServ IDENTIFY <password>): the founder is your account.');
     const channel = this.accounts.server.directory.findChannel(foldCase(name));
     if (channel === undefined || !channel.members.has(s)) return say(`Join ${name} first.`);
-    if (!channel.isOp(s)) return say(`You must be an operator (+o) of ${channel.name} to register it.`);
     if (this.rooms.has(channel.folded)) return say(`${channel.name} is already registered.`);
+    // A room whose operators all left would otherwise stay ownerless for as long as it lives.
+    const opless = ![...channel.members.values()].some((bits) => (bits & OP) !== 0);
+    if (!channel.isOp(s) && !opless)
+      return say(`You must be an operator (+o) of ${channel.name} to register it.`);
     const room: RegisteredChannel = {
       folded: channel.folded,
       name: channel.name,
@@ -221,7 +344,10 @@ export class ChanServ implements Service, ChannelHooks {
     this.rooms.set(room.folded, room);
     // Anything changed while the registration was being written is saved too.
     const live = this.accounts.server.directory.findChannel(room.folded);
-    if (live !== undefined) this.changed(live);
+    if (live !== undefined) {
+      this.changed(live);
+      if (live.members.has(s)) this.announceOp(live, s, true);
+    }
     const account = s.account;
     this.accounts.server.log.info(
       { event: 'channel.registered', channel: room.name, founder: account },
@@ -236,9 +362,15 @@ export class ChanServ implements Service, ChannelHooks {
     const room = this.rooms.get(foldCase(name));
     if (room === undefined) return () => this.reply(s, `${name} is not registered.`);
     const store = this.accounts.server.store!;
-    const founder = (await store.getAccount(room.founder))?.name ?? room.founder;
+    const founder =
+      room.founder === SERVER_FOUNDER ? null : ((await store.getAccount(room.founder))?.name ?? room.founder);
     return () => {
-      this.reply(s, `${room.name} is registered to ${founder}.`);
+      this.reply(
+        s,
+        founder === null
+          ? `${room.name} belongs to the server: its server operators set its topic and modes.`
+          : `${room.name} is registered to ${founder}.`,
+      );
       this.reply(s, `Registered: ${new Date(room.registeredAt).toISOString()}`);
       this.reply(
         s,
@@ -263,7 +395,8 @@ export class ChanServ implements Service, ChannelHooks {
     if (action === 'LIST') {
       if (!entitled(room, s.account) && !s.isOper)
         return say(`Only ${room.name}'s founder and operators can see its access list.`);
-      return say(`${room.name} operators: ${[room.founder + ' (founder)', ...room.operators].join(', ')}`);
+      const founder = room.founder === SERVER_FOUNDER ? [] : [`${room.founder} (founder)`];
+      return say(`${room.name} operators: ${[...founder, ...room.operators].join(', ') || '(none)'}`);
     }
     if (action !== 'ADD' && action !== 'DEL') return say('Syntax: ACCESS #room LIST|ADD|DEL [account]');
     if (!isFounder && !s.isOper) return say(`Only ${room.name}'s founder can change its access list.`);
@@ -304,6 +437,10 @@ export class ChanServ implements Service, ChannelHooks {
     if (room === undefined) return say(`${name} is not registered.`);
     const isFounder = s.account !== null && foldCase(s.account) === room.founder;
     if (!isFounder && !s.isOper) return say(`Only ${room.name}'s founder can drop it.`);
+    if (this.accounts.server.config.serverRooms.some((r) => foldCase(r) === folded))
+      return say(
+        `${room.name} belongs to the server (server-rooms); remove it from the configuration instead.`,
+      );
     this.rooms.delete(folded);
     await this.persist(folded, (store) => store.dropChannel(folded));
     this.accounts.server.log.info(

@@ -22,11 +22,11 @@ import type { ChatServer } from '../server.js';
 import type { AccountHooks } from '../services.js';
 import { type Session, State } from '../session.js';
 import { ChanServ } from './chanserv.js';
+import { LoginGuard } from './login-guard.js';
 import { NickServ } from './nickserv.js';
 import { registerCommands } from './register.js';
 import { Sasl } from './sasl.js';
 import { scramCredentials } from './scram.js';
-import { LoginThrottle } from './throttle.js';
 
 /** draft/account-registration §Server considerations: 300 bytes is a safe limit. */
 export const MAX_PASSWORD_BYTES = 300;
@@ -39,7 +39,17 @@ const registry = new WeakMap<ChatServer, Accounts>();
 /** Who is trying to log in: a connection, or e.g. an HTTP request (nick `*`). */
 export type LoginSource = Pick<Session, 'ip' | 'nick'>;
 
-/** The accounts layer of a server, if installed (tests use it to tune the throttle). */
+/**
+ * How a password check went: the account; `failed` (wrong password, or no such account:
+ * the same answer); or `refused`, not checked at all because this source has too many
+ * attempts in hand (login-guard.ts), with when to try again.
+ */
+export type PasswordOutcome =
+  | { kind: 'ok'; record: AccountRecord }
+  | { kind: 'failed' }
+  | { kind: 'refused'; retryAfterMs: number };
+
+/** The accounts layer of a server, if installed (tests use it to tune the login guard). */
 export function accountsOf(server: ChatServer): Accounts | undefined {
   return registry.get(server);
 }
@@ -62,11 +72,9 @@ export async function installAccounts(server: ChatServer): Promise<Accounts> {
   return accounts;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class Accounts {
-  /** Growing delay after failed logins, per account name and per source address. */
-  readonly throttle = new LoginThrottle();
+  /** Who gets a password checked, and when (per account and address, never per account alone). */
+  readonly guard = new LoginGuard();
   /** Server secret for decoy SCRAM salts (accounts that do not exist). */
   readonly secret = randomBytes(32);
   readonly sasl: Sasl;
@@ -87,10 +95,17 @@ export class Accounts {
     this.hooks = {
       beforeWelcome: (s) => this.sasl.abortOnRegistration(s),
       passLogin: (s, given) => this.passLogin(s, given),
+      admitNick: (s) => this.admitNick(s),
+      nickAllowed: (s, nick, folded) => this.nickAllowed(s, nick, folded),
       nickSettled: (s) => {
         void this.protectNick(s).catch((err: unknown) => this.logError('account.protect_failed', err));
       },
     };
+  }
+
+  /** PBKDF2 iterations for SCRAM keys stored now (`scram-iterations`). */
+  get scramIterations(): number {
+    return this.server.config.scramIterations;
   }
 
   get available(): boolean {
@@ -135,7 +150,10 @@ export class Accounts {
   async createAccount(name: string, email: string | null, password: string): Promise<AccountRecord | null> {
     const store = this.server.store;
     if (store === null) throw new Error('no store');
-    const [passwordHash, scram] = await Promise.all([hashPassword(password), scramCredentials(password)]);
+    const [passwordHash, scram] = await Promise.all([
+      hashPassword(password),
+      scramCredentials(password, this.scramIterations),
+    ]);
     const record: AccountRecord = {
       name,
       folded: foldCase(name),
@@ -150,54 +168,64 @@ export class Accounts {
     return record;
   }
 
-  /** Throttle keys for a login attempt: the account name and the source address. */
-  loginKeys(s: LoginSource, name: string): string[] {
-    return [`a:${foldCase(name)}`, `i:${s.ip}`];
-  }
-
-  /** Waits for this attempt's turn (growing delay after failures; never a rejection). */
-  async waitTurn(keys: readonly string[]): Promise<void> {
-    const wait = this.throttle.reserve(keys);
-    if (wait > 0) await sleep(wait);
-  }
-
-  loginFailed(keys: readonly string[], s: LoginSource, name: string, via: string): void {
-    this.throttle.fail(keys);
+  /** Logs a failed login (wrong password or no such account; refusals are only counted). */
+  loginFailed(s: LoginSource, name: string, via: string): void {
     this.server.log.info(
       { event: 'account.login_failed', nick: s.nick, ip: s.ip, account: name, via },
       `Failed login by ${s.nick} (${s.ip}) via ${via}`,
     );
   }
 
-  /**
-   * The account when `password` is right, else null. Waits its turn first, and does the
-   * same work whether or not the account exists (a decoy hash stands in), so neither the
-   * answer nor its timing tells which it was.
-   */
+  /** The account when `password` is right, else null (failed or refused alike). */
   async checkPassword(
     s: LoginSource,
     name: string,
     password: string,
     via: string,
   ): Promise<AccountRecord | null> {
+    const outcome = await this.tryPassword(s, name, password, via);
+    return outcome.kind === 'ok' ? outcome.record : null;
+  }
+
+  /**
+   * Checks a password once the login guard lets it (login-guard.ts). Does the same work
+   * whether or not the account exists (a decoy hash stands in), so neither the answer nor
+   * its timing tells which it was.
+   */
+  async tryPassword(s: LoginSource, name: string, password: string, via: string): Promise<PasswordOutcome> {
     const store = this.server.store;
-    if (store === null) return null;
-    const keys = this.loginKeys(s, name);
-    await this.waitTurn(keys);
-    const record = isValidNick(name, 255) ? await store.getAccount(foldCase(name)) : null;
-    this.decoyHash ??= hashPassword(randomBytes(18).toString('base64'));
-    const ok = await verifyPassword(record?.passwordHash ?? (await this.decoyHash), password);
-    if (!ok || record === null) {
-      this.loginFailed(keys, s, name, via);
-      return null;
+    if (store === null) return { kind: 'failed' };
+    const pass = await this.guard.admit(foldCase(name), s.ip);
+    if (!pass.ok) return { kind: 'refused', retryAfterMs: pass.retryAfterMs };
+    let record: AccountRecord | null = null;
+    try {
+      record = isValidNick(name, 255) ? await store.getAccount(foldCase(name)) : null;
+      this.decoyHash ??= hashPassword(randomBytes(18).toString('base64'));
+      const ok = await verifyPassword(record?.passwordHash ?? (await this.decoyHash), password);
+      if (!ok || record === null) record = null;
+    } finally {
+      pass.done(record !== null);
     }
-    this.throttle.succeed(keys);
-    if (record.scram === null) {
-      // An account from before SCRAM: derive its credentials now that we hold the password.
-      record.scram = await scramCredentials(password);
-      await store.updateAccount(record).catch((err: unknown) => this.logError('account.update_failed', err));
+    if (record === null) {
+      this.loginFailed(s, name, via);
+      return { kind: 'failed' };
     }
-    return record;
+    await this.upgradeScram(record, password);
+    return { kind: 'ok', record };
+  }
+
+  /**
+   * Derives SCRAM-SHA-256 credentials at the current iteration count for an account that
+   * has none (it predates SCRAM) or has them at a lower count (docs/SECURITY.md), now that
+   * the password is in hand. A failed write is logged; the login goes on.
+   */
+  private async upgradeScram(record: AccountRecord, password: string): Promise<void> {
+    const iterations = this.scramIterations;
+    if (record.scram !== null && record.scram.iterations >= iterations) return;
+    record.scram = await scramCredentials(password, iterations);
+    await this.server
+      .store!.updateAccount(record)
+      .catch((err: unknown) => this.logError('account.update_failed', err));
   }
 
   // ---------------------------------------------------------------- login state
@@ -229,8 +257,16 @@ export class Accounts {
     );
     if (s.registered) {
       this.announceAccount(s, previous);
+      // Welcomed as a guest because it asked for this account's nick: it gets the nick now.
+      const asked = this.reclaimed.get(s);
+      if (asked !== undefined && foldCase(asked) === record.folded && s.folded !== record.folded) {
+        this.reclaimed.delete(s);
+        void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [asked] });
+      }
       this.chanServ.restoreOps(s);
       this.server.adoptPerson(s.person);
+      // Reauthenticated to another account (sasl-3.2): the nick may be the old account's.
+      if (previous !== null && foldCase(previous) !== record.folded) this.hooks.nickSettled(s);
     }
     const pending = this.grace.get(s);
     if (pending !== undefined && pending.folded === record.folded) this.grace.delete(s);
@@ -271,6 +307,76 @@ export class Accounts {
   }
 
   // ---------------------------------------------------------------- nick protection
+  //
+  // With nick-grace 0 (the default) a registered nick is never used by anyone but its
+  // account: a connection asking for it while registering without having logged in (SASL)
+  // is welcomed under a guest nick, and NICK to it is refused. With a grace, the old way:
+  // the nick is taken, NickServ warns, and the connection is renamed when the grace ends.
+
+  /** The nick each registering connection was found free to use (folded). */
+  private readonly admitted = new WeakMap<Session, string>();
+  /** Registering connections given a guest nick: the registered nick they asked for. */
+  private readonly reclaimed = new WeakMap<Session, string>();
+  /** Those of them that NickServ has told why. */
+  private readonly told = new WeakSet<Session>();
+
+  /** A nick no one may take without its account: grace 0, a store, not a guest nick. */
+  private guarded(s: Session, folded: string): boolean {
+    return (
+      this.server.store !== null &&
+      this.server.config.nickGrace === 0 &&
+      !GUEST_NICK.test(folded) &&
+      !this.ownsNick(s, folded)
+    );
+  }
+
+  /** AccountHooks.admitNick: checks the nick of a connection about to be welcomed. */
+  private admitNick(s: Session): Promise<void> | null {
+    const folded = s.folded;
+    const store = this.server.store;
+    if (store === null || this.admitted.get(s) === folded || !this.guarded(s, folded)) return null;
+    return store.getAccount(folded).then((record) => {
+      // Changed meanwhile (another NICK, a SASL login): tryRegister asks again.
+      if (s.state !== State.Registering || s.folded !== folded) return;
+      if (record === null || this.ownsNick(s, folded)) {
+        this.admitted.set(s, folded);
+        return;
+      }
+      const asked = s.nick;
+      const guest = this.guestNick();
+      if (guest === null || !this.server.directory.claimNick(foldCase(guest), s)) {
+        this.server.disconnect(s, `${asked} is a registered nick; log in with SASL to use it`);
+        return;
+      }
+      this.server.directory.releaseNick(folded, s);
+      s.nick = guest;
+      s.folded = foldCase(guest);
+      this.admitted.set(s, s.folded);
+      this.reclaimed.set(s, asked);
+      this.server.log.info(
+        { event: 'account.nick_reclaimed', from: asked, to: guest },
+        `Client: asked for ${asked}, welcomed as ${guest} (registered nick, not logged in)`,
+      );
+    });
+  }
+
+  /** AccountHooks.nickAllowed: NICK to a registered nick needs its account (grace 0). */
+  private nickAllowed(s: Session, nick: string, folded: string): Promise<boolean> | null {
+    const store = this.server.store;
+    if (store === null || !this.guarded(s, folded)) return null;
+    return store.getAccount(folded).then((record) => {
+      if (record === null || this.ownsNick(s, folded)) return true;
+      // 433 as for a nick in use (modern docs §NICK: the nick is not available to this client).
+      s.numeric(N.ERR_NICKNAMEINUSE, nick, 'Nickname is registered to an account; log in to use it');
+      this.notice(
+        s,
+        this.nickServ.nick,
+        `${record.name} is a registered nick. If it is yours, log in first ` +
+          `(/msg NickServ IDENTIFY ${record.name} <password>), then /nick ${record.name}.`,
+      );
+      return false;
+    });
+  }
 
   /**
    * A registered nick in use by someone not logged in to it: NickServ explains, and after
@@ -280,12 +386,29 @@ export class Accounts {
     this.grace.delete(s);
     const store = this.server.store;
     if (store === null || !s.registered) return;
+    const asked = this.reclaimed.get(s);
+    if (asked !== undefined && !this.told.has(s)) {
+      this.told.add(s);
+      this.notice(
+        s,
+        this.nickServ.nick,
+        `${asked} is a registered nick, and this connection did not log in to it while connecting, ` +
+          `so you are ${s.nick} here. If ${asked} is yours, log in with /msg NickServ IDENTIFY ${asked} <password> ` +
+          `(you then get ${asked} back), or connect with SASL.`,
+      );
+      return;
+    }
     const folded = s.folded;
     if (this.ownsNick(s, folded) || GUEST_NICK.test(folded)) return;
     const record = await store.getAccount(folded);
     if (record === null || s.folded !== folded || !s.registered || s.quitReason !== null) return;
     if (this.ownsNick(s, folded)) return;
     const seconds = this.server.config.nickGrace;
+    if (seconds === 0) {
+      // No grace (after a logout, or an account registered under someone's nick meanwhile).
+      this.renameToGuest(s);
+      return;
+    }
     this.notice(
       s,
       this.nickServ.nick,
@@ -338,11 +461,18 @@ export class Accounts {
     // MONITOR are told, as if the client had asked for it.
     void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [guest] });
     if (s.nick !== guest) return;
+    // Logging in to that account later gives the nick back (see login).
+    this.reclaimed.set(s, from);
+    this.told.add(s);
+    const grace = this.server.config.nickGrace;
     this.notice(
       s,
       this.nickServ.nick,
-      `You did not log in to ${from} within ${this.server.config.nickGrace} seconds, so your nick was changed to ${guest}. ` +
-        `${from} is registered; log in to use it.`,
+      grace === 0
+        ? `${from} is a registered nick and you are not logged in to it, so your nick was changed to ${guest}. ` +
+            `If ${from} is yours, log in with /msg NickServ IDENTIFY ${from} <password>.`
+        : `You did not log in to ${from} within ${grace} seconds, so your nick was changed to ${guest}. ` +
+            `${from} is registered; log in to use it.`,
     );
     this.server.log.info(
       { event: 'account.nick_reclaimed', from, to: guest },

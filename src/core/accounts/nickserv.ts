@@ -130,9 +130,13 @@ export class NickServ implements Service {
     if (args.length === 0) return say('Syntax: IDENTIFY [account] <password>');
     if (s.account !== null) return say(`You are already logged in as ${s.account}. LOGOUT first to switch.`);
     const [name, password] = args.length === 1 ? [s.nick, args[0]!] : [args[0]!, args.slice(1).join(' ')];
-    const record = await this.accounts.checkPassword(s, name, password, 'NickServ IDENTIFY');
+    const outcome = await this.accounts.tryPassword(s, name, password, 'NickServ IDENTIFY');
+    if (outcome.kind === 'refused') {
+      return say(`Too many login attempts; try again in ${Math.ceil(outcome.retryAfterMs / 1000)} s.`);
+    }
     // One answer for a wrong password and for an account that does not exist.
-    if (record === null) return say('Invalid account name or password.');
+    if (outcome.kind === 'failed') return say('Invalid account name or password.');
+    const record = outcome.record;
     return () => {
       if (s.account !== null) return;
       this.accounts.login(s, record, 'NickServ IDENTIFY');

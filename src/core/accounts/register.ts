@@ -3,7 +3,9 @@
  * Success logs the client in, as if it had used SASL (§Responses: REGISTER SUCCESS).
  * No email verification is done, so VERIFY is never needed.
  */
+import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
+import { isValidNick } from '../../protocol/names.js';
 import type { CommandGroup } from '../commands/table.js';
 import type { Session } from '../session.js';
 import type { Accounts } from './index.js';
@@ -45,10 +47,7 @@ function register(accounts: Accounts, s: Session, msg: IrcMessage): void | Promi
   }
   const name = wanted === '*' ? s.nick : wanted;
   const nameProblem = accounts.accountNameProblem(s, name);
-  if (nameProblem !== null) {
-    s.sendFail('REGISTER', 'BAD_ACCOUNT_NAME', nameProblem, name);
-    return;
-  }
+  if (nameProblem !== null) return refuseName(accounts, s, name, nameProblem);
   let email: string | null = null;
   if (emailParam !== '*') {
     const emailProblem = accounts.emailProblem(emailParam);
@@ -64,6 +63,26 @@ function register(accounts: Accounts, s: Session, msg: IrcMessage): void | Promi
     return;
   }
   return create(accounts, s, name, email, password);
+}
+
+/**
+ * A name that cannot be registered now: ACCOUNT_EXISTS when it is an account already (its
+ * owner may be online under that nick), else BAD_ACCOUNT_NAME (§Errors).
+ */
+async function refuseName(accounts: Accounts, s: Session, name: string, problem: string): Promise<void> {
+  let exists = false;
+  const store = accounts.server.store;
+  if (store !== null && isValidNick(name, accounts.server.config.nickLen)) {
+    try {
+      exists = (await store.getAccount(foldCase(name))) !== null;
+    } catch (err) {
+      accounts.logError('account.lookup_failed', err);
+    }
+  }
+  s.resume(() => {
+    if (exists) s.sendFail('REGISTER', 'ACCOUNT_EXISTS', `${name} is already registered`, name);
+    else s.sendFail('REGISTER', 'BAD_ACCOUNT_NAME', problem, name);
+  });
 }
 
 async function create(

@@ -10,9 +10,17 @@
  * before it sees 903. A client that completes registration while an exchange still waits
  * for its data gets 906 and is registered without an account (sasl-3.1).
  *
- * Reauthentication (sasl-3.2 §SASL Reauthentication): a connection not logged in may
- * authenticate at any time, before or after registration; a logged-in one gets 907 since
- * switching accounts is not supported.
+ * A response is bounded: one AUTHENTICATE parameter over 400 bytes gets 905
+ * (ERR_SASLTOOLONG: "the parameter longer than 400 bytes"); a response chained from full
+ * 400-byte chunks past MAX_RESPONSE gets 904 ("The server MAY place a limit on the total
+ * length of a response"; 904 covers "other errors"). Every failure ends the exchange, so the
+ * client "MAY retry from the AUTHENTICATE <mechanism> command" (sasl-3.1).
+ *
+ * Reauthentication (sasl-3.2 §SASL Reauthentication: "Servers SHOULD allow a client,
+ * authenticated or otherwise, to reauthenticate by sending a new AUTHENTICATE message at any
+ * time"): a connection may authenticate before or after registration, and a logged-in one
+ * may authenticate again, to the same account or another (its peers see ACCOUNT). Password
+ * checks go through the login guard (login-guard.ts) whatever the mechanism.
  */
 import { isUtf8 } from 'node:buffer';
 import { foldCase } from '../../protocol/casemapping.js';
@@ -93,10 +101,6 @@ export class Sasl {
         s.numeric(N.ERR_SASLABORTED, 'SASL authentication aborted');
         return;
       }
-      if (s.account !== null) {
-        s.numeric(N.ERR_SASLALREADY, 'You have already authenticated using SASL');
-        return;
-      }
       const mechanism = MECHANISMS.find((m) => m === arg.toUpperCase());
       if (mechanism === undefined) {
         s.numeric(N.RPL_SASLMECHS, MECHANISMS.join(','), 'are available SASL mechanisms');
@@ -123,7 +127,10 @@ export class Sasl {
       ex.size += arg.length;
       if (ex.size > MAX_RESPONSE) {
         this.exchanges.delete(s);
-        s.numeric(N.ERR_SASLTOOLONG, 'SASL message too long');
+        s.numeric(
+          N.ERR_SASLFAIL,
+          `SASL authentication failed: the response is longer than ${MAX_RESPONSE} bytes`,
+        );
         return;
       }
       if (arg.length === CHUNK) return; // more of this response follows
@@ -132,6 +139,7 @@ export class Sasl {
     ex.chunks = [];
     ex.size = 0;
     if (!BASE64.test(text)) {
+      this.exchanges.delete(s);
       this.fail(s);
       return;
     }
@@ -159,10 +167,11 @@ export class Sasl {
       this.fail(s);
       return;
     }
-    const record = await this.accounts.checkPassword(s, authcid, password, 'SASL PLAIN');
+    const outcome = await this.accounts.tryPassword(s, authcid, password, 'SASL PLAIN');
     s.resume(() => {
-      if (record === null) this.fail(s);
-      else this.succeed(s, record, 'PLAIN');
+      if (outcome.kind === 'ok') this.succeed(s, outcome.record, 'PLAIN');
+      else if (outcome.kind === 'refused') this.refused(s, outcome.retryAfterMs);
+      else this.fail(s);
     });
   }
 
@@ -199,7 +208,8 @@ export class Sasl {
     const record = found?.scram ? found : null;
     // An unknown account gets a stable decoy salt and fails only at the proof, exactly
     // like a wrong password: the exchange never tells whether the account exists.
-    const credentials = record?.scram ?? decoyCredentials(this.accounts.secret, folded);
+    const credentials =
+      record?.scram ?? decoyCredentials(this.accounts.secret, folded, this.accounts.scramIterations);
     const first = serverFirst(client, credentials);
     ex.step = 'final';
     ex.scram = { client, server: first, credentials, record };
@@ -210,17 +220,21 @@ export class Sasl {
   private async scramFinal(s: Session, ex: Exchange, data: Buffer): Promise<void> {
     const st = ex.scram!;
     const final = isUtf8(data) ? parseClientFinal(data.toString('utf8')) : null;
-    const keys = this.accounts.loginKeys(s, st.client.username);
-    await this.accounts.waitTurn(keys);
+    const pass = await this.accounts.guard.admit(foldCase(st.client.username), s.ip);
+    if (!pass.ok) {
+      this.exchanges.delete(s);
+      s.resume(() => this.refused(s, pass.retryAfterMs));
+      return;
+    }
     const serverFinal =
       final === null ? null : verifyClientFinal(st.client, st.server, final, st.credentials);
+    pass.done(serverFinal !== null && st.record !== null);
     if (serverFinal === null || st.record === null) {
-      this.accounts.loginFailed(keys, s, st.client.username, 'SASL SCRAM-SHA-256');
+      this.accounts.loginFailed(s, st.client.username, 'SASL SCRAM-SHA-256');
       this.exchanges.delete(s);
       s.resume(() => this.fail(s));
       return;
     }
-    this.accounts.throttle.succeed(keys);
     ex.step = 'ack';
     s.resume(() => this.send(s, Buffer.from(serverFinal, 'utf8')));
   }
@@ -241,6 +255,15 @@ export class Sasl {
 
   private fail(s: Session): void {
     s.numeric(N.ERR_SASLFAIL, 'SASL authentication failed');
+  }
+
+  /** Not checked: this source has too many login attempts in hand (login-guard.ts). */
+  private refused(s: Session, retryAfterMs: number): void {
+    const seconds = Math.ceil(retryAfterMs / 1000);
+    s.numeric(
+      N.ERR_SASLFAIL,
+      `SASL authentication failed: too many login attempts, try again in ${seconds} second${seconds === 1 ? '' : 's'}`,
+    );
   }
 
   /** A server response, base64 in 400-byte chunks, `+` after a full last chunk or for empty. */

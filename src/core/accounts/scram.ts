@@ -18,8 +18,14 @@
  */
 import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** RFC 7677 §4: the iteration count SHOULD be at least 4096. */
-export const SCRAM_ITERATIONS = 4096;
+/**
+ * RFC 7677 §4: the iteration count SHOULD be at least 4096. That is far cheaper to attack
+ * than the scrypt hash kept beside it, so new keys use the configured `scram-iterations`
+ * (600,000 by default, OWASP's figure for PBKDF2-HMAC-SHA256; docs/SECURITY.md).
+ */
+export const SCRAM_ITERATIONS = 600_000;
+/** The least a stored key may have (RFC 7677 §4). */
+export const MIN_SCRAM_ITERATIONS = 4096;
 const SALT_BYTES = 16;
 
 /** Stored credentials, base64 (the shape of AccountRecord.scram). */
@@ -204,10 +210,14 @@ export function verifyClientFinal(
  * server secret and the name, so repeated attempts see the same salt and nothing tells
  * the client the account is missing; random keys so no proof can ever match.
  */
-export function decoyCredentials(secret: Buffer, folded: string): ScramCredentials {
+export function decoyCredentials(
+  secret: Buffer,
+  folded: string,
+  iterations = SCRAM_ITERATIONS,
+): ScramCredentials {
   return {
     salt: hmac(secret, `salt:${folded}`).subarray(0, SALT_BYTES).toString('base64'),
-    iterations: SCRAM_ITERATIONS,
+    iterations,
     storedKey: randomBytes(32).toString('base64'),
     serverKey: randomBytes(32).toString('base64'),
   };

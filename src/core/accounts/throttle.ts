@@ -1,13 +1,30 @@
 /**
- * A growing delay after failed logins, kept per key (an account name, a source address).
- * After n failures a key's next attempt waits base·2^(n-1), up to a maximum; a success
- * resets it. An attempt that comes early is not rejected: it waits its turn, and it
- * reserves the slot after it, so parallel attempts are spaced out too.
+ * A growing delay after failed logins, per key, in a table of bounded size. The login guard
+ * (login-guard.ts) keeps two of them: one keyed by (account, source network) and one by
+ * source network alone; never one keyed by the account alone, since whatever an attacker
+ * does to such a key happens to the account's owner too.
  *
- * Keys are the same whether or not the account exists, so the delay says nothing about it.
+ * After n failures a key's next attempt may start base·2^(n-1) ms after the previous one,
+ * up to a maximum. An attempt that comes early waits its turn and reserves the slot after
+ * it, so parallel attempts are spaced out too; how many may wait at once is the guard's
+ * business (`pending`), which is what keeps the reservations from running away.
+ *
+ * The table is an LRU: every use moves a key to the newest end, and past `maxEntries` the
+ * least recently used key without a pending attempt is forgotten. Keys idle for `forgetMs`
+ * are forgotten as well. So memory is bounded whatever the traffic; a flood of distinct keys
+ * only makes the table forget the oldest penalties.
  */
-export class LoginThrottle {
-  private readonly entries = new Map<string, { failures: number; next: number; touched: number }>();
+export interface BackoffEntry {
+  failures: number;
+  /** When this key's next attempt may start (ms since the epoch). */
+  next: number;
+  /** Attempts of this key waiting for their turn or being checked. */
+  pending: number;
+  touched: number;
+}
+
+export class BackoffTable {
+  private readonly entries = new Map<string, BackoffEntry>();
 
   constructor(
     /** Delay after the first failure (ms). */
@@ -20,6 +37,10 @@ export class LoginThrottle {
     public maxEntries = 100_000,
   ) {}
 
+  get size(): number {
+    return this.entries.size;
+  }
+
   delayAfter(failures: number): number {
     if (failures <= 0) return 0;
     return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(failures - 1, 30));
@@ -27,64 +48,71 @@ export class LoginThrottle {
 
   /** Failures currently counted for a key (for tests and diagnostics). */
   failures(key: string, now = Date.now()): number {
-    const e = this.live(key, now);
-    return e?.failures ?? 0;
-  }
-
-  /** How long this attempt must wait (ms) before it is checked; reserves its turn. */
-  reserve(keys: readonly string[], now = Date.now()): number {
-    let start = now;
-    for (const key of keys) {
-      const e = this.live(key, now);
-      if (e !== undefined && e.next > start) start = e.next;
-    }
-    for (const key of keys) {
-      const e = this.live(key, now);
-      if (e !== undefined && e.failures > 0) {
-        e.next = start + this.delayAfter(e.failures);
-        e.touched = now;
-      }
-    }
-    return start - now;
-  }
-
-  fail(keys: readonly string[], now = Date.now()): void {
-    for (const key of keys) {
-      let e = this.live(key, now);
-      if (e === undefined) {
-        if (this.entries.size >= this.maxEntries) this.prune(now);
-        e = { failures: 0, next: now, touched: now };
-        this.entries.set(key, e);
-      }
-      e.failures++;
-      e.touched = now;
-      e.next = Math.max(e.next, now + this.delayAfter(e.failures));
-    }
-  }
-
-  succeed(keys: readonly string[]): void {
-    for (const key of keys) this.entries.delete(key);
-  }
-
-  private live(key: string, now: number): { failures: number; next: number; touched: number } | undefined {
     const e = this.entries.get(key);
-    if (e !== undefined && now - e.touched > this.forgetMs && now >= e.next) {
+    return e === undefined || this.expired(e, now) ? 0 : e.failures;
+  }
+
+  /** The key's entry, created when missing, and moved to the newest end of the LRU. */
+  entry(key: string, now = Date.now()): BackoffEntry {
+    let e = this.entries.get(key);
+    if (e !== undefined) {
       this.entries.delete(key);
-      return undefined;
+      if (this.expired(e, now)) e = undefined;
     }
+    if (e === undefined) {
+      e = { failures: 0, next: now, pending: 0, touched: now };
+      if (this.entries.size >= this.maxEntries) this.evictOne();
+    }
+    e.touched = now;
+    this.entries.set(key, e);
     return e;
   }
 
-  private prune(now: number): void {
-    for (const [key, e] of this.entries) {
-      if (now - e.touched > this.forgetMs && now >= e.next) this.entries.delete(key);
+  /**
+   * The earliest start for an attempt under all `entries`, reserving the slot after it: a
+   * key with failures moves its `next` one delay past that start.
+   */
+  reserve(entries: readonly BackoffEntry[], now = Date.now()): number {
+    let start = now;
+    for (const e of entries) if (e.next > start) start = e.next;
+    for (const e of entries) if (e.failures > 0) e.next = start + this.delayAfter(e.failures);
+    return start;
+  }
+
+  fail(e: BackoffEntry, now = Date.now()): void {
+    e.failures++;
+    e.touched = now;
+    e.next = Math.max(e.next, now + this.delayAfter(e.failures));
+  }
+
+  /** Takes `count` failures off a key (they turned out to be its owner's typos). */
+  forgive(e: BackoffEntry, count: number, now = Date.now()): void {
+    e.failures = Math.max(0, e.failures - count);
+    if (e.failures === 0) e.next = Math.min(e.next, now);
+  }
+
+  /** Forgets a key (a successful login from it). */
+  delete(key: string, now = Date.now()): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    // An entry another attempt still counts on stays, cleared, so its `pending` stays true.
+    if (e.pending === 0) this.entries.delete(key);
+    else {
+      e.failures = 0;
+      e.next = Math.min(e.next, now);
     }
-    // Still full (an attack from everywhere): forget the oldest half rather than grow.
-    if (this.entries.size >= this.maxEntries) {
-      let drop = Math.floor(this.entries.size / 2);
-      for (const key of this.entries.keys()) {
-        if (drop-- <= 0) break;
+  }
+
+  private expired(e: BackoffEntry, now: number): boolean {
+    return e.pending === 0 && now - e.touched > this.forgetMs && now >= e.next;
+  }
+
+  /** Drops the least recently used entry that has no attempt pending. */
+  private evictOne(): void {
+    for (const [key, e] of this.entries) {
+      if (e.pending === 0) {
         this.entries.delete(key);
+        return;
       }
     }
   }

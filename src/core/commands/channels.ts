@@ -10,9 +10,12 @@ import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
-import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { inviteExcepted } from '../channel-access.js';
+import { newMsgid } from '../msgid.js';
+import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
+import { sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
-import { formatMarker, joinExtras, sendReplay } from './chathistory.js';
+import { formatMarker, joinExtras } from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
 export const channelCommands: CommandGroup = {
@@ -22,7 +25,7 @@ export const channelCommands: CommandGroup = {
   NAMES: { minParams: 0, handler: names },
   LIST: { minParams: 0, handler: list },
   KICK: { minParams: 2, handler: kick },
-  INVITE: { minParams: 2, handler: invite },
+  INVITE: { minParams: 0, handler: invite },
 };
 
 // ------------------------------------------------------------------ JOIN
@@ -70,7 +73,7 @@ function join(s: Session, msg: IrcMessage): void {
 }
 
 type JoinExtras = Awaited<ReturnType<typeof joinExtras>>;
-const NO_EXTRAS: JoinExtras = { marker: undefined, replay: [] };
+const NO_EXTRAS: JoinExtras = { marker: undefined, replay: { rows: [], more: false } };
 
 function joinOne(s: Session, name: string, key: string, extras: JoinExtras): void {
   const server = s.server;
@@ -111,7 +114,9 @@ function joinOne(s: Session, name: string, key: string, extras: JoinExtras): voi
 function joinRefusal(s: Session, channel: Channel, key: string): [string, string] | null {
   const invited = channel.invited.has(s.folded);
   if (channel.isBanned(s) && !invited) return [N.ERR_BANNEDFROMCHAN, 'Cannot join channel (+b)'];
-  if (channel.inviteOnly && !invited) return [N.ERR_INVITEONLYCHAN, 'Cannot join channel (+i)'];
+  // +I (modern.ircdocs.horse §Invite Exception): a matching mask needs no INVITE.
+  if (channel.inviteOnly && !invited && !inviteExcepted(channel.inviteExceptions, s))
+    return [N.ERR_INVITEONLYCHAN, 'Cannot join channel (+i)'];
   if (channel.key !== null && channel.key !== key) return [N.ERR_BADCHANNELKEY, 'Cannot join channel (+k)'];
   if (channel.limit !== null && channel.members.size >= channel.limit && !invited) {
     return [N.ERR_CHANNELISFULL, 'Cannot join channel (+l)'];
@@ -151,7 +156,7 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     channel,
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
-  sendReplay(s, channel.name, extras.replay);
+  sendMissed(s, channel.name, extras.replay);
   // The person's other devices got the JOIN above; they need the room's topic and names too.
   for (const other of s.otherConnections()) {
     if (channel.topic !== null) sendTopic(other, channel);
@@ -211,14 +216,19 @@ function topic(s: Session, msg: IrcMessage): void {
     s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
-  if (channel.topicLocked && !channel.isOp(s)) {
+  // Server operators too: they set the topic of the server's rooms (#lobby), which have no founder.
+  if (channel.topicLocked && !channel.isOp(s) && !s.isOper) {
     s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
   const text = msg.params[1]!.slice(0, s.server.config.topicLen);
   channel.topic = text === '' ? null : { text, setBy: s.mask, setAt: Date.now() };
   s.server.channelHooks?.changed(channel);
-  channel.broadcast(new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTimeNow(), null, s.account));
+  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid.
+  const now = Date.now();
+  channel.broadcast(
+    new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account),
+  );
 }
 
 export function sendTopic(s: Session, channel: Channel): void {
@@ -349,7 +359,7 @@ function kick(s: Session, msg: IrcMessage): void {
     s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
-  if (!channel.isOp(s)) {
+  if (!channel.isOp(s) && !s.isOper) {
     s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
@@ -369,8 +379,24 @@ function kick(s: Session, msg: IrcMessage): void {
 
 // ------------------------------------------------------------------ INVITE
 
+/** INVITE with no parameters (modern.ircdocs.horse §INVITE): the channels you are invited to. */
+function listInvites(s: Session): void {
+  for (const channel of s.server.directory.channels()) {
+    if (channel.invited.has(s.folded)) s.numeric(N.RPL_INVITELIST, channel.name);
+  }
+  s.numeric(N.RPL_ENDOFINVITELIST, 'End of /INVITE list');
+}
+
 function invite(s: Session, msg: IrcMessage): void {
   const server = s.server;
+  if (msg.params.length === 0) {
+    listInvites(s);
+    return;
+  }
+  if (msg.params.length < 2) {
+    s.numeric(N.ERR_NEEDMOREPARAMS, 'INVITE', 'Not enough parameters');
+    return;
+  }
   const [nick, chanName] = msg.params as [string, string];
   const target = server.directory.findUser(foldCase(nick));
   if (target === undefined || !target.registered) {

@@ -8,12 +8,14 @@
  */
 import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
-import { isChannelName } from '../../protocol/names.js';
+import { isChannelName, isValidNick } from '../../protocol/names.js';
 import type { HistoryBound, Redaction, Store, StoredMessage, StoredReaction } from '../../store/store.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
+import { connectionMarker, setConnectionMarker } from '../connection-read-markers.js';
 import { isMultiline, MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing } from '../outgoing.js';
+import { joinReplay, type Missed } from '../replay.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
 import { dmConversation } from './messaging.js';
@@ -72,9 +74,12 @@ function chathistory(s: Session, msg: IrcMessage): void {
     s.sendFail('CHATHISTORY', 'INVALID_PARAMS', 'Invalid message reference', sub, msg.params[2]!);
     return;
   }
-  const conversation = conversationFor(s, target);
+  // chathistory §Errors: a target that does not exist or that the client may not read is
+  // INVALID_TARGET (the same reply for both, so it reveals nothing about a room's existence).
+  const conversation =
+    isChannelName(target) || isValidNick(target, server.config.nickLen) ? conversationFor(s, target) : null;
   if (conversation === null) {
-    sendBatch(s, target, []); // no access: an empty batch, revealing nothing
+    s.sendFail('CHATHISTORY', 'INVALID_TARGET', 'Messages could not be retrieved', sub, target);
     return;
   }
   let query: Promise<StoredMessage[]>;
@@ -410,14 +415,24 @@ function markread(s: Session, msg: IrcMessage): void {
     s.sendFail('MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters');
     return;
   }
-  if (store === null || s.account === null) {
-    s.sendFail('MARKREAD', 'ACCOUNT_REQUIRED', 'Read markers are kept for logged-in accounts', target);
+  const key = foldCase(target);
+  const stamp = msg.params[1];
+  const time =
+    stamp === undefined ? null : stamp.startsWith('timestamp=') ? parseTimestamp(stamp.slice(10)) : null;
+  if (stamp !== undefined && time === null) {
+    s.sendFail('MARKREAD', 'INVALID_PARAMS', 'Invalid parameters', target, stamp);
     return;
   }
-  const key = foldCase(target);
+  // A connection that is not logged in keeps its markers for as long as it is connected
+  // (read-marker: markers belong to the user; a guest is its connection).
+  if (store === null || s.account === null) {
+    const marker =
+      time === null ? connectionMarker(s, key) : setConnectionMarker(s, key, Math.min(time, Date.now()));
+    s.reply('MARKREAD', [target, formatMarker(marker)]);
+    return;
+  }
   const account = foldCase(s.account);
-  const stamp = msg.params[1];
-  if (stamp === undefined) {
+  if (time === null) {
     let marker: number | null = null;
     s.deferUntil(
       store.getReadMarker(account, key).then((m) => {
@@ -426,11 +441,6 @@ function markread(s: Session, msg: IrcMessage): void {
       () => s.reply('MARKREAD', [target, formatMarker(marker)]),
       () => s.sendFail('MARKREAD', 'INTERNAL_ERROR', 'The read timestamp could not be returned', target),
     );
-    return;
-  }
-  const time = stamp.startsWith('timestamp=') ? parseTimestamp(stamp.slice(10)) : null;
-  if (time === null) {
-    s.sendFail('MARKREAD', 'INVALID_PARAMS', 'Invalid parameters', stamp);
     return;
   }
   // Clamp to now: a marker cannot be ahead of every message (read-marker §Implementation Considerations).
@@ -462,21 +472,17 @@ export async function joinExtras(
   server: ChatServer,
   s: Session,
   folded: string,
-): Promise<{ marker: number | null | undefined; replay: StoredMessage[] }> {
+): Promise<{ marker: number | null | undefined; replay: Missed }> {
   const store = server.store;
-  if (store === null) return { marker: undefined, replay: [] };
+  if (store === null) return { marker: undefined, replay: { rows: [], more: false } };
   const wantMarker = s.hasCap(Cap.readMarker);
-  const replayCount =
-    s.hasCap(Cap.chathistory) || server.historyWriter === null ? 0 : server.config.historyReplay;
   const [marker, replay] = await Promise.all([
-    wantMarker && s.account !== null ? store.getReadMarker(foldCase(s.account), folded) : null,
-    replayCount > 0 ? store.latest(folded, replayCount) : [],
+    !wantMarker
+      ? null
+      : s.account !== null
+        ? store.getReadMarker(foldCase(s.account), folded)
+        : connectionMarker(s, folded),
+    joinReplay(s, folded),
   ]);
   return { marker: wantMarker ? marker : undefined, replay };
-}
-
-/** Replays room history to a client without chathistory, after its JOIN burst. */
-export function sendReplay(s: Session, channelName: string, rows: StoredMessage[]): void {
-  if (rows.length === 0) return;
-  sendBatch(s, channelName, rows);
 }

@@ -11,10 +11,12 @@
  * - Edits (PRIVMSG with +draft/edit=<msgid>): only the author may edit, and only a PRIVMSG or
  *   NOTICE of the same conversation; the edit is stored and relayed as a message of its own,
  *   so a client that knows nothing of edits sees a correction.
- * - REDACT (IRCv3 draft/message-redaction): the author, a room operator in the room, or a
+ * - REDACT (IRCv3 draft/message-redaction): the author, the room's founder or an operator they
+ *   named (lasting authority, not a channel op of the moment), or a
  *   server operator removes a message or reaction; the stored text is deleted.
  */
 import { foldCase } from '../../protocol/casemapping.js';
+import { fitText } from '../../protocol/line-limits.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
@@ -25,11 +27,12 @@ import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { editOf, MAX_REACTION_LENGTH, type ReactionRef, reactionOf } from '../message-refs.js';
 import { newMsgid } from '../msgid.js';
-import { MultilineOutgoing } from '../multiline-outgoing.js';
+import { MultilineOutgoing, type Piece } from '../multiline-outgoing.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { storedMessage } from '../stored-message.js';
 import type { User } from '../user.js';
+import { writeFailures } from '../write-failures.js';
 import type { CommandGroup } from './table.js';
 
 export const messageEventCommands: CommandGroup = {
@@ -116,14 +119,12 @@ function afterDurable(s: Session, command: string, work: Promise<Refusal | boole
       outcome = r;
     }),
     () => {
+      writeFailures(s.server).succeeded();
       if (outcome === true) then();
       else if (outcome !== false) s.sendFail(command, outcome.code, outcome.text, ...outcome.context);
     },
     (err) => {
-      s.server.log.error(
-        { event: 'history.write_failed', err: String(err) },
-        'could not store a message event',
-      );
+      writeFailures(s.server).failed(err); // one line per condition, not per message
       s.sendFail(
         command,
         'MESSAGE_ERROR',
@@ -167,11 +168,6 @@ function sendReaction(s: Session, to: Destination, tags: Tags, ref: ReactionRef)
   const now = Date.now();
   const out = new Outgoing(s.mask, 'TAGMSG', [to.name], serverTime(now), newMsgid(now), s.account, tags);
   rememberSent(s, out.msgid!);
-  const unknown: Refusal = {
-    code: 'UNKNOWN_MSGID',
-    text: 'This message does not exist or is too old',
-    context: [to.name, ref.to],
-  };
   const work: Promise<Refusal | boolean> =
     ref.kind === 'react'
       ? store
@@ -181,7 +177,9 @@ function sendReaction(s: Session, to: Destination, tags: Tags, ref: ReactionRef)
             identity: s.identity,
             emoji: ref.emoji,
           })
-          .then((r) => (r === 'unknown' ? unknown : r === 'added'))
+          // A reaction to a message this server does not know is relayed but not stored:
+          // client tags are the clients' business (message-tags §Client-only tags).
+          .then((r) => r === 'unknown' || r === 'added')
       : store.removeReaction(to.conversation, ref.to, s.identity, ref.emoji);
   afterDurable(s, 'TAGMSG', work, () => deliver(s, to, out, 'TAGMSG'));
 }
@@ -197,14 +195,24 @@ export function sendMessage(
   text: string,
   tags: Tags | null,
   multiline: boolean,
+  /** A client batch's lines (multiline.ts), relayed as sent to clients with the capability. */
+  lines: readonly Piece[] | null = null,
 ): void {
   const server = s.server;
   const now = Date.now();
   const time = serverTime(now);
   const msgid = newMsgid(now);
   const out = multiline
-    ? new MultilineOutgoing(s.mask, to.name, text, time, msgid, s.account, tags, server.newBatchId())
-    : new Outgoing(s.mask, command, [to.name, text], time, msgid, s.account, tags);
+    ? new MultilineOutgoing(s.mask, to.name, text, time, msgid, s.account, tags, server.newBatchId(), lines)
+    : new Outgoing(
+        s.mask,
+        command,
+        [to.name, fitText(s.mask, command, to.name, text)],
+        time,
+        msgid,
+        s.account,
+        tags,
+      );
   const store = server.store;
   const writer = server.historyWriter;
   if (store === null || writer === null) {
@@ -216,7 +224,7 @@ export function sendMessage(
   const check = edited === null ? Promise.resolve(null) : checkEdit(s, store, to, edited);
   const work = check.then(async (refusal): Promise<Refusal | boolean> => {
     if (refusal !== null) return refusal;
-    await writer.write(storedMessage(s, out, to.conversation, now, text));
+    await writer.write(storedMessage(s, out, to.conversation, now, multiline ? text : out.params[1]!));
     return true;
   });
   afterDurable(s, command, work, () => deliver(s, to, out, command));
@@ -298,7 +306,11 @@ function redact(s: Session, msg: IrcMessage): void {
         context: [name, msgid],
       };
     }
-    const allowed = isAuthor(s, found) || channel?.isOp(s) === true || s.isOper;
+    // Someone else's message needs authority that outlives a connection (docs/PERMISSIONS.md):
+    // the room's founder or an operator they named, or a server operator. Channel ops held by
+    // whoever happens to be there cover modes, kicks and topic, never history.
+    const lasting = channel !== null && server.channelHooks?.holdsAuthority(s, channel.folded) === true;
+    const allowed = isAuthor(s, found) || lasting || s.isOper;
     if (!allowed) {
       return {
         code: 'REDACT_FORBIDDEN',

@@ -3,17 +3,21 @@
  * Outgoing is built once per target and its bytes shared by every recipient.
  */
 import { foldCase } from '../../protocol/casemapping.js';
+import { fitText } from '../../protocol/line-limits.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { isClientTag, isValidTagKey, type Tags } from '../../protocol/tags.js';
 import type { StoredMessage } from '../../store/store.js';
 import { rememberSent } from '../authorship.js';
+import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
+import { isBlockedCtcp } from '../channel-access.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
 import { storedMessage } from '../stored-message.js';
+import { writeFailures } from '../write-failures.js';
 import { needsHistoryCheck, sendWithHistoryCheck } from './message-events.js';
 import { collectMultilineLine } from './multiline.js';
 import type { CommandGroup } from './table.js';
@@ -29,23 +33,22 @@ export const messagingCommands: CommandGroup = {
 };
 
 function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'): void {
+  // RFC 2812 §3.3.2: a NOTICE never triggers an automatic reply, errors included, so two
+  // bots can never answer each other forever.
+  const error = command === 'NOTICE' ? noReply : (code: string, ...p: string[]) => s.numeric(code, ...p);
   const targetList = msg.params[0];
   if (targetList === undefined || targetList === '') {
-    s.numeric(N.ERR_NORECIPIENT, `No recipient given (${command})`);
+    error(N.ERR_NORECIPIENT, `No recipient given (${command})`);
     return;
   }
   const text = msg.params[1];
   if (command !== 'TAGMSG' && (text === undefined || text === '')) {
-    s.numeric(N.ERR_NOTEXTTOSEND, 'No text to send');
+    error(N.ERR_NOTEXTTOSEND, 'No text to send');
     return;
   }
   const targets = targetList.split(',').filter((t) => t !== '');
   if (targets.length > s.server.config.maxTargets) {
-    s.numeric(
-      N.ERR_TOOMANYTARGETS,
-      targetList,
-      `Too many targets (the limit is ${s.server.config.maxTargets})`,
-    );
+    error(N.ERR_TOOMANYTARGETS, targetList, `Too many targets (the limit is ${s.server.config.maxTargets})`);
     return;
   }
   // A TAGMSG whose tags were all stripped is still relayed (message-tags spec, TAGMSG example).
@@ -58,7 +61,6 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   s.idleSince = Date.now();
   const server = s.server;
   server.metrics.messagesIn++;
-  const params = command === 'TAGMSG' ? [] : [text!];
   const account = s.account;
 
   // Each target's delivery runs once its message is durable (history issue: "durable
@@ -67,6 +69,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const records: StoredMessage[] = [];
   const writer = server.historyWriter;
   const storable = writer !== null && (command !== 'TAGMSG' || isLasting(clientTags));
+  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
 
   for (const target of targets) {
     const now = Date.now();
@@ -74,27 +77,31 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     if (isChannelName(target)) {
       const channel = server.directory.findChannel(foldCase(target));
       if (channel === undefined) {
-        s.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
+        error(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
         continue;
       }
       const refusal = channel.sendRefusal(s);
       if (refusal !== null) {
-        s.numeric(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+        error(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+        continue;
+      }
+      if (channel.noCtcp && text !== undefined && command !== 'TAGMSG' && isBlockedCtcp(text)) {
+        error(N.ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel (+C: no CTCP)');
         continue;
       }
       const out = new Outgoing(
         s.mask,
         command,
-        [channel.name, ...params],
+        paramsFor(s, command, channel.name, text),
         time,
         newMsgid(now),
         account,
-        clientTags,
+        sentTags,
       );
       if (storable) records.push(record(s, out, channel.folded, now));
       deliveries.push(() => {
         channel.broadcast(out, s);
-        server.push?.channelMessage(s, channel, out, text ?? '');
+        server.push?.channelMessage(s, channel, out, out.params[1] ?? '');
         server.metrics.deliveriesOut += channel.members.size - 1;
         if (s.hasCap(Cap.echoMessage)) s.deliver(out);
         logMessage(s, channel.name, command, text);
@@ -108,17 +115,17 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     }
     const recipient = server.directory.findUser(foldCase(target));
     if (recipient === undefined || !recipient.registered) {
-      s.numeric(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+      error(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
       continue;
     }
     const out = new Outgoing(
       s.mask,
       command,
-      [recipient.nick, ...params],
+      paramsFor(s, command, recipient.nick, text),
       time,
       newMsgid(now),
       account,
-      clientTags,
+      sentTags,
     );
     if (storable) records.push(record(s, out, dmConversation(s.identity, recipient.identity), now));
     deliveries.push(() => {
@@ -156,11 +163,12 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     durable,
     () => {
       server.metrics.observeHistoryWrite(Number(process.hrtime.bigint() - started) / 1e9);
+      writeFailures(server).succeeded();
       deliverAll();
     },
     (err) => {
       // Not stored means not delivered: nobody may see a message history does not have.
-      server.log.error({ event: 'history.write_failed', err: String(err) }, 'could not store a message');
+      writeFailures(server).failed(err); // one line per condition, not per message
       s.sendFail(
         command,
         'MESSAGE_ERROR',
@@ -168,6 +176,18 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       );
     },
   );
+}
+
+function noReply(): void {}
+
+/**
+ * A relayed message's parameters, its text cut on a character boundary so the line fits in
+ * 512 bytes once the sender's prefix is added (RFC 2812 §2.3: the limit is on what is sent,
+ * and the sender could not know how long its prefix is). What is stored is what was sent.
+ */
+function paramsFor(s: Session, command: string, target: string, text: string | undefined): string[] {
+  if (text === undefined || command === 'TAGMSG') return [target];
+  return [target, fitText(s.mask, command, target, text)];
 }
 
 /** The private conversation between two history identities (order-independent). */

@@ -1,15 +1,17 @@
 /**
  * MODE (RFC 2812 §3.1.5 user modes, §3.2.3 channel modes; the modern client protocol docs'
- * CHANMODES types). Channel modes: b (list), k (always a parameter), l (parameter when
- * set), i m n s t (flags), o v (prefixes). User modes: i, w, o (o can only be removed).
+ * CHANMODES types). Channel modes: b e I (lists, with extbans: channel-access.ts), k (always
+ * a parameter), l (parameter when set), C i m n s t (flags), o v (prefixes). User modes: i,
+ * w, o (o can only be removed), B (IRCv3 bot-mode).
  */
 import { foldCase } from '../../protocol/casemapping.js';
-import { normalizeMask } from '../../protocol/mask.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
-import type { Channel } from '../channel.js';
+import { BOT_MODE, isBot, setBot } from '../bot-mode.js';
+import type { Channel, ListEntry } from '../channel.js';
 import { OP, VOICE } from '../channel.js';
+import { listMask } from '../channel-access.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import type { Session } from '../session.js';
 import type { CommandGroup } from './table.js';
@@ -61,6 +63,8 @@ function userMode(s: Session, msg: IrcMessage, target: string): void {
         s.operName = null;
         changed = true;
       }
+    } else if (c === BOT_MODE) {
+      changed = setBot(s, adding); // IRCv3 bot-mode: anyone may mark themselves a bot
     } else if (c !== 'i' && c !== 'w') unknown = true;
     if (changed) {
       const sign = adding ? '+' : '-';
@@ -77,7 +81,13 @@ function userMode(s: Session, msg: IrcMessage, target: string): void {
 }
 
 export function userModeString(u: { invisible: boolean; wallops: boolean; isOper: boolean }): string {
-  return '+' + (u.invisible ? 'i' : '') + (u.isOper ? 'o' : '') + (u.wallops ? 'w' : '');
+  return (
+    '+' +
+    (isBot(u) ? BOT_MODE : '') +
+    (u.invisible ? 'i' : '') +
+    (u.isOper ? 'o' : '') +
+    (u.wallops ? 'w' : '')
+  );
 }
 
 // ------------------------------------------------------------------ channel modes
@@ -96,9 +106,9 @@ function channelMode(s: Session, msg: IrcMessage, name: string): void {
     return;
   }
   const args = msg.params.slice(2);
-  // A bare list query (`MODE #c b` / `+b`) needs no privileges.
-  if (/^[+]?b$/.test(changes) && args.length === 0) {
-    sendBanList(s, channel);
+  // A bare list query (`MODE #c b` / `+e` / `I`) needs no privileges.
+  if (/^[+]?[beI]$/.test(changes) && args.length === 0) {
+    sendList(s, channel, changes.at(-1)!);
     return;
   }
   const isOp = channel.isOp(s) || s.isOper;
@@ -132,6 +142,7 @@ function channelMode(s: Session, msg: IrcMessage, name: string): void {
       continue;
     }
     switch (c) {
+      case 'C':
       case 'i':
       case 'm':
       case 'n':
@@ -142,7 +153,14 @@ function channelMode(s: Session, msg: IrcMessage, name: string): void {
           continue;
         }
         const key = (
-          { i: 'inviteOnly', m: 'moderated', n: 'noExternal', s: 'secret', t: 'topicLocked' } as const
+          {
+            C: 'noCtcp',
+            i: 'inviteOnly',
+            m: 'moderated',
+            n: 'noExternal',
+            s: 'secret',
+            t: 'topicLocked',
+          } as const
         )[c];
         if (channel[key] !== adding) {
           channel[key] = adding;
@@ -153,12 +171,24 @@ function channelMode(s: Session, msg: IrcMessage, name: string): void {
       case 'o':
       case 'v':
       case 'b':
+      case 'e':
+      case 'I':
       case 'k':
       case 'l': {
         const needsArg = c !== 'l' || adding;
         const arg = needsArg ? args.shift() : undefined;
         if (needsArg && (arg === undefined || arg === '')) {
-          if (c === 'b') sendBanList(s, channel);
+          if (c === 'b' || c === 'e' || c === 'I') sendList(s, channel, c);
+          // modern.ircdocs.horse §ERR_INVALIDMODEPARAM (696): a parameter given but empty
+          // is an invalid value, not a missing one.
+          else if (arg === '' && (c === 'k' || c === 'l') && adding)
+            s.numeric(
+              N.ERR_INVALIDMODEPARAM,
+              channel.name,
+              c,
+              '*',
+              `The ${c === 'k' ? 'key' : 'limit'} cannot be empty`,
+            );
           else if (c !== 'k' || adding) s.numeric(N.ERR_NEEDMOREPARAMS, 'MODE', 'Not enough parameters');
           continue;
         }
@@ -218,20 +248,28 @@ function applyParamMode(
       }
       return;
     }
-    case 'b': {
-      const mask = normalizeMask(arg!);
-      const index = channel.bans.findIndex((b) => foldCase(b.mask) === foldCase(mask));
+    case 'b':
+    case 'e':
+    case 'I': {
+      const list = listOf(channel, c);
+      // Extended bans (EXTBAN=,am): a:<account>, m:<mask>; a mute only means something in +b.
+      const mask = listMask(arg!);
+      if (mask === null || (c !== 'b' && mask.startsWith('m:'))) {
+        s.numeric(N.ERR_INVALIDMODEPARAM, channel.name, c, arg!, 'Unknown or invalid extended ban');
+        return;
+      }
+      const index = list.findIndex((b) => foldCase(b.mask) === foldCase(mask));
       if (adding) {
         if (index !== -1) return;
-        if (channel.bans.length >= server.config.maxBans) {
-          s.numeric(N.ERR_BANLISTFULL, channel.name, mask, 'Channel ban list is full');
+        if (list.length >= server.config.maxBans) {
+          s.numeric(N.ERR_BANLISTFULL, channel.name, mask, 'Channel list is full');
           return;
         }
-        channel.bans.push({ mask, setBy: s.mask, setAt: Date.now() });
-        record('b', mask);
+        list.push({ mask, setBy: s.mask, setAt: Date.now() });
+        record(c, mask);
       } else if (index !== -1) {
-        channel.bans.splice(index, 1);
-        record('b', mask);
+        list.splice(index, 1);
+        record(c, mask);
       }
       return;
     }
@@ -275,9 +313,20 @@ function applyParamMode(
   }
 }
 
-function sendBanList(s: Session, channel: Channel): void {
-  for (const b of channel.bans) {
-    s.numeric(N.RPL_BANLIST, channel.name, b.mask, b.setBy, String(Math.floor(b.setAt / 1000)));
+function listOf(channel: Channel, c: string): ListEntry[] {
+  return c === 'e' ? channel.exceptions : c === 'I' ? channel.inviteExceptions : channel.bans;
+}
+
+/** +b (367/368), +e (348/349) or +I (346/347), as modern.ircdocs.horse names them. */
+function sendList(s: Session, channel: Channel, c: string): void {
+  const [item, end, what] =
+    c === 'e'
+      ? [N.RPL_EXCEPTLIST, N.RPL_ENDOFEXCEPTLIST, 'End of channel exception list']
+      : c === 'I'
+        ? [N.RPL_INVEXLIST, N.RPL_ENDOFINVEXLIST, 'End of channel invite exception list']
+        : [N.RPL_BANLIST, N.RPL_ENDOFBANLIST, 'End of channel ban list'];
+  for (const b of listOf(channel, c)) {
+    s.numeric(item, channel.name, b.mask, b.setBy, String(Math.floor(b.setAt / 1000)));
   }
-  s.numeric(N.RPL_ENDOFBANLIST, channel.name, 'End of channel ban list');
+  s.numeric(end, channel.name, what);
 }

@@ -130,5 +130,13 @@ function close(s: Session, ref: string): void {
   if (to === null) return;
   s.idleSince = Date.now();
   s.server.metrics.messagesIn++;
-  sendMessage(s, 'PRIVMSG', to, text, open.tags, isMultiline(s.mask, to.name, text));
+  sendMessage(
+    s,
+    'PRIVMSG',
+    to,
+    text,
+    open.tags,
+    isMultiline(s.mask, to.name, text) || open.pieces.length > 1,
+    open.pieces,
+  );
 }

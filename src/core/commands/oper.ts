@@ -81,7 +81,7 @@ function kill(s: Session, msg: IrcMessage): void {
 
 function wallops(s: Session, msg: IrcMessage): void {
   if (!requireOper(s)) return;
-  const out = new Outgoing(s.mask, 'WALLOPS', [msg.params[0]!], serverTimeNow());
+  const out = new Outgoing(s.mask, 'WALLOPS', [msg.params[0]!], serverTimeNow(), null, s.account);
   for (const u of s.server.directory.users())
     if (u.registered && (u.wallops || u === s.person)) u.deliver(out);
 }

@@ -8,6 +8,7 @@ import { wildcardMatch } from '../../protocol/mask.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { BOT_MODE, isBot } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
@@ -104,6 +105,7 @@ function who(s: Session, msg: IrcMessage): void {
 
 function whoFlags(s: Session, u: User, channel: Channel | null): string {
   let flags = u.away === null ? 'H' : 'G';
+  if (isBot(u)) flags += BOT_MODE; // IRCv3 bot-mode §WHO
   if (u.isOper) flags += '*';
   if (channel !== null) flags += channel.prefixOf(u, s.hasCap(Cap.multiPrefix));
   return flags;
@@ -188,6 +190,7 @@ function whois(s: Session, msg: IrcMessage): void {
   s.numeric(N.RPL_WHOISSERVER, u.nick, u.serverName, info);
   if (u.away !== null) s.numeric(N.RPL_AWAY, u.nick, u.away);
   if (u.isOper) s.numeric(N.RPL_WHOISOPERATOR, u.nick, 'is an IRC operator');
+  if (isBot(u)) s.numeric(N.RPL_WHOISBOT, u.nick, 'is a bot'); // IRCv3 bot-mode §WHOIS
   if (u.account !== null) s.numeric(N.RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
   if (u.secure) s.numeric(N.RPL_WHOISSECURE, u.nick, 'is using a secure connection');
   // The certificate fingerprint only to the user themselves and operators.

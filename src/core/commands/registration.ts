@@ -136,6 +136,30 @@ function nick(s: Session, msg: { params: string[] }): void {
     s.numeric(N.ERR_ERRONEUSNICKNAME, wanted, 'Nickname is reserved for a service');
     return;
   }
+  if (s.registered) {
+    // A registered nick is only for its account (docs/PERMISSIONS.md): the check may need the store.
+    const allowed = server.accountHooks?.nickAllowed(s, wanted, folded) ?? null;
+    if (allowed !== null) {
+      let ok = false;
+      s.deferUntil(
+        allowed.then((v) => {
+          ok = v;
+        }),
+        () => {
+          if (ok && s.registered && s.nick !== wanted) changeNick(s, wanted, folded);
+        },
+        (err) =>
+          server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed'),
+        true,
+      );
+      return;
+    }
+  }
+  changeNick(s, wanted, folded);
+}
+
+function changeNick(s: Session, wanted: string, folded: string): void {
+  const server = s.server;
   if (!server.directory.claimNick(folded, s)) {
     const holder = server.directory.findUser(folded);
     if (s.registered || holder === undefined || holder.account === null || !holder.registered) {
@@ -164,7 +188,8 @@ function nick(s: Session, msg: { params: string[] }): void {
     return;
   }
   // Everyone who shares a channel sees the change once, and so does the user (every device).
-  const change = new Outgoing(oldMask, 'NICK', [wanted]);
+  // account-tag: every message a logged-in user causes carries its account.
+  const change = new Outgoing(oldMask, 'NICK', [wanted], null, null, s.account);
   const seen = new Set<User>([s.person]);
   s.person.deliver(change);
   server.network?.userNick(s, oldNick, change);
@@ -193,11 +218,14 @@ function user(s: Session, msg: { params: string[] }): void {
     return;
   }
   const c = s.server.config;
-  const username = sanitizeUsername(msg.params[0]!, c.userLen);
-  if (username === null) {
+  // modern.ircdocs.horse §USER: an empty user name or real name is ERR_NEEDMOREPARAMS. A
+  // user name with nothing usable in it (all emoji, say) is not the client's error: it
+  // registers as "user" rather than leaving the client stuck before the welcome.
+  if (msg.params[0] === '' || msg.params[3] === '') {
     s.numeric(N.ERR_NEEDMOREPARAMS, 'USER', 'Not enough parameters');
     return;
   }
+  const username = sanitizeUsername(msg.params[0]!, c.userLen) ?? 'user';
   // No ident lookup is done, so the name is marked unverified with '~' as servers do.
   // Copies, not views of the USER line: they are kept for the whole connection.
   s.username = ownCopy(('~' + username).slice(0, c.userLen));
@@ -245,6 +273,27 @@ export function tryRegister(s: Session): void {
       }
       tryRegister(s);
     });
+    return;
+  }
+  // A device of a person already here takes that person's nick: no nick check applies.
+  if (s.account !== null && server.people.has(foldCase(s.account))) {
+    hooks?.beforeWelcome(s);
+    s.password = null;
+    if (attachIfPresent(s)) return;
+  }
+  // A registered nick asked for without logging in becomes a guest nick before the welcome,
+  // so nobody ever sees this connection under it (the store may have to be asked first).
+  const admission = hooks?.admitNick(s) ?? null;
+  if (admission !== null) {
+    s.deferUntil(
+      admission,
+      () => tryRegister(s),
+      (err) => {
+        server.log.error({ event: 'client.nick_check_failed', err: String(err) }, 'nick check failed');
+        server.disconnect(s, 'Server problem, please try again');
+      },
+      true,
+    );
     return;
   }
   hooks?.beforeWelcome(s);

@@ -7,6 +7,7 @@ import * as N from '../../protocol/numerics.js';
 import type { Session } from '../session.js';
 import { channelCommands } from './channels.js';
 import { historyCommands } from './chathistory.js';
+import { helpCommands } from './help.js';
 import { infoCommands } from './info.js';
 import { messageEventCommands } from './message-events.js';
 import { messagingCommands } from './messaging.js';
@@ -43,6 +44,7 @@ export class CommandTable {
       queryCommands,
       monitorCommands,
       infoCommands,
+      helpCommands,
       operCommands,
       historyCommands,
       messageEventCommands,
@@ -57,6 +59,11 @@ export class CommandTable {
   /** Adds commands provided by an optional layer (accounts: AUTHENTICATE, REGISTER). */
   add(group: CommandGroup): void {
     for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
+  }
+
+  /** Every command name, for HELP's index. */
+  names(): string[] {
+    return [...this.specs.keys()].sort();
   }
 
   has(command: string): boolean {
