@@ -98,7 +98,7 @@ describe('defaults', () => {
       serverRoomTopic: null,
       scramIterations: 600_000,
       maxConnectionsPerAccount: 10,
-      alwaysOn: true,
+      alwaysOn: false,
       accountRegistration: true,
       webpush: true,
       webpushContact: null,

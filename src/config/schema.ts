@@ -493,8 +493,8 @@ const rows = {
   alwaysOn: {
     kind: 'boolean',
     hint: '[true|false]',
-    default: true,
-    help: 'Accounts stay in their rooms with no connection (each may turn it off with NickServ SET ALWAYS-ON OFF).',
+    default: false,
+    help: 'Accounts stay in their rooms with no connection, away (offline), until the server restarts.',
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),
   },

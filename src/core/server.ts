@@ -178,13 +178,17 @@ export class ChatServer {
   adoptPerson(person: Person): void {
     if (person.account === null) return;
     const key = foldCase(person.account);
-    if (!this.people.has(key)) this.people.set(key, person);
+    if (this.people.has(key)) return;
+    this.people.set(key, person);
+    // Always-on (in memory for now: memberships are not yet stored across restarts).
+    person.alwaysOn = this.config.alwaysOn;
   }
 
   /** The person stops being its account's (logout). */
   disownPerson(person: Person, account: string): void {
     const key = foldCase(account);
     if (this.people.get(key) === person) this.people.delete(key);
+    person.alwaysOn = false; // guests are never always-on
   }
 
   /** Closes every connection of a person and removes it (KILL, an account dropped). */

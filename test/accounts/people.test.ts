@@ -232,3 +232,57 @@ describe('one person, many connections', () => {
     await owner.sync();
   });
 });
+
+describe('always-on (in memory)', () => {
+  let srv: TestServer;
+  const clients: TestClient[] = [];
+  before(async () => {
+    srv = await startServer({ alwaysOn: true });
+    // Registered under its own nick: that connection's person is the account's from then on.
+    const c = await TestClient.register(srv.port, 'sofia');
+    clients.push(c);
+    c.send('REGISTER sofia * :secret-pw');
+    await c.waitFor((m) => m.command === 'REGISTER' && m.params[0] === 'SUCCESS');
+    c.send('QUIT');
+    await c.waitClosed();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await srv.stop();
+  });
+
+  test('with no connection an account stays in its rooms, away (offline), never QUIT; a DM to it is accepted (301, not 401) and kept; a returning device gets the rooms and the DM via chathistory', async () => {
+    const { client: sofia } = await connectWithSasl(srv.port, 'sofia', 'PLAIN', 'sofia', 'secret-pw');
+    clients.push(sofia);
+    sofia.send('JOIN #jardin');
+    await sofia.expect('366');
+    const friend = await TestClient.register(srv.port, 'friend', ['away-notify']);
+    clients.push(friend);
+    friend.send('JOIN #jardin');
+    await friend.expect('366');
+    friend.mark();
+    sofia.send('QUIT :night');
+    await sofia.waitClosed();
+    await friend.waitFor((m) => m.command === 'AWAY' && m.source?.startsWith('sofia!') === true);
+    assert.ok(!friend.since.some((m) => m.command === 'QUIT'), 'no QUIT for an always-on account');
+    friend.send('NAMES #jardin');
+    const names = await friend.until((m) => m.command === '366');
+    assert.match(names.find((m) => m.command === '353')!.params.at(-1)!, /sofia/);
+    friend.send('PRIVMSG sofia :are you there?');
+    const away = await friend.waitFor((m) => m.command === '301' || m.command === '401');
+    assert.equal(away.command, '301', 'the DM is accepted; the sender learns sofia is offline');
+
+    const { client: back } = await connectWithSasl(srv.port, 'sofia', 'PLAIN', 'sofia', 'secret-pw', [
+      'draft/chathistory',
+      'server-time',
+      'batch',
+      'message-tags',
+    ]);
+    clients.push(back);
+    assert.ok(back.received.some((m) => m.command === 'JOIN' && m.params[0] === '#jardin'));
+    await friend.waitFor((m) => m.command === 'AWAY' && m.params.length === 0); // back
+    back.send('CHATHISTORY LATEST friend * 10');
+    const got = await back.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'are you there?');
+    assert.match(got.source!, /^friend!/);
+  });
+});
