@@ -11,7 +11,8 @@ import {
   MessageFeatures,
   replyOf,
 } from '../client/index.js';
-import { MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
+import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
+import { ReplyRenderer } from './chat-replies.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
 import { formatHit, parseSearchArgs } from './search-view.js';
 
@@ -35,7 +36,9 @@ const COMMANDS_HELP = [
   '  /query NICK|#room  switch the conversation your lines go to',
   "  /rooms             rooms you are in, and the server's list",
   '  /users             who is in this room',
-  '  /who NICK          about someone',
+  '  /who [#room]       who is in a room, as a table (default: this one)',
+  '  /whois NICK        about someone: address, rooms, idle time, account',
+  '  /names             the names in this room (also /users)',
   '  /nick NAME         change your name',
   '  /me TEXT           an action (* you wave)',
   '  /away [TEXT]       mark yourself away (no text: back)',
@@ -49,7 +52,9 @@ const COMMANDS_HELP = [
   '  /search WORDS      search your rooms and private messages ("a phrase", word*, -word,',
   '                     in:#room or in:NICK, from:NICK)',
   '  /send FILE         upload a file and share its link here (needs --password)',
-  '  /quit [REASON]     leave (also :q, chao, bye or Ctrl+C)',
+  '  //TEXT             say a line that starts with /',
+  '  /help              this list',
+  '  /quit [REASON]     leave (also /exit, :q, chao, bye or Ctrl+C)',
 ];
 
 interface ChatArgs {
@@ -150,12 +155,7 @@ export async function runChat(argv: string[]): Promise<number> {
     port: args.port,
     tls: args.tls ? (args.insecure ? { rejectUnauthorized: false } : true) : false,
     nick,
-    username:
-      nick
-        .toLowerCase()
-        .replace(/[^a-z0-9]/g, '')
-        .slice(0, 10) || 'user',
-    realname: nick,
+    // User name and real name: the client derives them from the nick finally accepted.
     password,
   });
   let current = args.room;
@@ -169,6 +169,7 @@ export async function runChat(argv: string[]): Promise<number> {
   const leave = async (reason = 'bye'): Promise<void> => {
     if (leaving) return;
     leaving = true;
+    print(`Goodbye, ${client.currentNick}!`);
     await client.quit(reason);
     screen.close();
     finish(0);
@@ -201,8 +202,9 @@ export async function runChat(argv: string[]): Promise<number> {
     const text = prefix + clean(m.text) /* keeps line breaks */ + suffix;
     const where =
       !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
-    const who = m.self ? `${c.me(m.from)} (you)` : c.nick(m.from || 'server');
-    const plainWho = m.self ? `${m.from} (you)` : m.from || 'server';
+    const mark = accountMark(m);
+    const who = m.self ? `${c.me(m.from)}${mark} (you)` : c.nick(m.from || 'server') + mark;
+    const plainWho = m.self ? `${m.from}${mark} (you)` : (m.from || 'server') + mark;
     if (kind === 'notice') {
       print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
     } else if (m.action) {
@@ -248,36 +250,14 @@ export async function runChat(argv: string[]): Promise<number> {
 
   client.on('message', (m) => show(m, 'message'));
   client.on('notice', (m) => show(m, 'notice'));
-  const QUIET = new Set([
-    '002',
-    '003',
-    '004',
-    '251',
-    '252',
-    '253',
-    '254',
-    '255',
-    '265',
-    '266',
-    '315',
-    '318',
-    '321',
-    '323',
-    '329',
-    '366',
-    '396',
-  ]);
+  const replies = new ReplyRenderer();
   client.on('info', (e) => {
-    if (QUIET.has(e.command)) return;
     if (e.command === '322') {
       print(`  ${e.params[1]} (${e.params[2]}) ${clean(e.params[3] ?? '')}`);
       return;
     }
-    print(
-      c.dim(
-        clean(e.command === '001' || e.command.startsWith('37') || e.command === '422' ? e.text : e.text),
-      ),
-    );
+    const lines = replies.render(e.command, e.params);
+    for (const l of lines ?? [e.text]) print(c.dim(clean(l)));
   });
   client.on('join', (e) => {
     if (e.self) {
@@ -443,7 +423,8 @@ export async function runChat(argv: string[]): Promise<number> {
         break;
       case '/who':
       case '/whois':
-        if (first === '') client.send('WHO', current);
+        // A room (or nothing: this one) lists who is there; a name asks about that person.
+        if (first === '' || (cmd === '/who' && /^[#&]/.test(first))) client.send('WHO', first || current);
         else client.send('WHOIS', first);
         break;
       case '/nick':
@@ -541,7 +522,11 @@ export async function runChat(argv: string[]): Promise<number> {
         break;
       }
       default:
-        print(c.error(`! Unknown command ${cmd} (try /help)`));
+        print(
+          c.error(
+            `! There is no command ${cmd}. /help lists the commands (//text says a line starting with /).`,
+          ),
+        );
     }
     screen.prompt();
   });

@@ -155,6 +155,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 /** The pending-request key of a CHATHISTORY TARGETS request (no conversation is named so). */
 const TARGETS = ' targets';
+/** The PING token whose PONG says the proposed nick was not refused (see proposeNick). */
+const NICK_PROBE = 'tertulia-nick-check';
 
 /** Timers must not keep a Node process alive; browsers have no unref. */
 function unref(timer: Timer): Timer {
@@ -229,6 +231,10 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private quitting = false;
   private attempt = 0;
   private everRegistered = false;
+  /** USER went out (it waits for the nick to be accepted, see proposeNick). */
+  private userSent = false;
+  /** A NICK was refused since the last one proposed. */
+  private nickRefused = false;
   private reconnectTimer: Timer | null = null;
   private pingTimer: Timer | null = null;
   private lastReceived = 0;
@@ -335,16 +341,31 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   }
 
   private register(): void {
+    this.userSent = false;
     this.send('CAP', 'LS', '302');
-    this.send('NICK', this.currentNick);
-    this.send(
-      'USER',
-      this.opts.username ?? this.opts.nick.toLowerCase(),
-      '0',
-      '*',
-      this.opts.realname ?? this.opts.nick,
-    );
+    this.proposeNick(this.currentNick);
     this.startPing();
+  }
+
+  /**
+   * NICK before registration, then a PING: its PONG comes after any refusal (433), and only
+   * then does USER go, so the user and real name derived from the nick are the accepted
+   * nick's, never a refused one's.
+   */
+  private proposeNick(nick: string): void {
+    this.nickRefused = false;
+    this.send('NICK', nick);
+    if (!this.userSent) this.send('PING', NICK_PROBE);
+  }
+
+  private sendUser(): void {
+    this.userSent = true;
+    const derived =
+      this.currentNick
+        .toLowerCase()
+        .replace(/[^a-z0-9]/g, '')
+        .slice(0, 10) || 'user';
+    this.send('USER', this.opts.username ?? derived, '0', '*', this.opts.realname ?? this.currentNick);
   }
 
   private startPing(): void {
@@ -488,8 +509,12 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   }
 
   nick(newNick: string): void {
-    if (!this.registered) this.currentNick = newNick;
-    this.send('NICK', newNick);
+    if (this.registered) {
+      this.send('NICK', newNick);
+      return;
+    }
+    this.currentNick = newNick;
+    this.proposeNick(newNick);
   }
 
   /** Marks us away with a message, or back without one. */
@@ -709,6 +734,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         this.send('PONG', ...p);
         return;
       case 'PONG':
+        if (p.at(-1) === NICK_PROBE && !this.userSent && !this.nickRefused) this.sendUser();
         return;
       case 'CAP':
         this.onCap(p);
@@ -791,15 +817,16 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       case '436': {
         const nick = p[1] ?? this.currentNick;
         const reason = msg.command === '432' ? 'invalid' : 'in-use';
+        if (!this.registered) this.nickRefused = true;
         if (!this.registered && this.everRegistered) {
           // Reconnecting while our old session still holds the nick: take a variant.
           this.currentNick = `${this.opts.nick.slice(0, 28)}_${Math.floor(Math.random() * 100)}`;
-          this.send('NICK', this.currentNick);
+          this.proposeNick(this.currentNick);
           return;
         }
         if (!this.registered && this.listenerCount('nickInUse') === 0) {
           this.currentNick = `${nick}_`;
-          this.send('NICK', this.currentNick);
+          this.proposeNick(this.currentNick);
           return;
         }
         this.emit('nickInUse', { nick, reason, registered: this.registered });

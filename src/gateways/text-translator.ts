@@ -121,6 +121,8 @@ export const LOBBY = '#lobby';
 export const DEFAULT_HISTORY = 20;
 
 const QUIT_WORDS = new Set([':q', 'chao', 'bye']);
+/** The PING token that asks whether the core accepted the name typed (before USER). */
+const NAME_PROBE = 'tertulia-name-check';
 
 export const HELP_TEXT = [
   'Type a line and press Enter to talk in your current room. Commands:',
@@ -206,6 +208,7 @@ export class TextTranslator {
   current: string | null = null;
   private readonly lobby: string;
   private userSent = false;
+  private capsSent = false;
   private wantedName = '';
   private names: { room: string; people: string[] } | null = null;
   private list: Array<{ room: string; count: string; topic: string }> | null = null;
@@ -307,7 +310,8 @@ export class TextTranslator {
     }
     this.wantedName = name;
     this.phase = 'registering';
-    if (!this.userSent) {
+    if (!this.capsSent) {
+      this.capsSent = true;
       // echo-message makes one's own lines come back from the core: "(you)" is what was accepted.
       this.send('CAP REQ :echo-message batch server-time');
       // Separate requests: a server without one of these still grants the first set.
@@ -315,11 +319,12 @@ export class TextTranslator {
       this.send('CAP REQ :message-tags draft/multiline');
       this.send('CAP REQ :draft/message-redaction');
       this.send(`NICK ${name}`);
-      this.send(`USER text 0 * :${name}`);
-      this.send('CAP END');
-      this.userSent = true;
+      // USER (with the name as real name) waits for the core to accept the name: a PING
+      // after NICK comes back after any 433, so a refused name never sticks as real name.
+      this.send(`PING :${NAME_PROBE}`);
     } else {
       this.send(`NICK ${name}`);
+      if (!this.userSent) this.send(`PING :${NAME_PROBE}`);
     }
   }
 
@@ -475,6 +480,13 @@ export class TextTranslator {
         this.nick = p[0] ?? this.wantedName;
         this.phase = 'chat';
         this.say(`Welcome to the best chat in the universe, ${this.nick}!`);
+        // The name asked for belongs to an account (nick protection): say why we are someone else.
+        if (this.wantedName !== '' && !sameName(this.nick, this.wantedName)) {
+          this.say(
+            `"${clean(this.wantedName)}" belongs to a registered account, so you are ${clean(this.nick)} for now. ` +
+              `If it is yours, type: /msg NickServ IDENTIFY ${clean(this.wantedName)} <password>`,
+          );
+        }
         this.say('Type a message and press Enter to talk. /help lists the commands; :q leaves.');
         this.send(`JOIN ${this.lobby}`);
         return;
@@ -526,8 +538,14 @@ export class TextTranslator {
       case 'FAIL':
         this.say(clean(p[p.length - 1] ?? 'That did not work.'));
         return;
-      case 'CAP':
       case 'PONG':
+        if (p.at(-1) === NAME_PROBE && this.phase === 'registering' && !this.userSent) {
+          this.send(`USER text 0 * :${this.wantedName}`);
+          this.send('CAP END');
+          this.userSent = true;
+        }
+        return;
+      case 'CAP':
       case 'AWAY':
       case 'MARKREAD':
       case 'ACK':

@@ -17,6 +17,8 @@ import { LOBBY, TextLineReader, TextTranslator } from './text-translator.js';
 export const MAX_TEXT_LINE_BYTES = 4096;
 /** After the person leaves, how long the core has to say goodbye before the socket is dropped. */
 const LEAVE_GRACE_MS = 5000;
+/** After the goodbye and the FIN are sent, how long the person's program has to read them. */
+const RESET_AFTER_MS = 250;
 
 /** The core writes IRC; the person reads sentences. */
 class TextTransport implements Transport {
@@ -49,9 +51,18 @@ class TextTransport implements Transport {
     return this.socket.writableLength;
   }
 
+  /**
+   * The goodbye is written, then the connection is closed for good: a FIN alone leaves
+   * Debian's `nc` (netcat-openbsd, without -N/-q) waiting for its stdin until Ctrl+C, so once
+   * the last line has had time to be read the socket is reset, which `nc` takes as the end.
+   */
   end(): void {
     if (this.socket.destroyed) return;
-    this.socket.end();
+    this.socket.end(() => {
+      setTimeout(() => {
+        if (!this.socket.destroyed) this.socket.resetAndDestroy();
+      }, RESET_AFTER_MS).unref();
+    });
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 

@@ -148,6 +148,13 @@ describe('ChatClient', { timeout: 20_000 }, () => {
     });
     await second.connect();
     assert.equal(second.currentNick, 'carla2');
+    // The refused name does not stick: user and real name follow the accepted one (WHOIS 311).
+    const looker = await TestClient.register(server.port, 'looker');
+    looker.send('WHOIS carla2');
+    const whois = await looker.expect('311', 'looker', 'carla2');
+    looker.close();
+    assert.equal(whois.params[2], '~carla2', whois.raw);
+    assert.equal(whois.params.at(-1), 'carla2', whois.raw);
   });
 
   it('speaks over WebSocket too', async () => {

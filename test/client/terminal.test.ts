@@ -142,6 +142,49 @@ describe('tertulia chat (two terminal clients under tmux)', { skip }, () => {
     assert.equal(await tmux.exitStatus('bob'), 0, 'bob exit status');
   });
 
+  it(
+    'WHO, WHOIS and the welcome read as sentences; unknown commands say so; chao says goodbye',
+    { timeout: 90_000 },
+    async () => {
+      const ana = await TestClient.register(server.port, 'ana');
+      ana.send('JOIN #lobby');
+      await ana.expect('366');
+      // The name ana is taken: the person picks beto, and user and real name follow beto.
+      await tmux.start('beto', chatCommand('--port', String(server.port), '--nick', 'ana'));
+      await tmux.waitFor('beto', /The name ana is taken\. Choose another:/);
+      await tmux.type('beto', 'beto');
+      await tmux.waitFor('beto', /You joined #lobby/);
+      // The welcome is the server's message of the day, not the raw 001 and 376 lines.
+      const screen = await tmux.screen('beto');
+      assert.match(screen, /Message of the day from /);
+      assert.match(screen, /^ {2}Welcome to the best chat in the universe, beto!/m);
+      assert.doesNotMatch(screen, /Welcome to the tertulia IRC Network|End of \/MOTD command/);
+
+      await tmux.type('beto', '/whois ana');
+      await tmux.waitFor('beto', /ana is ~ana@127\.0\.0\.1 \(real name: ana Tester\)/);
+      await tmux.waitFor('beto', /ana is in #lobby \(op\)/);
+      await tmux.waitFor('beto', /ana has been idle \d+ s, signed on \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d/);
+      await tmux.type('beto', '/whois beto');
+      await tmux.waitFor('beto', /beto is ~beto@127\.0\.0\.1 \(real name: beto\)/);
+      await tmux.type('beto', '/who');
+      await tmux.waitFor(
+        'beto',
+        /2 people in #lobby:\n +Name +Address +Real name\n +ana +~ana@127\.0\.0\.1 +ana Tester\n +beto +~beto@127\.0\.0\.1 +beto/,
+      );
+      assert.doesNotMatch(await tmux.screen('beto'), /seconds idle|is logged in as$|signon time/);
+
+      await tmux.type('beto', '/frobnicate now');
+      await tmux.waitFor('beto', /There is no command \/frobnicate\. \/help lists the commands/);
+      await tmux.type('beto', '/help');
+      for (const cmd of ['/who', '/whois', '/names', '/history', '/search', '/send', '/help', '/quit'])
+        await tmux.waitFor('beto', new RegExp(`^ +${cmd} `, 'm'));
+      await tmux.type('beto', 'chao');
+      await tmux.waitFor('beto', /Goodbye, beto!/);
+      assert.equal(await tmux.exitStatus('beto'), 0);
+      ana.close();
+    },
+  );
+
   it('replies, reactions, edits, deletion and multiline from the keyboard', { timeout: 90_000 }, async () => {
     const chat = (nick: string) =>
       chatCommand('--port', String(server.port), '--nick', nick, '--room', '#feat');

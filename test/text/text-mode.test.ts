@@ -3,6 +3,7 @@
  * seeds 002 and 004).
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -53,7 +54,8 @@ describe('text mode: arriving', () => {
     c.type('beto');
     await c.waitFor('Welcome to the best chat in the universe, beto!');
     await c.waitFor('* You joined #lobby. What you type now goes to #lobby.');
-    await c.waitFor(/^2 people in #lobby: (ana \(op\), beto \(you\)|beto \(you\), ana \(op\))$/);
+    // #lobby belongs to the server: its first joiner is not its operator (docs/PERMISSIONS.md).
+    await c.waitFor(/^2 people in #lobby: (ana, beto \(you\)|beto \(you\), ana)$/);
     await first.waitFor('* beto has joined #lobby');
     // The console shows the seed's line for text users too.
     assert.ok(
@@ -61,10 +63,68 @@ describe('text mode: arriving', () => {
         (l) => l.includes('[SERVER] Client: beto connected!') || l.includes('Client: beto connected!'),
       ),
     );
+    // The refused name does not stick: WHOIS (RFC 2812 §3.6.2, 311) shows the real name
+    // the person ended up with.
+    const looker = await ircUser('looker');
+    looker.send('WHOIS beto');
+    const whois = await looker.expect('311', 'looker', 'beto');
+    assert.equal(whois.params.at(-1), 'beto', whois.raw);
     c.type(':q');
     await c.waitFor('Goodbye, beto!');
     await c.waitClosed();
     await first.waitFor('* beto has left the chat');
+  });
+
+  test('a registered name typed without logging in gets a guest name at once, says why and how to log in; IDENTIFY gives it back', async () => {
+    const owner = await ircUser('rosa');
+    owner.send('REGISTER * * :rosapw');
+    await owner.expect('900');
+    owner.send('JOIN #lobby');
+    await owner.expect('366');
+    owner.send('QUIT');
+    await owner.waitClosed();
+    const watcher = await ircUser('vigia');
+    watcher.send('JOIN #lobby');
+    await watcher.expect('366');
+    const c = await NcClient.connect(port);
+    open.push(c);
+    await c.waitFor('What is your name?');
+    c.type('rosa');
+    const welcome = await c.waitFor(/^Welcome to the best chat in the universe, Guest\d+!$/);
+    const guest = /(Guest\d+)/.exec(welcome)![1]!;
+    await c.waitFor(
+      `"rosa" belongs to a registered account, so you are ${guest} for now. If it is yours, type: /msg NickServ IDENTIFY rosa <password>`,
+    );
+    await c.waitFor(/^\d+ people in #lobby: /);
+    c.type('soy rosa, lo juro');
+    const said = await watcher.expect('PRIVMSG', '#lobby', 'soy rosa, lo juro');
+    assert.equal(said.source!.split('!')[0], guest);
+    c.type('/msg NickServ IDENTIFY rosa rosapw');
+    await c.waitFor('* You are now known as rosa.');
+    const nick = await watcher.expect('NICK', 'rosa');
+    assert.match(nick.source!, new RegExp(`^${guest}!`));
+  });
+
+  test("Debian's nc (netcat-openbsd, no -N/-q) exits after the goodbye, with its stdin still open", async (t) => {
+    if (spawnSync('sh', ['-c', 'command -v nc'], { stdio: 'ignore' }).status !== 0) {
+      if (process.env.CI) throw new Error('CI must have nc (netcat-openbsd) installed');
+      t.skip('nc not installed');
+      return;
+    }
+    const nc = spawn('nc', ['127.0.0.1', String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    nc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((done) => nc.on('exit', (code) => done(code)));
+    nc.stdin.write('Poli1\n');
+    while (!out.includes('Welcome to the best chat')) await new Promise((r) => setTimeout(r, 50));
+    nc.stdin.write('chao\n'); // stdin stays open, as a person's terminal does
+    const timer = setTimeout(() => nc.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
+    assert.match(out, /Goodbye, Poli1!/);
+    assert.equal(nc.killed, false, `nc did not exit by itself; it printed:\n${out}`);
   });
 
   test('the service names cannot be taken', async () => {

@@ -65,19 +65,26 @@ describe('TextTranslator: the name', () => {
       'CAP REQ :message-tags draft/multiline',
       'CAP REQ :draft/message-redaction',
       'NICK alice',
-      'USER text 0 * :alice',
-      'CAP END',
+      'PING :tertulia-name-check',
     ]);
+    // USER follows only once the core has taken the name (no 433 before the PONG).
+    core.length = 0;
+    t.coreLine(':srv PONG srv :tertulia-name-check');
+    assert.deepEqual(core, ['USER text 0 * :alice', 'CAP END']);
   });
 
-  test('a taken name asks again; the second try only sends NICK', () => {
+  test('a taken name asks again; the real name is the name finally chosen, not the refused one', () => {
     const { t, core, user } = harness();
     t.userLine('alice');
     t.coreLine(':srv 433 * alice :Nickname is already in use');
+    t.coreLine(':srv PONG srv :tertulia-name-check');
     assert.deepEqual(user.slice(-2), ['Sorry, the name "alice" is already taken.', 'What is your name?']);
+    assert.ok(!core.some((l) => l.startsWith('USER')), 'no USER with the refused name');
     core.length = 0;
     t.userLine('alicia');
-    assert.deepEqual(core, ['NICK alicia']);
+    assert.deepEqual(core, ['NICK alicia', 'PING :tertulia-name-check']);
+    t.coreLine(':srv PONG srv :tertulia-name-check');
+    assert.deepEqual(core.slice(-2), ['USER text 0 * :alicia', 'CAP END']);
     t.coreLine(':srv 001 alicia :Welcome to the tertulia IRC Network');
     assert.ok(user.includes('Welcome to the best chat in the universe, alicia!'));
     assert.deepEqual(core.slice(-1), ['JOIN #lobby']);

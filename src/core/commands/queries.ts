@@ -265,6 +265,7 @@ function toChannelPeers(s: Session, out: Outgoing, cap: number): void {
       deliverWithCap(member, out, cap);
     }
   }
+  s.server.monitors.notifyChange(s.nick, out, cap, seen);
 }
 
 function away(s: Session, msg: IrcMessage): void {
