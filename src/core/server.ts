@@ -211,7 +211,8 @@ export class ChatServer {
         seen.add(member);
         member.deliver(quit, true);
       }
-      this.leaveChannel(person, channel);
+      // Through the last connection when there is one: it notes what a re-join need not replay.
+      this.leaveChannel(last ?? person, channel);
     }
     person.leaveCensus();
     this.whowas.record(person);
