@@ -98,6 +98,8 @@ describe('defaults', () => {
       serverRooms: ['#lobby'],
       serverRoomTopic: null,
       scramIterations: 600_000,
+      maxConnectionsPerAccount: 10,
+      alwaysOn: false,
       accountRegistration: true,
       webpush: true,
       webpushContact: null,

@@ -11,7 +11,9 @@
  * message, "resolves a nickname collision by changing a user's nickname to their UUID";
  * TS6 does the same), which nobody has to reconnect for. We do the latter.
  */
+
 import { randomInt } from 'node:crypto';
+import { Person } from '../core/person.js';
 import type { ChatServer } from '../core/server.js';
 import type { Session } from '../core/session.js';
 import { foldCase } from '../protocol/casemapping.js';
@@ -41,7 +43,8 @@ export class Collisions {
       return;
     }
     if (holder.local) {
-      const session = holder as Session;
+      // The directory holds people: the connection to tell is the person's first.
+      const session = (holder instanceof Person ? holder.connections[0] : holder) as Session;
       if (!session.registered) {
         // Someone still registering: the registered user keeps it; they pick another (433).
         this.dir.assignNick(user.folded, user);

@@ -10,14 +10,17 @@ export class LocalDirectory implements Directory {
   protected readonly nicks = new Map<string, User>();
   protected readonly chans = new Map<string, Channel>();
 
-  claimNick(folded: string, user: User): boolean {
+  // A connection stands for its person (core/person.ts): the directory holds people.
+  claimNick(folded: string, connection: User): boolean {
+    const user = connection.person ?? connection;
     const holder = this.nicks.get(folded);
     if (holder !== undefined && holder !== user) return false;
     this.nicks.set(folded, user);
     return true;
   }
 
-  releaseNick(folded: string, user: User): void {
+  releaseNick(folded: string, connection: User): void {
+    const user = connection.person ?? connection;
     if (this.nicks.get(folded) === user) this.nicks.delete(folded);
   }
 

@@ -12,11 +12,13 @@
  *  4. after losing the bus, netsplit everyone locally (their events were missed) and start
  *     over at 1 when it is back, without blocking registrations.
  */
+
 import type { Logger } from 'pino';
 import { Cap } from '../core/caps.js';
 import type { Channel } from '../core/channel.js';
 import type { Network } from '../core/network.js';
 import type { Outgoing } from '../core/outgoing.js';
+import { type Person, personOf } from '../core/person.js';
 import type { ChatServer } from '../core/server.js';
 import type { Session } from '../core/session.js';
 import type { User } from '../core/user.js';
@@ -333,7 +335,8 @@ export class ClusterNode implements Network {
   }
 
   private idOf(user: User): string {
-    return user.local ? `${this.nodeName}/${(user as Session).id}` : (user as RemoteUser).id;
+    // A local user is a person (core/person.ts), whichever of its connections is in hand.
+    return user.local ? `${this.nodeName}/${(personOf(user) as Person).id}` : (user as RemoteUser).id;
   }
 
   private nickTsOf(s: Session): number {

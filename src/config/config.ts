@@ -129,6 +129,10 @@ export interface Config {
   historyRetentionDays: number;
   /** Seconds a connection may use a registered nick without logging in before it is renamed; 0 renames at once. */
   nickGrace: number;
+  /** Connections one account may have at once (docs/PEOPLE.md); one more is refused. */
+  maxConnectionsPerAccount: number;
+  /** Whether accounts stay in their rooms with no connection (each may turn it off). */
+  alwaysOn: boolean;
   /** Rooms that belong to the server (`#lobby`): no founder, ops only through server operators. */
   serverRooms: string[];
   /** Topic a server room gets when it has none (null: none). */

@@ -494,6 +494,19 @@ const rows = {
     default: 600_000,
     help: 'PBKDF2 iterations of the SCRAM-SHA-256 keys stored for new passwords; accounts stored with fewer are upgraded at their next PLAIN or IDENTIFY login (docs/SECURITY.md).',
   },
+  maxConnectionsPerAccount: {
+    ...count(1),
+    default: 10,
+    help: 'Connections one account may have at once; one more is refused with a clear error.',
+  },
+  alwaysOn: {
+    kind: 'boolean',
+    hint: '[true|false]',
+    default: false,
+    help: 'Accounts stay in their rooms with no connection, away (offline), until the server restarts.',
+    expected: 'true or false (also yes/no, 1/0)',
+    schema: z.boolean(),
+  },
   accountRegistration: {
     kind: 'boolean',
     hint: '[true|false]',

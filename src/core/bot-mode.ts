@@ -12,15 +12,19 @@ export const BOT_MODE = 'B';
 
 const bots = new WeakSet<object>();
 
+/** A connection stands for its person (person.ts): the mode is the person's. */
+const personKey = (user: object): object => (user as { person?: object }).person ?? user;
+
 export function isBot(user: object): boolean {
-  return bots.has(user);
+  return bots.has(personKey(user));
 }
 
 /** Sets or clears the mode; whether anything changed. */
 export function setBot(user: object, on: boolean): boolean {
-  if (bots.has(user) === on) return false;
-  if (on) bots.add(user);
-  else bots.delete(user);
+  const key = personKey(user);
+  if (bots.has(key) === on) return false;
+  if (on) bots.add(key);
+  else bots.delete(key);
   return true;
 }
 
@@ -30,6 +34,6 @@ export function setBot(user: object, on: boolean): boolean {
  * and, being set here, a client can never forge it: client tags are `+` tags only.
  */
 export function withBotTag(user: object, tags: Tags | null): Tags | null {
-  if (!bots.has(user)) return tags;
+  if (!bots.has(personKey(user))) return tags;
   return tags === null ? { bot: '' } : { bot: '', ...tags };
 }

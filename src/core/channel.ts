@@ -8,6 +8,7 @@ import { Cap } from './caps.js';
 import { bannedFromJoining, silenced } from './channel-access.js';
 import type { Network } from './network.js';
 import type { Outgoing } from './outgoing.js';
+import { Person } from './person.js';
 import type { User } from './user.js';
 
 /** Prefix modes, highest first: PREFIX=(ov)@+ */
@@ -24,6 +25,26 @@ export interface Topic {
   text: string;
   setBy: string;
   setAt: number;
+}
+
+/**
+ * A room's member list keyed by person: a connection given as the key stands for its person
+ * (person.ts), so handlers may ask `members.has(session)` of whichever connection sent the
+ * command. Iteration yields people.
+ */
+class MemberMap extends Map<User, number> {
+  override get(user: User): number | undefined {
+    return super.get(user.person ?? user);
+  }
+  override has(user: User): boolean {
+    return super.has(user.person ?? user);
+  }
+  override set(user: User, bits: number): this {
+    return super.set(user.person ?? user, bits);
+  }
+  override delete(user: User): boolean {
+    return super.delete(user.person ?? user);
+  }
 }
 
 /** Where a channel's broadcasts go besides its local members (the cluster, core/network.ts). */
@@ -44,7 +65,7 @@ export class Channel {
    * through addMember/removeMember (which keep the count of members on other nodes);
    * changing an existing member's bits with `members.set` is fine.
    */
-  readonly members = new Map<User, number>();
+  readonly members: Map<User, number> = new MemberMap();
   /** Members on other nodes of a cluster (User.local false). */
   private remoteMembers = 0;
   topic: Topic | null = null;
@@ -71,8 +92,9 @@ export class Channel {
   }
 
   addMember(user: User, bits: number): void {
-    if (!this.members.has(user) && !user.local) this.remoteMembers++;
-    this.members.set(user, bits);
+    const who = user.person ?? user;
+    if (!this.members.has(who) && !who.local) this.remoteMembers++;
+    this.members.set(who, bits);
   }
 
   removeMember(user: User): void {
@@ -169,8 +191,22 @@ export class Channel {
   ): number {
     const tagOnly = out.needsMessageTags;
     let delivered = 0;
+    // `except` may be the connection that sent it: the person's other connections still get
+    // it, as that person's own message (docs/PEOPLE.md).
+    const exceptPerson = except === null ? null : (except.person ?? except);
     for (const member of this.members.keys()) {
-      if (member === except || !member.local) continue;
+      if (member instanceof Person) {
+        if (member === except) continue;
+        delivered += member.deliverFiltered(
+          out,
+          member === exceptPerson ? except : null,
+          needCap,
+          withoutCap,
+          lazy,
+        );
+        continue;
+      }
+      if (member === exceptPerson || !member.local) continue;
       const caps = member.caps;
       if (needCap !== 0 && (caps & needCap) === 0) continue;
       if (withoutCap !== 0 && (caps & withoutCap) !== 0) continue;

@@ -56,7 +56,15 @@ export class MonitorRegistry {
     const set = this.watchers.get(foldCase(nick));
     if (set === undefined) return;
     for (const s of set) {
-      if (seen.has(s) || !s.registered || !s.hasCap(Cap.extendedMonitor) || !s.hasCap(cap)) continue;
+      // `seen` holds people (core/person.ts); a watcher is one of its connections.
+      if (
+        seen.has(s) ||
+        seen.has(s.person) ||
+        !s.registered ||
+        !s.hasCap(Cap.extendedMonitor) ||
+        !s.hasCap(cap)
+      )
+        continue;
       seen.add(s);
       s.deliver(out);
     }

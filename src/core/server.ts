@@ -5,8 +5,10 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import { foldCase } from '../protocol/casemapping.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import { Admission } from './admission.js';
+import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { CommandTable } from './commands/table.js';
 import type { Directory } from './directory.js';
@@ -14,6 +16,7 @@ import { Metrics } from './metrics.js';
 import { MonitorRegistry } from './monitor.js';
 import type { Network } from './network.js';
 import { Outgoing } from './outgoing.js';
+import type { Person } from './person.js';
 import type { PushNotifier } from './push.js';
 import { OutputScheduler } from './send-queue.js';
 import type { AccountHooks, ChannelHooks, Service } from './services.js';
@@ -25,7 +28,10 @@ import { WhowasLog } from './whowas.js';
 export const VERSION = '0.1.0';
 
 export class ChatServer {
+  /** Every connection, registering or registered. */
   readonly sessions = new Set<Session>();
+  /** Account people by folded account name (person.ts): whom a new login attaches to. */
+  readonly people = new Map<string, Person>();
   readonly commands: CommandTable;
   readonly metrics = new Metrics();
   readonly monitors = new MonitorRegistry();
@@ -35,8 +41,11 @@ export class ChatServer {
   motd: string[] | null;
   /** Most users seen at once (LUSERS 265/266). */
   maxUsers = 0;
-  /** Registered local users, and how many are invisible or operators (LUSERS). */
-  readonly census = { users: 0, invisible: 0, opers: 0 };
+  /**
+   * Registered local users (people, however many connections each has), how many are
+   * invisible or operators, and how many registered connections they use (LUSERS).
+   */
+  readonly census = { users: 0, invisible: 0, opers: 0, connections: 0 };
   /** When every connection's queued output is written (core/send-queue.ts). */
   readonly output: OutputScheduler;
   /** Service pseudo-users by folded nick (NickServ, ChanServ); their nicks cannot be taken. */
@@ -55,6 +64,8 @@ export class ChatServer {
   fileHostUrl: string | null = null;
   /** Web Push notifications (draft/webpush, core/push.ts); null when off. */
   push: PushNotifier | null = null;
+  /** What an attaching connection missed (catch-up.ts); null when history is off. */
+  catchUp: ((session: Session) => void) | null = null;
   /** The other nodes of a cluster (src/cluster/); null for a single node. */
   network: Network | null = null;
 
@@ -128,30 +139,24 @@ export class ChatServer {
   private finishQuit(session: Session, reason: string, tellClient: boolean): void {
     if (session.state === State.Closed) return;
     const wasRegistered = session.state === State.Registered;
+    const person = session.person;
+    const left = person.detach(session);
     if (wasRegistered) {
-      const quit = new Outgoing(session.mask, 'QUIT', [reason], null, null, session.account);
-      // Other nodes tell their own members (before the memberships below are dropped).
-      this.network?.userQuit(session, reason);
-      const seen = new Set<User>([session]);
-      for (const channel of session.channels) {
-        for (const member of channel.members.keys()) {
-          if (seen.has(member) || !member.local) continue;
-          seen.add(member);
-          member.deliver(quit, true);
-        }
-        this.leaveChannel(session, channel);
+      this.census.connections--;
+      if (left > 0 || person.alwaysOn) {
+        // The person stays (another device, or always-on): nobody sees a QUIT.
+        this.log.info(
+          { event: 'client.detached', nick: person.nick, ip: session.ip, reason, remaining: left },
+          `Client: a connection of ${person.nick} closed (${reason}); ${left} remain`,
+        );
+        if (left === 0) this.personOffline(person, session);
+      } else {
+        this.removePerson(person, session, reason);
       }
-      this.census.users--;
-      if (session.invisible) this.census.invisible--;
-      if (session.isOper) this.census.opers--;
-      this.whowas.record(session);
-      this.monitors.notifyOffline(session.nick);
-      this.log.info(
-        { event: 'client.disconnected', nick: session.nick, ip: session.ip, reason },
-        `Client: ${session.nick} disconnected (${reason})`,
-      );
+    } else if (session.folded !== '' && left === 0 && !person.registered) {
+      // A connection that never registered held its nick for its own provisional person.
+      this.directory.releaseNick(session.folded, person);
     }
-    if (session.folded !== '') this.directory.releaseNick(session.folded, session);
     this.monitors.removeWatcher(session);
     session.dispose();
     this.sessions.delete(session);
@@ -167,6 +172,79 @@ export class ChatServer {
       );
     } else {
       session.transport.destroy();
+    }
+  }
+
+  /**
+   * A person logged in to an account becomes the one later logins to it attach to, unless
+   * another person already is (a login after registration while a device is on).
+   */
+  adoptPerson(person: Person): void {
+    if (person.account === null) return;
+    const key = foldCase(person.account);
+    if (this.people.has(key)) return;
+    this.people.set(key, person);
+    // Always-on (in memory for now: memberships are not yet stored across restarts).
+    person.alwaysOn = this.config.alwaysOn;
+  }
+
+  /** The person stops being its account's (logout). */
+  disownPerson(person: Person, account: string): void {
+    const key = foldCase(account);
+    if (this.people.get(key) === person) this.people.delete(key);
+    person.alwaysOn = false; // guests are never always-on
+  }
+
+  /** Closes every connection of a person and removes it (KILL, an account dropped). */
+  removeEverywhere(person: Person, reason: string): void {
+    person.alwaysOn = false;
+    const conns = [...person.connections] as Session[];
+    if (conns.length === 0) this.removePerson(person, null, reason);
+    for (const c of conns) this.disconnect(c, reason);
+  }
+
+  /** A person leaves the network: QUIT to everyone sharing a room, nick released. */
+  removePerson(person: Person, last: Session | null, reason: string): void {
+    const quit = new Outgoing(person.mask, 'QUIT', [reason], null, null, person.account);
+    // Other nodes tell their own members (before the memberships below are dropped).
+    if (last !== null) this.network?.userQuit(last, reason);
+    const seen = new Set<User>([person]);
+    for (const channel of person.channels) {
+      for (const member of channel.members.keys()) {
+        if (seen.has(member) || !member.local) continue;
+        seen.add(member);
+        member.deliver(quit, true);
+      }
+      // Through the last connection when there is one: it notes what a re-join need not replay.
+      this.leaveChannel(last ?? person, channel);
+    }
+    person.leaveCensus();
+    this.whowas.record(person);
+    this.monitors.notifyOffline(person.nick);
+    if (person.account !== null && this.people.get(foldCase(person.account)) === person) {
+      this.people.delete(foldCase(person.account));
+    }
+    if (person.folded !== '') this.directory.releaseNick(person.folded, person);
+    this.log.info(
+      { event: 'client.disconnected', nick: person.nick, ip: last?.ip ?? person.ip, reason },
+      `Client: ${person.nick} disconnected (${reason})`,
+    );
+  }
+
+  /**
+   * An always-on person's last connection closed: it stays in its rooms, now away (offline),
+   * which peers with away-notify are told.
+   */
+  private personOffline(person: Person, last: Session): void {
+    if (last.ownAway !== null) return; // already away to everyone: nothing changes for peers
+    const out = new Outgoing(person.mask, 'AWAY', [person.away ?? ''], null, null, person.account);
+    const seen = new Set<User>([person]);
+    for (const channel of person.channels) {
+      for (const member of channel.members.keys()) {
+        if (seen.has(member) || !member.local) continue;
+        seen.add(member);
+        if (member.caps & Cap.awayNotify) member.deliver(out, true);
+      }
     }
   }
 

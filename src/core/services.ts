@@ -39,6 +39,11 @@ export interface AccountHooks {
   /** Connection registration is about to complete: an unfinished SASL exchange is aborted (906). */
   beforeWelcome(session: Session): void;
   /**
+   * PASS during registration with no server password: `account:password` logs in (false
+   * when it is wrong; true when it is not in that form or accounts are unavailable).
+   */
+  passLogin(session: Session, given: string): Promise<boolean>;
+  /**
    * Registration is about to complete: null when it may go on now, or a promise after which
    * it is tried again (a registered nick asked for without logging in is a guest nick by then).
    */

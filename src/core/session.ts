@@ -3,7 +3,9 @@
  * (validation → flood control → dispatch). Its output goes through a `SendQueue`
  * (core/send-queue.ts: coalesced per event-loop turn, bounded by the send-queue limit).
  *
- * A Session is also the local implementation of `User`.
+ * A Session is also a `User`, whose identity (nick, names, account, modes, rooms) is its
+ * person's (person.ts): a person may have several sessions, and the directory and the rooms
+ * hold the person. What stays here is the connection's own: capabilities, away, queues.
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +18,7 @@ import type { OpenMultiline } from './commands/multiline.js';
 import { TokenBucket } from './flood.js';
 import { MULTILINE_MAX_LINES } from './multiline-limits.js';
 import { Outgoing } from './outgoing.js';
+import { Person } from './person.js';
 import { noteLeft } from './replay.js';
 import { type Gate, SendQueue, type SendQueueOwner, type Slot } from './send-queue.js';
 import type { ChatServer } from './server.js';
@@ -57,24 +60,19 @@ function isBatchLine(bytes: Buffer): boolean {
   return (space === -1 ? bytes : bytes.subarray(0, space)).indexOf('batch=') !== -1;
 }
 
-/** What `channels` shows before the first JOIN; never written to (it is read-only to all). */
-const NO_CHANNELS: ReadonlySet<Channel> = new Set();
-
 export class Session implements User, SendQueueOwner {
   readonly id = nextSessionId++;
   state = State.Registering;
-  nick = '*';
-  folded = '';
-  username = '';
-  realname = '';
-  host: string;
   readonly ip: string;
-  account: string | null = null;
-  away: string | null = null;
-  private oper = false;
-  operName: string | null = null;
-  private hidden = false;
-  wallops = false;
+  /**
+   * The person this connection belongs to (person.ts): its own until registration, another
+   * connection's when it logs in to an account already on the network (attach). Nick, names,
+   * account, modes and rooms are the person's; capabilities, away and the queues are this
+   * connection's.
+   */
+  person: Person;
+  /** This connection's own AWAY message; the person is away only when every connection is. */
+  ownAway: string | null = null;
   caps = 0;
   /** CAP LS version (302 enables values and cap-notify). */
   capVersion = 0;
@@ -83,15 +81,14 @@ export class Session implements User, SendQueueOwner {
   /** Sent with PASS before registration. */
   password: string | null = null;
   userGiven = false;
-  /**
-   * The rooms joined; null until the first JOIN and again after the last PART. An idle
-   * client in no room keeps no empty set (about 200 bytes with its hash table).
-   */
-  private joined: Set<Channel> | null = null;
+  /** Before registration: the NICK given is someone's account nick, held until login decides (attach). */
+  nickHeld = false;
+  /** A PASS account:password check is running: registration waits for it. */
+  loginPending = false;
   /** MONITOR list: folded nick → the nick as the client wrote it. */
   monitoring: Map<string, string> | null = null;
-  readonly signonAt = Date.now();
-  idleSince = Date.now();
+  /** When this connection was opened (SESSIONS); the person's own signon time is WHOIS's. */
+  readonly connectedAt = Date.now();
   /** Last time anything arrived; drives PING and Ping timeout. */
   lastSeen = Date.now();
   pingSentAt = 0;
@@ -113,7 +110,8 @@ export class Session implements User, SendQueueOwner {
     readonly transport: Transport,
   ) {
     this.ip = transport.remoteAddress;
-    this.host = transport.remoteAddress;
+    this.person = new Person(server.census, server.config.serverName, transport.remoteAddress);
+    this.person.attach(this);
     this.bucket = new TokenBucket(server.config.floodBurst, server.config.floodRate, Date.now());
     this.sendQueue = new SendQueue(server.output, transport, this);
   }
@@ -128,7 +126,7 @@ export class Session implements User, SendQueueOwner {
   }
 
   get identity(): string {
-    return this.account === null ? 'g:' + this.guestToken : 'a:' + foldCase(this.account);
+    return this.person.identity;
   }
 
   /** Always a connection to this process (a prototype getter: no field in every session). */
@@ -136,40 +134,107 @@ export class Session implements User, SendQueueOwner {
     return true;
   }
 
+  // The person's state, read and written through the connection the command came from.
+  get nick(): string {
+    return this.person.nick;
+  }
+  set nick(value: string) {
+    this.person.nick = value;
+  }
+  get folded(): string {
+    return this.person.folded;
+  }
+  set folded(value: string) {
+    this.person.folded = value;
+  }
+  get username(): string {
+    return this.person.username;
+  }
+  set username(value: string) {
+    this.person.username = value;
+  }
+  get realname(): string {
+    return this.person.realname;
+  }
+  set realname(value: string) {
+    this.person.realname = value;
+  }
+  get host(): string {
+    return this.person.host;
+  }
+  set host(value: string) {
+    this.person.host = value;
+  }
+  get account(): string | null {
+    return this.person.account;
+  }
+  set account(value: string | null) {
+    this.person.account = value;
+  }
+  get wallops(): boolean {
+    return this.person.wallops;
+  }
+  set wallops(value: boolean) {
+    this.person.wallops = value;
+  }
+  get signonAt(): number {
+    return this.person.signonAt;
+  }
+  get idleSince(): number {
+    return this.person.idleSince;
+  }
+  set idleSince(value: number) {
+    this.person.idleSince = value;
+  }
+  get operName(): string | null {
+    return this.person.operName;
+  }
+  set operName(value: string | null) {
+    this.person.operName = value;
+  }
+
+  /** This connection's away (AWAY); the person's is `person.away`. */
+  get away(): string | null {
+    return this.ownAway;
+  }
+  set away(value: string | null) {
+    this.ownAway = value;
+  }
+
+  /** The person's other connections (their devices besides this one). */
+  otherConnections(): Session[] {
+    // Only sessions ever attach to a person (person.ts keeps the narrow Connection type).
+    return (this.person.connections as Session[]).filter((c) => c !== this);
+  }
+
   get channels(): ReadonlySet<Channel> {
-    return this.joined ?? NO_CHANNELS;
+    return this.person.channels;
   }
 
   /** Records a membership (the room's member list is the caller's). */
   joinedChannel(channel: Channel): void {
-    this.joined ??= new Set();
-    this.joined.add(channel);
+    this.person.joinedChannel(channel);
   }
 
   leftChannel(channel: Channel): void {
-    if (this.joined === null || !this.joined.delete(channel)) return;
+    this.person.leftChannel(channel);
     noteLeft(this, foldCase(channel.name)); // what a re-join does not replay again
-    if (this.joined.size === 0) this.joined = null;
   }
 
-  // Operator and invisible status feed the server's census (LUSERS) as they change, so
-  // nobody has to count every user to answer it.
   get isOper(): boolean {
-    return this.oper;
+    return this.person.isOper;
   }
 
   set isOper(value: boolean) {
-    if (value !== this.oper && this.registered) this.server.census.opers += value ? 1 : -1;
-    this.oper = value;
+    this.person.isOper = value;
   }
 
   get invisible(): boolean {
-    return this.hidden;
+    return this.person.invisible;
   }
 
   set invisible(value: boolean) {
-    if (value !== this.hidden && this.registered) this.server.census.invisible += value ? 1 : -1;
-    this.hidden = value;
+    this.person.invisible = value;
   }
 
   get registered(): boolean {

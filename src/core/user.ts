@@ -57,4 +57,9 @@ export interface User {
    * `lazy` takes them along at once, in order.
    */
   deliver(out: Outgoing, lazy?: boolean): void;
+  /**
+   * For a connection (Session): the person it belongs to, which is what rooms and the
+   * directory hold (person.ts). Absent for a person and for users on other nodes.
+   */
+  readonly person?: User;
 }

@@ -81,7 +81,7 @@ export function sendLusers(server: ChatServer, s: Session): void {
   const global = total + remote.users;
   const globalInvisible = invisible + remote.invisible;
   const visible = global - globalInvisible;
-  const unknown = server.sessions.size - total;
+  const unknown = server.sessions.size - server.census.connections;
   s.numeric(
     N.RPL_LUSERCLIENT,
     `There are ${visible} users and ${globalInvisible} invisible on ${remote.nodes + 1} servers`,

@@ -106,8 +106,11 @@ describe('ChatClient', { timeout: 20_000 }, () => {
     assert.deepEqual([(await topic).topic, (await topic).setBy], ['charla', 'alice']);
 
     const nick = bob.next('nick');
+    // Two sockets: bob may hear of it before alice's own confirmation arrives.
+    const ownNick = alice.next('nick', (e) => e.self);
     alice.nick('alicia');
     assert.deepEqual(await nick, { oldNick: 'alice', newNick: 'alicia', self: false });
+    await ownNick;
     assert.equal(alice.currentNick, 'alicia');
 
     const away = bob.next('away');

@@ -94,6 +94,7 @@ export class Accounts {
     this.chanServ = new ChanServ(this);
     this.hooks = {
       beforeWelcome: (s) => this.sasl.abortOnRegistration(s),
+      passLogin: (s, given) => this.passLogin(s, given),
       admitNick: (s) => this.admitNick(s),
       nickAllowed: (s, nick, folded) => this.nickAllowed(s, nick, folded),
       nickSettled: (s) => {
@@ -123,7 +124,7 @@ export class Accounts {
     if (server.services.has(folded)) return `${name} is reserved for a network service`;
     if (GUEST_NICK.test(name)) return 'Guest nicks cannot be registered';
     const holder = server.directory.findUser(folded);
-    if (holder !== undefined && holder !== s) return `${name} is a nick someone else is using now`;
+    if (holder !== undefined && holder !== s.person) return `${name} is a nick someone else is using now`;
     return null;
   }
 
@@ -231,6 +232,20 @@ export class Accounts {
 
   // ---------------------------------------------------------------- login state
 
+  /**
+   * PASS `account:password` during registration (the server password irssi and WeeChat
+   * users set): logs in like SASL PLAIN, through the same throttle. Anything else in PASS,
+   * or no store, is not a login and is ignored as before.
+   */
+  private async passLogin(s: Session, given: string): Promise<boolean> {
+    const colon = given.indexOf(':');
+    if (!this.available || colon <= 0) return true;
+    const record = await this.checkPassword(s, given.slice(0, colon), given.slice(colon + 1), 'PASS');
+    if (record === null) return false;
+    this.login(s, record, 'PASS');
+    return true;
+  }
+
   /** Logs a connection in: 900, ACCOUNT to peers (account-notify), grace cancelled, ops restored. */
   login(s: Session, record: AccountRecord, via: string): void {
     if (s.state === State.Closed) return;
@@ -251,6 +266,7 @@ export class Accounts {
         void this.server.commands.run(s, { tags: {}, source: null, command: 'NICK', params: [asked] });
       }
       this.chanServ.restoreOps(s);
+      this.server.adoptPerson(s.person);
       // Reauthenticated to another account (sasl-3.2): the nick may be the old account's.
       if (previous !== null && foldCase(previous) !== record.folded) this.hooks.nickSettled(s);
     }
@@ -266,6 +282,7 @@ export class Accounts {
     const previous = s.account;
     if (previous === null) return;
     s.account = null;
+    this.server.disownPerson(s.person, previous);
     s.numeric(N.RPL_LOGGEDOUT, `${s.nick}!${s.username || '*'}@${s.host}`, 'You are now logged out');
     if (s.registered) this.announceAccount(s, previous);
     this.server.log.info(

@@ -157,6 +157,11 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
   sendMissed(s, channel.name, extras.replay);
+  // The person's other devices got the JOIN above; they need the room's topic and names too.
+  for (const other of s.otherConnections()) {
+    if (channel.topic !== null) sendTopic(other, channel);
+    sendNames(other, channel);
+  }
 }
 
 // ------------------------------------------------------------------ PART
@@ -451,7 +456,7 @@ function invite(s: Session, msg: IrcMessage): void {
   if (target.away !== null) s.numeric(N.RPL_AWAY, target.nick, target.away);
   // invite-notify: members who could have invited too are told (ops only when +i).
   for (const member of channel.members.keys()) {
-    if (member === s || !(member.caps & Cap.inviteNotify)) continue;
+    if (member === s.person || !(member.caps & Cap.inviteNotify)) continue;
     if (channel.inviteOnly && !channel.isOp(member)) continue;
     member.deliver(out);
   }

@@ -92,7 +92,7 @@ function deliver(s: Session, to: Destination, out: Outgoing, command: Command): 
   } else {
     const user = to.user;
     if (command !== 'TAGMSG' || user.caps & Cap.messageTags) {
-      if (user === s) s.deliverUnlabeled(out);
+      if (user === s.person) s.deliverUnlabeled(out);
       else user.deliver(out);
       server.metrics.deliveriesOut++;
     }
@@ -331,7 +331,7 @@ function redact(s: Session, msg: IrcMessage): void {
   afterDurable(s, 'REDACT', work, () => {
     // Only to clients with the capability (redaction §Command); the others keep what they saw.
     if (channel !== null) channel.broadcast(out, s, Cap.messageRedaction);
-    else if (peer !== null && peer !== s && peer.caps & Cap.messageRedaction) peer.deliver(out);
+    else if (peer !== null && peer !== s.person && peer.caps & Cap.messageRedaction) peer.deliver(out);
     if (s.hasCap(Cap.messageRedaction)) s.deliver(out);
   });
 }

@@ -140,8 +140,10 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
       if (command !== 'TAGMSG' || recipient.caps & Cap.messageTags) {
         // A message to oneself is a side effect, not a reply: it is never labeled
         // (labeled-response §"messages to self"), while the echo below is.
-        if (recipient === s) s.deliverUnlabeled(out);
-        else recipient.deliver(out);
+        if (recipient === s.person) {
+          s.deliverUnlabeled(out);
+          s.person.deliverFiltered(out, s, 0, 0, false);
+        } else recipient.deliver(out);
         server.push?.privateMessage(s, recipient, out);
         server.metrics.deliveriesOut++;
       }
@@ -149,6 +151,8 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
         s.numeric(N.RPL_AWAY, recipient.nick, recipient.away);
       }
       if (s.hasCap(Cap.echoMessage)) s.deliver(out);
+      // The sender's other devices show the whole conversation (docs/PEOPLE.md).
+      if (recipient !== s.person) s.person.deliverFiltered(out, s, 0, 0, false);
       logMessage(s, recipient.nick, command, text);
     });
   }

@@ -11,6 +11,7 @@ import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import { ownCopy } from '../own-copy.js';
+import { Person } from '../person.js';
 import type { Session } from '../session.js';
 import type { User } from '../user.js';
 import type { CommandGroup } from './table.js';
@@ -69,19 +70,20 @@ function kill(s: Session, msg: IrcMessage): void {
     return;
   }
   const reason = msg.params[1] || 'No reason given';
-  const session = [...server.sessions].find((x) => x === victim);
+  const person = victim instanceof Person ? victim : null;
   server.log.info(
     { event: 'oper.kill', oper: s.nick, victim: victim.nick, reason },
     `Client: ${victim.nick} killed by ${s.nick} (${reason})`,
   );
-  if (session !== undefined) server.disconnect(session, `Killed (${s.nick} (${reason}))`);
+  if (person !== null) server.removeEverywhere(person, `Killed (${s.nick} (${reason}))`);
   else if (!victim.local) server.network?.kill(victim, s.nick, reason);
 }
 
 function wallops(s: Session, msg: IrcMessage): void {
   if (!requireOper(s)) return;
   const out = new Outgoing(s.mask, 'WALLOPS', [msg.params[0]!], serverTimeNow(), null, s.account);
-  for (const u of s.server.directory.users()) if (u.registered && (u.wallops || u === s)) u.deliver(out);
+  for (const u of s.server.directory.users())
+    if (u.registered && (u.wallops || u === s.person)) u.deliver(out);
 }
 
 /** CHGHOST <nick> <user> <host>: operators change a user's displayed user@host. */

@@ -13,6 +13,7 @@ import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import { ownCopy } from '../own-copy.js';
+import { deliverWithCap } from '../person.js';
 import { serviceUser } from '../services.js';
 import type { Session } from '../session.js';
 import type { User } from '../user.js';
@@ -85,7 +86,7 @@ function who(s: Session, msg: IrcMessage): void {
       const all = mask === '*' || mask === '0' || mask === '';
       for (const u of server.directory.users()) {
         if (!u.registered) continue;
-        if (u.invisible && u !== s && !s.isOper && !sharesChannel(s, u)) continue;
+        if (u.invisible && u !== s.person && !s.isOper && !sharesChannel(s, u)) continue;
         if (
           all ||
           wildcardMatch(mask, u.nick) ||
@@ -112,7 +113,7 @@ function whoFlags(s: Session, u: User, channel: Channel | null): string {
 
 function whoxFields(s: Session, u: User, channel: Channel | null, fields: string, token: string): string[] {
   const out: string[] = [];
-  const privileged = s === u || s.isOper;
+  const privileged = s.person === u || s.isOper;
   for (const f of WHOX_ORDER) {
     if (!fields.includes(f)) continue;
     switch (f) {
@@ -175,7 +176,7 @@ function whois(s: Session, msg: IrcMessage): void {
     s.numeric(N.RPL_ENDOFWHOIS, nick, 'End of /WHOIS list');
     return;
   }
-  const privileged = s === u || s.isOper;
+  const privileged = s.person === u || s.isOper;
   s.numeric(N.RPL_WHOISUSER, u.nick, u.username, u.host, '*', u.realname);
   const chans: string[] = [];
   for (const c of u.channels) {
@@ -256,12 +257,12 @@ function ison(s: Session, msg: IrcMessage): void {
  */
 function toChannelPeers(s: Session, out: Outgoing, cap: number): void {
   s.server.network?.userChanged(s, out, cap);
-  const seen = new Set<User>([s]);
+  const seen = new Set<User>([s.person]);
   for (const c of s.channels) {
     for (const member of c.members.keys()) {
       if (seen.has(member) || !member.local) continue;
       seen.add(member);
-      if (member.caps & cap) member.deliver(out);
+      deliverWithCap(member, out, cap);
     }
   }
   s.server.monitors.notifyChange(s.nick, out, cap, seen);
@@ -269,17 +270,23 @@ function toChannelPeers(s: Session, out: Outgoing, cap: number): void {
 
 function away(s: Session, msg: IrcMessage): void {
   const text = msg.params[0];
+  // The person is away only when every one of its connections is (docs/PEOPLE.md): peers
+  // hear of a change of the person's, not of one device's.
+  const before = s.person.away;
   if (text === undefined || text === '') {
-    const was = s.away !== null;
     s.away = null;
     s.numeric(N.RPL_UNAWAY, 'You are no longer marked as being away');
-    if (was)
-      toChannelPeers(s, new Outgoing(s.mask, 'AWAY', [], serverTimeNow(), null, s.account), Cap.awayNotify);
-    return;
+  } else {
+    s.away = ownCopy(text.slice(0, s.server.config.awayLen)); // kept: not a view of the line
+    s.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
   }
-  s.away = ownCopy(text.slice(0, s.server.config.awayLen)); // kept: not a view of the line
-  s.numeric(N.RPL_NOWAWAY, 'You have been marked as being away');
-  toChannelPeers(s, new Outgoing(s.mask, 'AWAY', [s.away], serverTimeNow(), null, s.account), Cap.awayNotify);
+  const after = s.person.away;
+  if (after === before) return;
+  toChannelPeers(
+    s,
+    new Outgoing(s.mask, 'AWAY', after === null ? [] : [after], serverTimeNow(), null, s.account),
+    Cap.awayNotify,
+  );
 }
 
 function setname(s: Session, msg: IrcMessage): void {

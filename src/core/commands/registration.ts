@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { foldCase } from '../../protocol/casemapping.js';
 import { isValidNick, sanitizeUsername } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { attachIfPresent } from '../attach.js';
 import { CAPABILITIES, Cap, findCap, offeredCaps } from '../caps.js';
 import { Outgoing } from '../outgoing.js';
 import { ownCopy } from '../own-copy.js';
@@ -160,24 +161,37 @@ function nick(s: Session, msg: { params: string[] }): void {
 function changeNick(s: Session, wanted: string, folded: string): void {
   const server = s.server;
   if (!server.directory.claimNick(folded, s)) {
-    s.numeric(N.ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use');
+    const holder = server.directory.findUser(folded);
+    if (s.registered || holder === undefined || holder.account === null || !holder.registered) {
+      s.numeric(N.ERR_NICKNAMEINUSE, wanted, 'Nickname is already in use');
+      return;
+    }
+    // Someone's account nick, before registration: the login (SASL, PASS) decides whether
+    // this connection is that person's next device (docs/PEOPLE.md); tryRegister settles it.
+    if (s.folded !== '' && !s.nickHeld) server.directory.releaseNick(s.folded, s);
+    s.nick = wanted;
+    s.folded = folded;
+    s.nickHeld = true;
+    tryRegister(s);
     return;
   }
+  if (!s.registered) s.nickHeld = false;
   const oldNick = s.nick;
   const oldFolded = s.folded;
   const oldMask = s.mask;
   if (oldFolded !== '' && oldFolded !== folded) server.directory.releaseNick(oldFolded, s);
+  s.nickHeld = false;
   s.nick = wanted;
   s.folded = folded;
   if (!s.registered) {
     tryRegister(s);
     return;
   }
-  // Everyone who shares a channel sees the change once, and so does the user.
+  // Everyone who shares a channel sees the change once, and so does the user (every device).
   // account-tag: every message a logged-in user causes carries its account.
   const change = new Outgoing(oldMask, 'NICK', [wanted], null, null, s.account);
-  const seen = new Set<User>([s]);
-  s.deliver(change);
+  const seen = new Set<User>([s.person]);
+  s.person.deliver(change);
   server.network?.userNick(s, oldNick, change);
   for (const channel of s.channels) {
     for (const member of channel.members.keys()) {
@@ -222,7 +236,15 @@ function user(s: Session, msg: { params: string[] }): void {
 
 /** Completes registration once NICK and USER are in and CAP negotiation (if any) ended. */
 export function tryRegister(s: Session): void {
-  if (s.state !== State.Registering || s.folded === '' || !s.userGiven || s.capNegotiating) return;
+  if (
+    s.state !== State.Registering ||
+    s.folded === '' ||
+    !s.userGiven ||
+    s.capNegotiating ||
+    s.loginPending
+  ) {
+    return;
+  }
   const server = s.server;
   // In a cluster, a node still receiving the network's state cannot know every nick in use.
   if (server.network !== null && !server.network.synced) {
@@ -235,9 +257,33 @@ export function tryRegister(s: Session): void {
     server.disconnect(s, 'Bad password');
     return;
   }
+  const hooks = server.accountHooks;
+  if (required === null && s.password !== null && s.account === null && hooks !== null) {
+    // PASS account:password (what irssi and WeeChat users set as the server password).
+    const given = s.password;
+    s.password = null;
+    s.loginPending = true;
+    void hooks.passLogin(s, given).then((ok) => {
+      s.loginPending = false;
+      if (s.state !== State.Registering) return;
+      if (!ok) {
+        s.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect (PASS account:password)');
+        server.disconnect(s, 'Bad account password');
+        return;
+      }
+      tryRegister(s);
+    });
+    return;
+  }
+  // A device of a person already here takes that person's nick: no nick check applies.
+  if (s.account !== null && server.people.has(foldCase(s.account))) {
+    hooks?.beforeWelcome(s);
+    s.password = null;
+    if (attachIfPresent(s)) return;
+  }
   // A registered nick asked for without logging in becomes a guest nick before the welcome,
   // so nobody ever sees this connection under it (the store may have to be asked first).
-  const admission = server.accountHooks?.admitNick(s) ?? null;
+  const admission = hooks?.admitNick(s) ?? null;
   if (admission !== null) {
     s.deferUntil(
       admission,
@@ -250,10 +296,24 @@ export function tryRegister(s: Session): void {
     );
     return;
   }
-  server.accountHooks?.beforeWelcome(s);
+  hooks?.beforeWelcome(s);
   s.password = null;
+  if (attachIfPresent(s)) return;
+  if (s.nickHeld) {
+    // Not that person's device after all: the nick is theirs.
+    if (!server.directory.claimNick(s.folded, s)) {
+      s.numeric(N.ERR_NICKNAMEINUSE, s.nick, 'Nickname is already in use');
+      s.nick = '*';
+      s.folded = '';
+      s.nickHeld = false;
+      return;
+    }
+    s.nickHeld = false;
+  }
   s.state = State.Registered;
-  server.census.users++;
+  server.census.connections++;
+  s.person.enterCensus();
+  server.adoptPerson(s.person);
   server.maxUsers = Math.max(server.maxUsers, server.census.users);
   server.network?.userRegistered(s);
   sendWelcome(server, s);
@@ -262,7 +322,7 @@ export function tryRegister(s: Session): void {
     { event: 'client.connected', nick: s.nick, ip: s.ip, transport: s.transport.kind },
     `Client: ${s.nick} connected!`,
   );
-  server.accountHooks?.nickSettled(s);
+  hooks?.nickSettled(s);
 }
 
 function passwordMatches(given: string | null, required: string): boolean {

@@ -15,6 +15,7 @@ import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { Cap } from '../caps.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
+import { Person } from '../person.js';
 import type { Session } from '../session.js';
 import { sendNames, sendTopic } from './channels.js';
 import type { CommandGroup } from './table.js';
@@ -71,8 +72,13 @@ function rename(s: Session, msg: IrcMessage): void {
   );
   const time = serverTimeNow();
   const out = new Outgoing(s.mask, 'RENAME', [previous, newName, reason], time, null, s.account);
-  for (const member of channel.members.keys()) {
-    if (!member.local) continue;
+  // Members are people (core/person.ts): each of their connections is told by its own caps.
+  const connections: Session[] = [];
+  for (const m of channel.members.keys()) {
+    if (m instanceof Person) connections.push(...(m.connections as Session[]));
+    else if (m.local) connections.push(m as Session);
+  }
+  for (const member of connections) {
     if (member.caps & Cap.channelRename) {
       member.deliver(out);
       continue;
