@@ -186,7 +186,10 @@ for (const backend of backends()) {
       const declared = await upload(port, alice, big, 'big.bin', 'application/octet-stream');
       assert.equal(declared.status, 413);
       // The limit as people read it, and what to do (not a raw byte count).
-      assert.match(declared.body.toString(), /too large: the limit is \d+(\.\d)? [KMG]B per file\. Send a smaller file/);
+      assert.match(
+        declared.body.toString(),
+        /too large: the limit is \d+(\.\d)? [KMG]B per file\. Send a smaller file/,
+      );
       // Chunked: the limit is found while streaming.
       const streamed = await new Promise<Reply>((resolve, reject) => {
         const req = http.request(
