@@ -102,3 +102,12 @@ export function reactionLine(
 ): string {
   return summary.map((r) => `${r.emoji} ${r.count} (${r.who.join(', ')})`).join('  ');
 }
+
+/**
+ * The mark after a speaker's nick: `✓` when the message came from a logged-in account (the
+ * IRCv3 account tag), nothing for a guest, so a guest using a name is told apart from its
+ * owner. /whois shows the account itself.
+ */
+export function accountMark(m: { account: string | undefined }): string {
+  return m.account === undefined || m.account === '' || m.account === '*' ? '' : '✓';
+}

@@ -11,7 +11,7 @@ import {
   MessageFeatures,
   replyOf,
 } from '../client/index.js';
-import { MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
+import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
 import { ReplyRenderer } from './chat-replies.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
 import { formatHit, parseSearchArgs } from './search-view.js';
@@ -202,8 +202,9 @@ export async function runChat(argv: string[]): Promise<number> {
     const text = prefix + clean(m.text) /* keeps line breaks */ + suffix;
     const where =
       !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
-    const who = m.self ? `${c.me(m.from)} (you)` : c.nick(m.from || 'server');
-    const plainWho = m.self ? `${m.from} (you)` : m.from || 'server';
+    const mark = accountMark(m);
+    const who = m.self ? `${c.me(m.from)}${mark} (you)` : c.nick(m.from || 'server') + mark;
+    const plainWho = m.self ? `${m.from}${mark} (you)` : (m.from || 'server') + mark;
     if (kind === 'notice') {
       print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
     } else if (m.action) {

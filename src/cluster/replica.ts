@@ -286,7 +286,7 @@ export class Replica {
 
   /**
    * Applies a MODE line another node applied: its mode string is what changed, in the
-   * canonical form modes.ts produces (o/v take a nick, b a mask, k a key or `*`, +l a number).
+   * canonical form modes.ts produces (o/v take a nick, b/e/I a mask, k a key or `*`, +l a number).
    */
   private applyModes(channel: Channel, out: OutRec): void {
     const changes = out.p[1] ?? '';
@@ -309,14 +309,20 @@ export class Replica {
           channel.members.set(user, adding ? bits | bit : bits & ~bit);
           break;
         }
-        case 'b': {
+        case 'b':
+        case 'e':
+        case 'I': {
           const mask = out.p[arg++];
           if (mask === undefined) break;
-          const index = channel.bans.findIndex((b) => foldCase(b.mask) === foldCase(mask));
-          if (adding && index === -1) channel.bans.push({ mask, setBy: out.s ?? '*', setAt: at });
-          if (!adding && index !== -1) channel.bans.splice(index, 1);
+          const list = c === 'e' ? channel.exceptions : c === 'I' ? channel.inviteExceptions : channel.bans;
+          const index = list.findIndex((b) => foldCase(b.mask) === foldCase(mask));
+          if (adding && index === -1) list.push({ mask, setBy: out.s ?? '*', setAt: at });
+          if (!adding && index !== -1) list.splice(index, 1);
           break;
         }
+        case 'C':
+          channel.noCtcp = adding;
+          break;
         case 'k': {
           const key = out.p[arg++];
           channel.key = adding && key !== undefined ? key : null;

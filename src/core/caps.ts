@@ -30,6 +30,8 @@ export const Cap = {
   messageRedaction: 1 << 19,
   multiline: 1 << 20,
   eventPlayback: 1 << 21,
+  extendedMonitor: 1 << 22,
+  channelRename: 1 << 23,
 } as const;
 
 export interface CapDefinition {
@@ -95,6 +97,10 @@ export const CAPABILITIES: CapDefinition[] = [
   },
   // History replays reactions (TAGMSG) and redactions to clients that ask for events.
   { name: 'draft/event-playback', bit: Cap.eventPlayback, value: () => null, available: hasHistory },
+  // draft/channel-rename: RENAME reaches the client as is, not as PART and JOIN (rename.ts).
+  { name: 'draft/channel-rename', bit: Cap.channelRename, value: () => null },
+  // extended-monitor: MONITOR watchers get AWAY, ACCOUNT, CHGHOST and SETNAME (monitor.ts).
+  { name: 'extended-monitor', bit: Cap.extendedMonitor, value: () => null },
   // soju.im/search (commands/search.ts) and draft/webpush (commands/webpush.ts) only announce
   // commands; they change nothing on the wire for the client, so they need no bit (0) and
   // SEARCH and WEBPUSH work whether or not they were requested.

@@ -30,7 +30,8 @@ export interface Topic {
 export type BroadcastRelay = Pick<Network, 'channelBroadcast'>;
 
 export class Channel {
-  readonly folded: string;
+  /** Changes only through RENAME (commands/rename.ts), with the directory entry. */
+  folded: string;
   /**
    * Creation time (RPL_CREATIONTIME, LIST C<n). In a cluster it is the room's timestamp:
    * when two nodes created the same room at once, both keep the older one (IRC's TS rule).
@@ -65,7 +66,7 @@ export class Channel {
   /** Folded nicks invited while +i (cleared when they join). */
   readonly invited = new Set<string>();
 
-  constructor(readonly name: string) {
+  constructor(public name: string) {
     this.folded = foldCase(name);
   }
 

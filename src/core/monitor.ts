@@ -5,6 +5,8 @@
 
 import { foldCase } from '../protocol/casemapping.js';
 import * as N from '../protocol/numerics.js';
+import { Cap } from './caps.js';
+import type { Outgoing } from './outgoing.js';
 import { ownCopy } from './own-copy.js';
 import type { Session } from './session.js';
 
@@ -43,6 +45,21 @@ export class MonitorRegistry {
       if (set.size === 0) this.watchers.delete(folded);
     }
     session.monitoring = null;
+  }
+
+  /**
+   * IRCv3 extended-monitor: a change a user's channel peers see (AWAY, ACCOUNT, CHGHOST,
+   * SETNAME, each under its own capability `cap`) also reaches those who MONITOR them and
+   * negotiated extended-monitor, once each (`seen` holds who already got it).
+   */
+  notifyChange(nick: string, out: Outgoing, cap: number, seen: Set<unknown>): void {
+    const set = this.watchers.get(foldCase(nick));
+    if (set === undefined) return;
+    for (const s of set) {
+      if (seen.has(s) || !s.registered || !s.hasCap(Cap.extendedMonitor) || !s.hasCap(cap)) continue;
+      seen.add(s);
+      s.deliver(out);
+    }
   }
 
   /** `mask` is nick!user@host of the user who came online. */

@@ -25,6 +25,8 @@ export interface ChannelHooks {
   joining(user: User, channel: Channel): void;
   /** Topic or modes changed: persist them if the channel is registered. */
   changed(channel: Channel): void;
+  /** Whether a folded room name is registered (RENAME refuses to move registered rooms). */
+  isRegistered?(folded: string): boolean;
   /**
    * Whether `user` holds lasting authority over the room named `folded` (its founder or an
    * operator the founder named, by account): what removing other people's history needs.

@@ -11,6 +11,7 @@ import { EXTBAN_TYPES } from './channel-access.js';
 import type { ChatServer } from './server.js';
 import { VERSION } from './server.js';
 import type { Session } from './session.js';
+import { STATUSMSG_PREFIXES } from './status-message.js';
 
 export const USER_MODES = 'Biow';
 export const CHANNEL_MODES = 'CIbeiklmnostv';
@@ -38,9 +39,10 @@ export function isupportTokens(server: ChatServer): IsupportTokens {
     ['NETWORK', c.networkName],
     ['NICKLEN', String(c.nickLen)],
     ['PREFIX', '(ov)@+'],
+    ['STATUSMSG', STATUSMSG_PREFIXES],
     [
       'TARGMAX',
-      `PRIVMSG:${t},NOTICE:${t},TAGMSG:${t},JOIN:,PART:,KICK:1,NAMES:1,WHOIS:1,MONITOR:,ISON:,USERHOST:5`,
+      `PRIVMSG:${t},NOTICE:${t},TAGMSG:${t},JOIN:,PART:,KICK:${t},NAMES:${t},WHOIS:1,MONITOR:,ISON:,USERHOST:5`,
     ],
     ['TOPICLEN', String(c.topicLen)],
     ['USERLEN', String(c.userLen)],

@@ -480,6 +480,13 @@ export class TextTranslator {
         this.nick = p[0] ?? this.wantedName;
         this.phase = 'chat';
         this.say(`Welcome to the best chat in the universe, ${this.nick}!`);
+        // The name asked for belongs to an account (nick protection): say why we are someone else.
+        if (this.wantedName !== '' && !sameName(this.nick, this.wantedName)) {
+          this.say(
+            `"${clean(this.wantedName)}" belongs to a registered account, so you are ${clean(this.nick)} for now. ` +
+              `If it is yours, type: /msg NickServ IDENTIFY ${clean(this.wantedName)} <password>`,
+          );
+        }
         this.say('Type a message and press Enter to talk. /help lists the commands; :q leaves.');
         this.send(`JOIN ${this.lobby}`);
         return;

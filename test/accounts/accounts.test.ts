@@ -302,7 +302,9 @@ for (const backend of backends()) {
       await h.account('alice', 'secret');
       await h.account('alicework', 'other');
       const bob = await h.client('bob', ['account-notify']);
-      const { client: alice, result } = await h.sasl('alice', 'PLAIN', 'alice', 'secret', ['account-notify']);
+      // The connection's nick is nobody's account, so the switch of account does not touch it
+      // (a registered nick follows its account: nick protection would rename it).
+      const { client: alice, result } = await h.sasl('desk', 'PLAIN', 'alice', 'secret', ['account-notify']);
       assert.equal(result.outcome.command, '903');
       alice.send('JOIN #room');
       await alice.expect('366');
@@ -312,7 +314,7 @@ for (const backend of backends()) {
       assert.equal(r.outcome.command, '903');
       assert.ok(r.lines.some((m) => m.command === '900' && m.params[2] === 'alicework'));
       await bob.expect('ACCOUNT', 'alicework');
-      bob.send('WHOIS alice');
+      bob.send('WHOIS desk');
       const whois = await bob.until((m) => m.command === '318');
       assert.equal(whois.find((m) => m.command === '330')?.params[2], 'alicework');
     });

@@ -315,4 +315,167 @@ describe('protocol conformance (issue 15)', () => {
       undefined,
     );
   });
+
+  // ---------------------------------------------------------------- STATUSMSG, KICK, NAMES, LINKS
+
+  test('modern.ircdocs.horse §STATUSMSG: PRIVMSG @#room reaches operators only, +#room voiced members too', async () => {
+    const op = await reg('stOp', TAGS);
+    const voiced = await reg('stVoiced');
+    const member = await reg('stMember');
+    await room('#status', op, voiced, member);
+    op.send('MODE #status +v stVoiced');
+    await member.expect('MODE', '#status', '+v');
+    member.send('PRIVMSG @#status :ops, help');
+    const toOps = await op.expect('PRIVMSG', '@#status', 'ops, help');
+    assert.match(toOps.source ?? '', /^stMember!/);
+    member.send('NOTICE +#status :voices and ops');
+    await op.expect('NOTICE', '+#status', 'voices and ops');
+    await voiced.expect('NOTICE', '+#status', 'voices and ops');
+    await reply(voiced);
+    assert.deepEqual(
+      voiced.received.filter((m) => m.params[1] === 'ops, help'),
+      [],
+      'a voiced member does not get @#room messages',
+    );
+    const plain = await reply(member);
+    assert.deepEqual(
+      plain.filter((m) => m.command === 'PRIVMSG' || m.command === 'NOTICE'),
+      [],
+    );
+    member.send('PRIVMSG @#nosuchroom :anyone?');
+    await member.expect('403');
+  });
+
+  test('RFC 2812 §3.2.8 / TARGMAX: KICK takes several users (or channel,user pairs); past TARGMAX is 407', async () => {
+    const op = await reg('kkOp');
+    const a = await reg('kkA');
+    const b = await reg('kkB');
+    await room('#kick1', op, a, b);
+    await room('#kick2', op, a);
+    op.send('KICK #kick1 kkA,kkB :out');
+    await b.expect('KICK', '#kick1', 'kkA', 'out');
+    await b.expect('KICK', '#kick1', 'kkB', 'out');
+    op.send('KICK #kick2 kkA');
+    await a.expect('KICK', '#kick2', 'kkA');
+    op.send('KICK #kick1,#kick2 kkA');
+    await op.expect('461');
+    op.send('KICK #kick1 a,b,c,d,e');
+    await op.expect('407');
+    const isupport = await reg('kkIsupport');
+    isupport.send('VERSION');
+    const lines = await isupport.until(
+      (m) => m.command === '005' && m.params.some((p) => p.startsWith('TARGMAX')),
+    );
+    assert.match(lines.at(-1)!.params.find((p) => p.startsWith('TARGMAX'))!, /KICK:4,NAMES:4/);
+  });
+
+  test('RFC 2812 §3.2.5 / TARGMAX: NAMES answers each of several channels; past TARGMAX is 407', async () => {
+    const op = await reg('nmOp');
+    await room('#names1', op);
+    await room('#names2', op);
+    op.send('NAMES #names1,#names2');
+    const ends = [await op.expect('366'), await op.expect('366')];
+    assert.deepEqual(
+      ends.map((m) => m.params[1]),
+      ['#names1', '#names2'],
+    );
+    op.send('NAMES #a,#b,#c,#d,#e');
+    await op.expect('407');
+  });
+
+  test('RFC 2812 §3.4.5: LINKS lists this server (364) and ends with 365', async () => {
+    const c = await reg('linker');
+    c.send('LINKS');
+    const got = await c.until((m) => m.command === '365');
+    assert.deepEqual(
+      got.map((m) => [m.command, m.params[2]]),
+      [
+        ['364', 'tertulia.local'],
+        ['365', 'End of /LINKS list'],
+      ],
+    );
+    assert.match(got[0]!.params[3]!, /^0 /, 'hop count 0');
+  });
+
+  // ---------------------------------------------------------------- extended-monitor
+
+  test('IRCv3 extended-monitor: MONITOR watchers with the cap get AWAY and SETNAME, once, under their own caps', async () => {
+    const target = await reg('emTarget', ['setname']);
+    const watcher = await reg('emWatcher', ['extended-monitor', 'away-notify', 'setname']);
+    const both = await reg('emBoth', ['extended-monitor', 'away-notify']);
+    const plainWatcher = await reg('emPlain', ['away-notify', 'setname']);
+    await room('#emroom', target, both);
+    for (const w of [watcher, both, plainWatcher]) {
+      w.send('MONITOR + emTarget');
+      await w.expect('730');
+    }
+    target.send('AWAY :lunch');
+    await target.expect('306');
+    const away = await watcher.expect('AWAY');
+    assert.equal(away.params[0], 'lunch');
+    assert.match(away.source ?? '', /^emTarget!/);
+    target.send('SETNAME :New Name');
+    await watcher.expect('SETNAME', 'New Name');
+    // In a shared channel too: one AWAY, not two; no SETNAME without the setname cap.
+    await reply(both);
+    assert.equal(both.received.filter((m) => m.command === 'AWAY').length, 1);
+    assert.equal(both.received.filter((m) => m.command === 'SETNAME').length, 0);
+    // Without extended-monitor, MONITOR gives only 730/731.
+    await reply(plainWatcher);
+    assert.deepEqual(
+      plainWatcher.received.filter((m) => m.command === 'AWAY' || m.command === 'SETNAME'),
+      [],
+    );
+  });
+
+  // ---------------------------------------------------------------- draft/channel-rename
+
+  test('IRCv3 draft/channel-rename: RENAME keeps the room; capable members see RENAME, others PART and JOIN', async () => {
+    const op = await reg('rnOp', ['draft/channel-rename']);
+    const old = await reg('rnOld');
+    const outsider = await reg('rnOutsider');
+    await room('#before', op, old);
+    op.send('TOPIC #before :kept topic');
+    await old.expect('TOPIC');
+    old.send('RENAME #before #after :tidier');
+    await old.expect('482');
+    op.send('RENAME #before #after :tidier');
+    const renamed = await op.expect('RENAME');
+    assert.deepEqual(renamed.params, ['#before', '#after', 'tidier']);
+    assert.match(renamed.source ?? '', /^rnOp!/);
+    await old.expect('PART', '#before');
+    await old.expect('JOIN', '#after');
+    assert.equal((await old.expect('332')).params[2], 'kept topic');
+    const names = await old.expect('353');
+    assert.match(names.params[3]!, /@rnOp/, 'operators stay operators');
+    // The room answers to its new name only.
+    old.send('PRIVMSG #after :hello after');
+    await op.expect('PRIVMSG', '#after', 'hello after');
+    outsider.send('JOIN #before');
+    await outsider.expect('366', 'rnOutsider', '#before');
+    outsider.send('NAMES #after');
+    assert.match((await outsider.expect('353')).params[3]!, /rnOld/);
+    // A name in use, and an invalid one.
+    op.send('RENAME #after #before');
+    const inUse = await op.expect('FAIL', 'RENAME');
+    assert.deepEqual(inUse.params.slice(1, 4), ['CHANNEL_NAME_IN_USE', '#after', '#before']);
+    op.send('RENAME #after nohash');
+    assert.equal((await op.expect('FAIL', 'RENAME')).params[1], 'CANNOT_RENAME');
+    op.send('RENAME #nowhere #x');
+    await op.expect('403');
+  });
+
+  test('draft/channel-rename: a registered room cannot be renamed (its record is kept by name)', async () => {
+    const founder = await reg('rnFounder', ['draft/account-registration']);
+    founder.send('REGISTER * * :founder-password');
+    await founder.expect('REGISTER', 'SUCCESS');
+    founder.send('JOIN #founded');
+    await founder.expect('366', 'rnFounder', '#founded');
+    await founder.waitFor((m) => m.command === 'NOTICE' && m.source?.startsWith('ChanServ!') === true);
+    founder.send('RENAME #founded #elsewhere');
+    const fail = await founder.expect('FAIL', 'RENAME');
+    assert.deepEqual(fail.params.slice(1, 4), ['CANNOT_RENAME', '#founded', '#elsewhere']);
+    founder.send('NAMES #founded');
+    assert.match((await founder.expect('353')).params[3]!, /rnFounder/);
+  });
 });

@@ -27,6 +27,8 @@ const IMPLEMENTED = [
   'setname',
   'invite-notify',
   'cap-notify',
+  'extended-monitor',
+  'draft/channel-rename',
   'draft/multiline=max-bytes=8192,max-lines=100',
   // With a store (test servers always have one): history and accounts.
   'draft/chathistory',

@@ -54,7 +54,8 @@ describe('text mode: arriving', () => {
     c.type('beto');
     await c.waitFor('Welcome to the best chat in the universe, beto!');
     await c.waitFor('* You joined #lobby. What you type now goes to #lobby.');
-    await c.waitFor(/^2 people in #lobby: (ana \(op\), beto \(you\)|beto \(you\), ana \(op\))$/);
+    // #lobby belongs to the server: its first joiner is not its operator (docs/PERMISSIONS.md).
+    await c.waitFor(/^2 people in #lobby: (ana, beto \(you\)|beto \(you\), ana)$/);
     await first.waitFor('* beto has joined #lobby');
     // The console shows the seed's line for text users too.
     assert.ok(
@@ -72,6 +73,36 @@ describe('text mode: arriving', () => {
     await c.waitFor('Goodbye, beto!');
     await c.waitClosed();
     await first.waitFor('* beto has left the chat');
+  });
+
+  test('a registered name typed without logging in gets a guest name at once, says why and how to log in; IDENTIFY gives it back', async () => {
+    const owner = await ircUser('rosa');
+    owner.send('REGISTER * * :rosapw');
+    await owner.expect('900');
+    owner.send('JOIN #lobby');
+    await owner.expect('366');
+    owner.send('QUIT');
+    await owner.waitClosed();
+    const watcher = await ircUser('vigia');
+    watcher.send('JOIN #lobby');
+    await watcher.expect('366');
+    const c = await NcClient.connect(port);
+    open.push(c);
+    await c.waitFor('What is your name?');
+    c.type('rosa');
+    const welcome = await c.waitFor(/^Welcome to the best chat in the universe, Guest\d+!$/);
+    const guest = /(Guest\d+)/.exec(welcome)![1]!;
+    await c.waitFor(
+      `"rosa" belongs to a registered account, so you are ${guest} for now. If it is yours, type: /msg NickServ IDENTIFY rosa <password>`,
+    );
+    await c.waitFor(/^\d+ people in #lobby: /);
+    c.type('soy rosa, lo juro');
+    const said = await watcher.expect('PRIVMSG', '#lobby', 'soy rosa, lo juro');
+    assert.equal(said.source!.split('!')[0], guest);
+    c.type('/msg NickServ IDENTIFY rosa rosapw');
+    await c.waitFor('* You are now known as rosa.');
+    const nick = await watcher.expect('NICK', 'rosa');
+    assert.match(nick.source!, new RegExp(`^${guest}!`));
   });
 
   test("Debian's nc (netcat-openbsd, no -N/-q) exits after the goodbye, with its stdin still open", async (t) => {

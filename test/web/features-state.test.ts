@@ -144,14 +144,19 @@ describe('deletion', () => {
     );
   });
 
-  test('the author may delete, and an operator of the room anyone', () => {
-    let s = addEntries(initialState('me'), '#sala', [msg('m1', 'ana', 'x')], T0);
+  test("the author may delete; someone else's only a logged-in operator (lasting authority), never a guest operator", () => {
+    let s = addEntries(initialState('me', 'me'), '#sala', [msg('m1', 'ana', 'x')], T0);
     const mine = msg('m2', 'me', 'y', {}, true);
     assert.equal(canDelete(s, '#sala', mine), true);
     assert.equal(canDelete(s, '#sala', msg('m1', 'ana', 'x')), false);
     s = setMembers(s, '#sala', [{ nick: 'me', prefixes: '@' }]);
     assert.equal(canDelete(s, '#sala', msg('m1', 'ana', 'x')), true);
     assert.equal(canDelete(s, '#sala', { ...msg('m1', 'ana', 'x'), msgid: undefined }), false);
+    // A guest holding +o (it created an unregistered room) deletes only its own.
+    let guest = addEntries(initialState('me'), '#sala', [msg('m1', 'ana', 'x')], T0);
+    guest = setMembers(guest, '#sala', [{ nick: 'me', prefixes: '@' }]);
+    assert.equal(canDelete(guest, '#sala', msg('m1', 'ana', 'x')), false);
+    assert.equal(canDelete(guest, '#sala', mine), true);
   });
 });
 

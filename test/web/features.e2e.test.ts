@@ -82,7 +82,7 @@ for (const backend of backends()) {
       for (const u of [ana, ben]) u.page.on('dialog', (d) => void d.accept());
       await loginAccount(ana, base, 'register', 'ana');
       await loginAccount(ben, base, 'register', 'ben');
-      await joinRoom(ana.page, '#cafe'); // first in: ana operates the room
+      await joinRoom(ana.page, '#cafe'); // first in, logged in: ana founds the room (registered at once)
       await joinRoom(ben.page, '#cafe');
       await ana.page.locator('.members .member', { hasText: 'ben' }).waitFor();
 
@@ -127,7 +127,7 @@ for (const backend of backends()) {
       await ben.page.locator('#composer-input').focus();
       if (backend.name === 'sqlite') await screenshot(ben.page, 'features');
 
-      // Deleting: one's own message, and (as the room's operator) someone else's.
+      // Deleting: one's own message, and (as the room's founder) someone else's.
       await say(ben.page, 'un error');
       await message(ana.page, 'un error').waitFor();
       await act(ben.page, 'un error', 'Delete');

@@ -165,6 +165,23 @@ describe('grouping', () => {
       ['day', 'ann:123', 'bob:4', 'event', 'bob:6', 'bob:7', 'day', 'bob:8'],
     );
   });
+
+  test('one person is one nick and one account: a guest and the account that used the same nick never share a header', () => {
+    const as = (e: Entry, account: string): Entry => ({ ...e, tags: { account } });
+    const blocks = groupEntries([
+      msg('1', 'ana', T0),
+      as(msg('2', 'ana', T0 + 1000), 'ana'),
+      as(msg('3', 'ANA', T0 + 2000), 'ANA'),
+      msg('4', 'ana', T0 + 3000),
+      as(msg('5', 'ana', T0 + 4000), 'otra'),
+    ]);
+    assert.deepEqual(
+      blocks
+        .filter((b) => b.kind === 'group')
+        .map((b) => `${b.from}/${b.account ?? '-'}:${b.entries.map((e) => e.id).join('')}`),
+      ['ana/-:1', 'ana/ana:23', 'ana/-:4', 'ana/otra:5'],
+    );
+  });
 });
 
 describe('message text', () => {

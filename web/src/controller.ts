@@ -95,6 +95,7 @@ export interface LoginRequest {
 /** Why logging in failed, for the login form. */
 export type LoginFailure =
   | { kind: 'nickInUse'; nick: string }
+  | { kind: 'nickRegistered'; nick: string }
   | { kind: 'invalidNick'; nick: string }
   | { kind: 'auth' }
   | { kind: 'unreachable'; reason: string }
@@ -169,6 +170,12 @@ export async function login(req: LoginRequest): Promise<Controller> {
   } finally {
     client.off('nickInUse', onNick);
     client.off('error', onError);
+  }
+  // Asked for without logging in, a registered nick is never lent: the server welcomed us
+  // under a guest nick instead. Say so on the login form, where "Log in" is one click away.
+  if (!withPassword && fold(client.currentNick) !== fold(req.nick)) {
+    client.destroy();
+    throw new LoginError({ kind: 'nickRegistered', nick: req.nick });
   }
   if (req.mode === 'register') {
     try {

@@ -20,6 +20,8 @@ const en = {
   'login.connecting': 'Connecting…',
   'login.error.nickInUse': 'The name {nick} is taken. Try another.',
   'login.error.invalidNick': '{nick} cannot be used as a name.',
+  'login.error.nickRegistered':
+    '{nick} is a registered account. If it is yours, choose "Log in" and enter its password; otherwise pick another name.',
   'login.error.auth': 'Wrong account name or password.',
   'login.error.unreachable': 'Cannot reach the server: {reason}',
   'login.error.register': 'Could not register: {reason}',
@@ -62,6 +64,7 @@ const en = {
   'messages.today': 'Today',
   'messages.yesterday': 'Yesterday',
   'messages.you': 'you',
+  'messages.account': 'Logged in as {account}',
   'messages.newBelow': 'New messages',
   'event.join': '{nick} joined',
   'event.part': '{nick} left',
@@ -148,6 +151,8 @@ const es: Dictionary = {
   'login.connecting': 'Conectando…',
   'login.error.nickInUse': 'El nombre {nick} está ocupado. Prueba otro.',
   'login.error.invalidNick': '{nick} no se puede usar como nombre.',
+  'login.error.nickRegistered':
+    '{nick} es una cuenta registrada. Si es tuya, elige «Entrar» y escribe su contraseña; si no, elige otro nombre.',
   'login.error.auth': 'Cuenta o contraseña incorrectas.',
   'login.error.unreachable': 'No se puede conectar con el servidor: {reason}',
   'login.error.register': 'No se pudo registrar: {reason}',
@@ -191,6 +196,7 @@ const es: Dictionary = {
   'messages.today': 'Hoy',
   'messages.yesterday': 'Ayer',
   'messages.you': 'tú',
+  'messages.account': 'Con sesión iniciada como {account}',
   'messages.newBelow': 'Mensajes nuevos',
   'event.join': '{nick} se unió',
   'event.part': '{nick} salió',

@@ -202,9 +202,11 @@ export class Accounts {
       this.decoyHash ??= hashPassword(randomBytes(18).toString('base64'));
       const ok = await verifyPassword(record?.passwordHash ?? (await this.decoyHash), password);
       if (!ok || record === null) record = null;
-    } finally {
-      pass.done(record !== null);
+    } catch (err) {
+      pass.done(null); // the store failed: no answer, so no penalty either
+      throw err;
     }
+    pass.done(record !== null);
     if (record === null) {
       this.loginFailed(s, name, via);
       return { kind: 'failed' };

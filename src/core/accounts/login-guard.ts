@@ -37,10 +37,10 @@ export const ACCOUNT_QUEUE = 16;
 /** Attempts held by the whole server (waiting or being checked). */
 export const MAX_PENDING = 4096;
 
-/** An admitted attempt: check the password, then say how it went. */
+/** An admitted attempt: check the password, then say how it went (null: no answer, e.g. the store failed). */
 export interface Pass {
   ok: true;
-  done(success: boolean): void;
+  done(success: boolean | null): void;
 }
 
 /** A refused attempt: not checked; may try again after `retryAfterMs`. */
@@ -194,6 +194,7 @@ export class LoginGuard {
         if (lanes.clean.idle && lanes.dirty.idle) this.lanes.delete(folded);
         release();
         const t = Date.now();
+        if (success === null) return; // not the guesser's fault: no penalty, no reset
         if (success) {
           // The failures of this pair were the owner's own typos: forgive them on the
           // network too, but nothing else the network did.

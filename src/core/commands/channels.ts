@@ -226,7 +226,7 @@ function topic(s: Session, msg: IrcMessage): void {
   );
 }
 
-function sendTopic(s: Session, channel: Channel): void {
+export function sendTopic(s: Session, channel: Channel): void {
   const t = channel.topic!;
   s.numeric(N.RPL_TOPIC, channel.name, t.text);
   s.numeric(N.RPL_TOPICWHOTIME, channel.name, t.setBy, String(Math.floor(t.setAt / 1000)));
@@ -240,7 +240,13 @@ function names(s: Session, msg: IrcMessage): void {
     s.numeric(N.RPL_ENDOFNAMES, '*', 'End of /NAMES list');
     return;
   }
-  for (const name of arg.split(',')) {
+  const names = arg.split(',').filter((n) => n !== '');
+  // TARGMAX NAMES (modern.ircdocs.horse §TARGMAX): past it, 407 rather than a silent cut.
+  if (names.length > s.server.config.maxTargets) {
+    s.numeric(N.ERR_TOOMANYTARGETS, arg, `Too many targets (the limit is ${s.server.config.maxTargets})`);
+    return;
+  }
+  for (const name of names) {
     const channel = s.server.directory.findChannel(foldCase(name));
     if (channel === undefined || (channel.secret && !channel.members.has(s))) {
       s.numeric(N.RPL_ENDOFNAMES, name, 'End of /NAMES list');
@@ -343,23 +349,46 @@ function list(s: Session, msg: IrcMessage): void {
 
 // ------------------------------------------------------------------ KICK
 
+/**
+ * KICK <channel>[,<channel>...] <user>[,<user>...] [:<reason>] (RFC 2812 §3.2.8): one channel
+ * and several users, or as many channels as users, in pairs. At most TARGMAX KICK users.
+ */
 function kick(s: Session, msg: IrcMessage): void {
   const server = s.server;
-  const channel = server.directory.findChannel(foldCase(msg.params[0]!));
-  if (channel === undefined) {
-    s.numeric(N.ERR_NOSUCHCHANNEL, msg.params[0]!, 'No such channel');
+  const channels = msg.params[0]!.split(',').filter((c) => c !== '');
+  const users = msg.params[1]!.split(',').filter((u) => u !== '');
+  if (
+    channels.length === 0 ||
+    users.length === 0 ||
+    (channels.length !== 1 && channels.length !== users.length)
+  ) {
+    s.numeric(N.ERR_NEEDMOREPARAMS, 'KICK', 'Not enough parameters');
     return;
   }
-  if (!channel.members.has(s)) {
-    s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
-    return;
-  }
-  if (!channel.isOp(s) && !s.isOper) {
-    s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+  if (users.length > server.config.maxTargets) {
+    s.numeric(
+      N.ERR_TOOMANYTARGETS,
+      msg.params[1]!,
+      `Too many targets (the limit is ${server.config.maxTargets})`,
+    );
     return;
   }
   const reason = (msg.params[2] || s.nick).slice(0, server.config.kickLen);
-  for (const nick of msg.params[1]!.split(',').slice(0, server.config.maxTargets)) {
+  for (const [i, nick] of users.entries()) {
+    const name = channels[channels.length === 1 ? 0 : i]!;
+    const channel = server.directory.findChannel(foldCase(name));
+    if (channel === undefined) {
+      s.numeric(N.ERR_NOSUCHCHANNEL, name, 'No such channel');
+      continue;
+    }
+    if (!channel.members.has(s)) {
+      s.numeric(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+      continue;
+    }
+    if (!channel.isOp(s) && !s.isOper) {
+      s.numeric(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+      continue;
+    }
     const victim = server.directory.findUser(foldCase(nick));
     if (victim === undefined || !channel.members.has(victim)) {
       s.numeric(N.ERR_USERNOTINCHANNEL, nick, channel.name, "They aren't on that channel");

@@ -1,5 +1,5 @@
 /**
- * Server information: LUSERS, MOTD, TIME, VERSION, INFO (RFC 2812 §3.4).
+ * Server information: LUSERS, MOTD, TIME, VERSION, INFO, LINKS (RFC 2812 §3.4).
  */
 
 import { formatIsupport } from '../../protocol/isupport.js';
@@ -15,7 +15,18 @@ export const infoCommands: CommandGroup = {
   TIME: { minParams: 0, handler: time },
   VERSION: { minParams: 0, handler: version },
   INFO: { minParams: 0, handler: info },
+  LINKS: { minParams: 0, handler: links },
 };
+
+/**
+ * LINKS (RFC 2812 §3.4.5): the servers of the network this client can see. The nodes of a
+ * cluster are one server to clients, so the answer is this server, hop count 0.
+ */
+function links(s: Session): void {
+  const name = s.server.config.serverName;
+  s.numeric(N.RPL_LINKS, '*', name, `0 ${s.server.config.networkName} chat server (tertulia ${VERSION})`);
+  s.numeric(N.RPL_ENDOFLINKS, '*', 'End of /LINKS list');
+}
 
 function time(s: Session): void {
   const now = new Date();

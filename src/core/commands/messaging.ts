@@ -16,6 +16,7 @@ import { isBlockedCtcp } from '../channel-access.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime } from '../outgoing.js';
 import type { Session } from '../session.js';
+import { deliverToStatus, statusTarget } from '../status-message.js';
 import { storedMessage } from '../stored-message.js';
 import { writeFailures } from '../write-failures.js';
 import { needsHistoryCheck, sendWithHistoryCheck } from './message-events.js';
@@ -74,6 +75,11 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   for (const target of targets) {
     const now = Date.now();
     const time = serverTime(now);
+    const status = statusTarget(target);
+    if (status !== null && isChannelName(status.name)) {
+      relayToStatus(s, command, target, status, text, now, sentTags, error, deliveries);
+      continue;
+    }
     if (isChannelName(target)) {
       const channel = server.directory.findChannel(foldCase(target));
       if (channel === undefined) {
@@ -175,6 +181,44 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
 }
 
 function noReply(): void {}
+
+/** STATUSMSG (status-message.ts): checked like a room message, delivered to its ops/voices. */
+function relayToStatus(
+  s: Session,
+  command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG',
+  target: string,
+  status: { bits: number; name: string },
+  text: string | undefined,
+  now: number,
+  tags: Tags | null,
+  error: (code: string, ...p: string[]) => void,
+  deliveries: Array<() => void>,
+): void {
+  const channel = s.server.directory.findChannel(foldCase(status.name));
+  if (channel === undefined) {
+    error(N.ERR_NOSUCHCHANNEL, status.name, 'No such channel');
+    return;
+  }
+  const refusal = channel.sendRefusal(s);
+  if (refusal !== null) {
+    error(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+    return;
+  }
+  const shown = target[0] + channel.name;
+  const out = new Outgoing(
+    s.mask,
+    command,
+    paramsFor(s, command, shown, text),
+    serverTime(now),
+    newMsgid(now),
+    s.account,
+    tags,
+  );
+  deliveries.push(() => {
+    s.server.metrics.deliveriesOut += deliverToStatus(channel, status.bits, out, s);
+    if (s.hasCap(Cap.echoMessage)) s.deliver(out);
+  });
+}
 
 /**
  * A relayed message's parameters, its text cut on a character boundary so the line fits in

@@ -112,6 +112,7 @@ function chghost(s: Session, msg: IrcMessage): void {
       if (m.caps & Cap.chghost) m.deliver(out);
     }
   }
+  server.monitors.notifyChange(target.nick, out, Cap.chghost, seen);
   if (target.hasCap(Cap.chghost)) target.deliver(out);
   s.reply('NOTICE', [s.nick, `Changed host of ${target.nick} to ${username}@${host}`]);
 }

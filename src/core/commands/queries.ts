@@ -264,6 +264,7 @@ function toChannelPeers(s: Session, out: Outgoing, cap: number): void {
       if (member.caps & cap) member.deliver(out);
     }
   }
+  s.server.monitors.notifyChange(s.nick, out, cap, seen);
 }
 
 function away(s: Session, msg: IrcMessage): void {

@@ -17,6 +17,7 @@ import { multilineCommands } from './multiline.js';
 import { operCommands } from './oper.js';
 import { queryCommands } from './queries.js';
 import { registrationCommands } from './registration.js';
+import { renameCommands } from './rename.js';
 import { searchCommands } from './search.js';
 import { webpushCommands } from './webpush.js';
 
@@ -51,6 +52,7 @@ export class CommandTable {
       multilineCommands,
       searchCommands,
       webpushCommands,
+      renameCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }

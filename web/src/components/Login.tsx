@@ -38,6 +38,8 @@ export function Login(props: {
     switch (f.kind) {
       case 'nickInUse':
         return t('login.error.nickInUse', { nick: f.nick });
+      case 'nickRegistered':
+        return t('login.error.nickRegistered', { nick: f.nick });
       case 'invalidNick':
         return t('login.error.invalidNick', { nick: f.nick });
       case 'auth':

@@ -280,6 +280,17 @@ const Entries = memo(function Entries(props: EntriesProps) {
             <div class="group-body">
               <header class="group-head">
                 <span class="sender">{b.self ? `${b.from} (${t('messages.you')})` : b.from}</span>
+                {b.account !== undefined && (
+                  // A logged-in account, not a guest who took the name: the account on hover.
+                  <span
+                    class="account-mark"
+                    title={t('messages.account', { account: b.account })}
+                    aria-label={t('messages.account', { account: b.account })}
+                    role="img"
+                  >
+                    ✓
+                  </span>
+                )}
                 <time dateTime={new Date(b.entries[0]!.time).toISOString()}>
                   {time.format(b.entries[0]!.time)}
                 </time>

@@ -147,10 +147,16 @@ export function setCompose(state: State, conversation: string, mode: ComposeMode
   );
 }
 
-/** Who may delete a message: its author, or an operator of the room it is in. */
+/**
+ * Whether to offer deleting a message: its author, or a logged-in operator of the room it is
+ * in. Deleting someone else's needs lasting authority (the room's founder or an operator
+ * they named, docs/PERMISSIONS.md), which only accounts hold: a guest's +o never does. The
+ * server decides (it refuses an operator the founder did not name).
+ */
 export function canDelete(state: State, conversation: string, e: Entry): boolean {
   if (e.msgid === undefined) return false;
   if (e.self) return true;
+  if (state.account === null) return false;
   const conv = state.conversations[fold(conversation)];
   if (conv === undefined || conv.kind !== 'room') return false;
   const prefixes = conv.members[fold(state.me)]?.prefixes ?? '';

@@ -1,7 +1,9 @@
 /**
  * How a conversation is laid out: consecutive messages from one person close together in
  * time form a group (one name and avatar, then the texts), events stand alone, and a day
- * separator goes before the first entry of each day.
+ * separator goes before the first entry of each day. One person is one nick *and* one
+ * account (the IRCv3 account tag, none for a guest): two people who used the same nick, a
+ * guest and the account, are never merged under one header.
  */
 import { isMessage } from './conversations.js';
 import type { Entry } from './model.js';
@@ -11,7 +13,15 @@ export const GROUP_GAP_MS = 5 * 60_000;
 
 export type Block =
   | { kind: 'day'; key: string; day: number }
-  | { kind: 'group'; key: string; from: string; self: boolean; entries: Entry[] }
+  | {
+      kind: 'group';
+      key: string;
+      from: string;
+      /** The speaker's account (from the account tag), or undefined for a guest. */
+      account: string | undefined;
+      self: boolean;
+      entries: Entry[];
+    }
   | { kind: 'event'; key: string; entry: Entry };
 
 /** Local midnight of a time (the day it falls on, in the reader's time zone). */
@@ -38,10 +48,12 @@ export function groupEntries(entries: readonly Entry[], gapMs = GROUP_GAP_MS): B
       continue;
     }
     const last = group?.entries.at(-1);
+    const account = accountOf(e);
     if (
       group !== null &&
       last !== undefined &&
       group.from.toLowerCase() === e.from.toLowerCase() &&
+      group.account?.toLowerCase() === account?.toLowerCase() &&
       e.kind !== 'notice' &&
       last.kind !== 'notice' &&
       e.time - last.time <= gapMs
@@ -49,8 +61,14 @@ export function groupEntries(entries: readonly Entry[], gapMs = GROUP_GAP_MS): B
       group.entries.push(e);
       continue;
     }
-    group = { kind: 'group', key: e.id, from: e.from, self: e.self, entries: [e] };
+    group = { kind: 'group', key: e.id, from: e.from, account, self: e.self, entries: [e] };
     blocks.push(group);
   }
   return blocks;
+}
+
+/** The account a message was sent from (IRCv3 account-tag), undefined for a guest. */
+export function accountOf(e: Entry): string | undefined {
+  const account = e.tags['account'];
+  return account === undefined || account === '' || account === '*' ? undefined : account;
 }

@@ -1,0 +1,65 @@
+/**
+ * Channel modes +e, +I and +C (modern.ircdocs.horse §Ban Exception, §Invite Exception) hold on
+ * every node of a cluster: a member joining or speaking on another node is judged by that
+ * node's replica of the room, which applies the MODE lines the first node sent.
+ */
+import { after, describe, it } from 'node:test';
+import { TestClient } from '../helpers/client.js';
+import { startNodes } from '../helpers/cluster.js';
+import type { TestServer } from '../helpers/server.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** Asks again (the bus is asynchronous) until `check` holds; fails after 200 tries. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) if (await check()) return;
+  throw new Error('the other node never applied the change');
+}
+
+describe('channel lists across nodes', () => {
+  it('+e and +I set on one node let a user on another join; +C set on one node refuses CTCP on another', async () => {
+    const c = await startNodes(2);
+    cleanups.push(() => c.stop());
+    const [n1, n2] = c.nodes as [TestServer, TestServer];
+    const alice = await TestClient.register(n1.port, 'alice');
+    const bob = await TestClient.register(n2.port, 'bob');
+    const carol = await TestClient.register(n2.port, 'carol');
+    cleanups.push(async () => {
+      for (const x of [alice, bob, carol]) x.close();
+    });
+    alice.send('JOIN #lists');
+    await alice.expect('366');
+    alice.send('MODE #lists +b *!*@127.0.0.1');
+    alice.send('MODE #lists +e bob!*@*');
+    alice.send('MODE #lists +C');
+    await alice.expect('MODE', '#lists', '+C');
+    // Every MODE reached node 2 once carol, on node 2, sees the room with +C.
+    await until(async () => {
+      carol.send('MODE #lists');
+      return (await carol.expect('324')).params[2]!.includes('C');
+    });
+    carol.send('JOIN #lists');
+    await carol.expect('474', 'carol', '#lists');
+    bob.send('JOIN #lists');
+    await bob.expect('366', 'bob', '#lists');
+    bob.send('PRIVMSG #lists :\x01VERSION\x01');
+    await bob.expect('404', 'bob', '#lists');
+    bob.send('PRIVMSG #lists :hola');
+    await alice.expect('PRIVMSG', '#lists', 'hola');
+
+    alice.send('JOIN #invex');
+    await alice.expect('366', 'alice', '#invex');
+    alice.send('MODE #invex +i');
+    alice.send('MODE #invex +I carol');
+    await alice.expect('MODE', '#invex', '+I');
+    await until(async () => {
+      carol.send('MODE #invex I');
+      return (await carol.until((m) => m.command === '347')).some((m) => m.command === '346');
+    });
+    carol.send('JOIN #invex');
+    await carol.expect('366', 'carol', '#invex');
+  });
+});
