@@ -9,6 +9,7 @@
  * client that goes away leaves nothing behind. Metadata (original name, type, size, uploader,
  * an unguessable id) lives in the store; names are never used as paths.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { accountsOf } from '../core/accounts/index.js';
 import type { ChatServer } from '../core/server.js';
 import type { UploadRecord } from '../store/store.js';
 import { BASIC_CHALLENGE, basicCredentials } from './basic-auth.js';
+import { humanSize } from './sizes.js';
 
 const ID = /^[A-Za-z0-9_-]{22,64}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -30,6 +32,11 @@ const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
 const ATTACHMENT_TYPES =
   /^(audio|video)\/[a-z0-9.+-]+$|^application\/(pdf|zip|gzip|x-tar|x-7z-compressed|json)$/;
 const MAX_NAME_CHARS = 200;
+
+/** The refusal of a file over the per-file limit: the limit as people read it, and what to do. */
+function tooLargeMessage(limit: number): string {
+  return `File too large: the limit is ${humanSize(limit)} per file. Send a smaller file (or share a link to it).`;
+}
 
 /** Thrown while streaming when a limit is passed. */
 class LimitError extends Error {}
@@ -210,12 +217,12 @@ export class Uploads {
     const declared = req.headers['content-length'];
     const declaredBytes = declared === undefined ? null : Number(declared);
     if (declaredBytes !== null && declaredBytes > c.uploadMaxBytes) {
-      this.refuse(req, res, 413, `File too large: the limit is ${c.uploadMaxBytes} bytes per file`);
+      this.refuse(req, res, 413, tooLargeMessage(c.uploadMaxBytes));
       return;
     }
     const used = await store.uploadBytesByAccount(account);
     const quotaLeft = (): number => c.uploadQuotaBytes - used - (this.inflight.get(account) ?? 0);
-    const quotaMessage = `Upload quota exceeded: ${account} may store ${c.uploadQuotaBytes} bytes in all (${used} used)`;
+    const quotaMessage = `Upload quota exceeded: ${account} may store ${humanSize(c.uploadQuotaBytes)} in all and has ${humanSize(used)} stored. Ask the server's operator for more room.`;
     if (declaredBytes !== null && declaredBytes > quotaLeft()) {
       this.refuse(req, res, 413, quotaMessage);
       return;
@@ -236,7 +243,7 @@ export class Uploads {
       transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
         size += chunk.length;
         if (size > c.uploadMaxBytes) {
-          done(new LimitError(`File too large: the limit is ${c.uploadMaxBytes} bytes per file`));
+          done(new LimitError(tooLargeMessage(c.uploadMaxBytes)));
           return;
         }
         if (chunk.length > quotaLeft()) {

@@ -105,6 +105,16 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await message(bob.page, 'hi bob').waitFor();
     const link = bob.page.locator('.message a', { hasText: 'https://example.org/page' });
     assert.equal(await link.getAttribute('href'), 'https://example.org/page');
+    // An unknown /command is answered in the composer and sent to nobody; /help lists them.
+    await bob.page.fill('#composer-input', '/frobnicate now');
+    await bob.page.press('#composer-input', 'Enter');
+    await bob.page
+      .locator('.composer-notice', { hasText: 'There is no command /frobnicate. Type /help' })
+      .waitFor();
+    await bob.page.fill('#composer-input', '/help');
+    await bob.page.press('#composer-input', 'Enter');
+    await bob.page.locator('.composer-notice', { hasText: '/join #room' }).waitFor();
+    await bob.page.locator('.composer-notice button').click();
     // Own messages are marked and aligned apart; consecutive ones group under one name.
     await say(alice.page, 'second line from alice');
     await message(bob.page, 'second line from alice').waitFor();
@@ -177,9 +187,12 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
       mimeType: 'application/octet-stream',
       buffer: Buffer.alloc(100_000),
     });
-    const failed = carol.page.locator('.upload.failed', { hasText: 'big.bin is too large' });
+    const failed = carol.page.locator('.upload.failed', { hasText: 'big.bin is larger than' });
     await failed.waitFor();
-    assert.match(await failed.innerText(), /limit is 65536 bytes/);
+    assert.match(
+      await failed.innerText(),
+      /larger than the 64 KB this server accepts per file\. Send a smaller file/,
+    );
     await screenshot(carol.page, 'upload-too-large');
 
     // A guest sees the button disabled, with the reason.

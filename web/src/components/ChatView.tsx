@@ -48,6 +48,13 @@ export function ChatView(props: {
   const [dragging, setDragging] = useState(false);
   const [editingTopic, setEditingTopic] = useState(false);
   const uploads = state.uploads.filter((u) => u.conversation === conv.key);
+  // The server names its limit ("the limit is 25 MB per file"): say it in the reader's language.
+  const tooLargeText = (name: string, reason: string | undefined): string => {
+    const limit = /limit is (\d+(?:\.\d)? [KMGT]?B)\b/.exec(reason ?? '')?.[1];
+    return limit === undefined
+      ? t('upload.tooLarge', { name, reason: reason ?? '' })
+      : t('upload.overLimit', { name, limit });
+  };
   const room = conv.kind === 'room';
   const canDrop = controller.uploadBlocker === null;
 
@@ -148,7 +155,7 @@ export function ChatView(props: {
                 ) : (
                   <span role="alert">
                     {u.tooLarge
-                      ? t('upload.tooLarge', { name: u.name, reason: u.error })
+                      ? tooLargeText(u.name, u.error)
                       : t('upload.failed', { name: u.name, reason: u.error })}
                   </span>
                 )}

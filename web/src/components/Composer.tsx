@@ -4,7 +4,8 @@
  * announced (+typing), and files go by button, paste or drop. Replying to or editing a
  * message shows above it, Esc cancels; Up in an empty composer edits one's last message.
  */
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { checkComposerLine } from '../composer-commands.js';
 import type { Controller } from '../controller.js';
 import { findMessage, firstLine, foldEdits, lastOwnMessage } from '../state/features.js';
 import type { Conversation } from '../state/model.js';
@@ -27,9 +28,21 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
   const mode = conv.compose;
   const target = mode === null ? undefined : findMessage(shown, mode.msgid);
 
+  const [notice, setNotice] = useState<string | null>(null);
   const send = () => {
     const text = input.current?.value ?? conv.draft;
     if (text.trim() === '') return;
+    // Unknown commands, /help and a command missing its argument are answered here.
+    const check = checkComposerLine(text);
+    if (check !== null) {
+      if (check.kind === 'help') {
+        setNotice(t('commands.help'));
+        controller.setDraft(conv.name, '');
+      } else if (check.kind === 'unknown') setNotice(t('commands.unknown', { command: check.command }));
+      else setNotice(t('commands.usage', { command: check.command, argument: check.argument }));
+      return;
+    }
+    setNotice(null);
     controller.send(conv.name, text);
     controller.setDraft(conv.name, '');
   };
@@ -43,6 +56,14 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
         send();
       }}
     >
+      {notice !== null && (
+        <output class="composer-notice">
+          {notice}
+          <button type="button" class="link-button" onClick={() => setNotice(null)}>
+            {t('upload.dismiss')}
+          </button>
+        </output>
+      )}
       {mode !== null && (
         <div class="compose-mode" id="compose-mode">
           <span class="compose-what">
