@@ -10,6 +10,7 @@ import { LocalDirectory } from './cluster/local-directory.js';
 import { ClusterNode } from './cluster/node.js';
 import type { Config } from './config/config.js';
 import { accountsOf, installAccounts } from './core/accounts/index.js';
+import { flushAlwaysOn, restoreAlwaysOn } from './core/always-on.js';
 import { PushNotifier } from './core/push.js';
 import { ChatServer } from './core/server.js';
 import { type BoundListener, listenTcp } from './gateways/tcp.js';
@@ -125,6 +126,16 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
     { event: 'storage', kind: store.kind, schema: store.schemaVersion },
     `Storage: ${store.kind} (schema version ${store.schemaVersion})`,
   );
+  // Always-on people back in their rooms, offline, before the first connection (always-on.ts).
+  // A cluster node does not restore them yet: the other nodes would not learn of them.
+  if (config.alwaysOn && node === null) {
+    const started = performance.now();
+    const restored = await restoreAlwaysOn(server);
+    log.info(
+      { event: 'always_on.restored', people: restored, ms: Math.round(performance.now() - started) },
+      `Always-on: ${restored} people back in their rooms`,
+    );
+  }
   // Web Push (draft/webpush): the VAPID key pair is made once and kept in data-dir.
   if (config.webpush) {
     const { keys, created } = loadVapidKeys(config.dataDir);
@@ -157,6 +168,7 @@ export async function startTertulia(config: Config, log: Logger): Promise<Tertul
     await server.push?.close();
     await writer.close();
     await accountsOf(server)?.flush();
+    await flushAlwaysOn(server);
     await store.close();
   };
   const bound: BoundListener[] = [];

@@ -503,7 +503,7 @@ const rows = {
     kind: 'boolean',
     hint: '[true|false]',
     default: false,
-    help: 'Accounts stay in their rooms with no connection, away (offline), until the server restarts.',
+    help: 'Accounts stay in their rooms with no connection, away (offline), across restarts (each account may turn it off).',
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),
   },

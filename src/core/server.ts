@@ -8,6 +8,7 @@ import type { Config } from '../config/config.js';
 import { foldCase } from '../protocol/casemapping.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import { Admission } from './admission.js';
+import { personWentOffline, storeRooms } from './always-on.js';
 import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { CommandTable } from './commands/table.js';
@@ -32,6 +33,8 @@ export class ChatServer {
   readonly sessions = new Set<Session>();
   /** Account people by folded account name (person.ts): whom a new login attaches to. */
   readonly people = new Map<string, Person>();
+  /** Folded accounts that turned always-on off for themselves (always-on.ts). */
+  readonly alwaysOnOptOut = new Set<string>();
   readonly commands: CommandTable;
   readonly metrics = new Metrics();
   readonly monitors = new MonitorRegistry();
@@ -184,8 +187,9 @@ export class ChatServer {
     const key = foldCase(person.account);
     if (this.people.has(key)) return;
     this.people.set(key, person);
-    // Always-on (in memory for now: memberships are not yet stored across restarts).
-    person.alwaysOn = this.config.alwaysOn;
+    // Always-on unless the server has it off or the account turned it off (always-on.ts).
+    person.alwaysOn = this.config.alwaysOn && !this.alwaysOnOptOut.has(key);
+    storeRooms(this, person);
   }
 
   /** The person stops being its account's (logout). */
@@ -236,6 +240,7 @@ export class ChatServer {
    * which peers with away-notify are told.
    */
   private personOffline(person: Person, last: Session): void {
+    personWentOffline(this, person);
     if (last.ownAway !== null) return; // already away to everyone: nothing changes for peers
     const out = new Outgoing(person.mask, 'AWAY', [person.away ?? ''], null, null, person.account);
     const seen = new Set<User>([person]);

@@ -336,6 +336,40 @@ export const migrations: readonly Migration[] = [
     // changes there.
     postgres: 'SELECT 1',
   },
+  {
+    version: 8,
+    description: 'always-on people: per-account switch, nick and rooms (memberships)',
+    // always_on: one row per account that has been always-on or turned it off (enabled 0);
+    // nick is the nick it had when it last joined a room or went offline. always_on_rooms:
+    // the rooms an always-on person is in (folded key, and the name as the room spells it),
+    // written on JOIN, PART and KICK only, never per message. Both go with the account.
+    sqlite: `
+      CREATE TABLE always_on (
+        account TEXT PRIMARY KEY REFERENCES accounts (folded) ON DELETE CASCADE,
+        nick TEXT NOT NULL,
+        enabled INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE always_on_rooms (
+        account TEXT NOT NULL REFERENCES always_on (account) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (account, channel)
+      ) STRICT, WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE always_on (
+        account TEXT PRIMARY KEY REFERENCES accounts (folded) ON DELETE CASCADE,
+        nick TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL
+      );
+      CREATE TABLE always_on_rooms (
+        account TEXT NOT NULL REFERENCES always_on (account) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (account, channel)
+      );
+    `,
+  },
 ];
 
 /** The schema version this build of tertulia writes. */

@@ -31,9 +31,11 @@ import {
   type UploadRow,
 } from './common.js';
 import { migratePostgres } from './migrations.js';
+import * as alwaysOn from './postgres-always-on.js';
 import { PostgresMessageEvents } from './postgres-message-events.js';
 import type {
   AccountRecord,
+  AlwaysOnRecord,
   ConversationSummary,
   PushSubscriptionRecord,
   ReactionResult,
@@ -600,6 +602,27 @@ export class PostgresStore extends HistoryQueries implements Store {
       score: row.score,
       position: { score: row.score, time: row.time, id: row.id },
     }));
+  }
+
+  // ---- always-on memberships (postgres-always-on.ts) ----
+
+  async addMembership(account: string, nick: string, channel: string, name: string): Promise<void> {
+    this.check();
+    await alwaysOn.addMembership(this.pool, account, nick, channel, name);
+  }
+
+  async removeMembership(account: string, channel: string): Promise<void> {
+    this.check();
+    await alwaysOn.removeMembership(this.pool, account, channel);
+  }
+
+  async setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void> {
+    await this.transaction((client) => alwaysOn.setAlwaysOn(client, account, nick, enabled));
+  }
+
+  async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
+    this.check();
+    return alwaysOn.loadAlwaysOn(this.pool);
   }
 
   // ---- web push subscriptions ----

@@ -36,9 +36,11 @@ import {
 } from './common.js';
 import { encodeRows, ROW_WIDTH, type RowValue, rowHeads, toRows } from './message-rows.js';
 import { LATEST_VERSION, migrateSqlite } from './migrations.js';
+import { SqliteAlwaysOn } from './sqlite-always-on.js';
 import { SqliteMessageEvents } from './sqlite-message-events.js';
 import type {
   AccountRecord,
+  AlwaysOnRecord,
   ConversationSummary,
   PushSubscriptionRecord,
   ReactionResult,
@@ -404,6 +406,7 @@ export class SqliteStore extends HistoryQueries implements Store {
   private readonly db: Database.Database;
   private statements: Statements | null = null;
   private messageEvents: SqliteMessageEvents | null = null;
+  private alwaysOnStatements: SqliteAlwaysOn | null = null;
   private appendTx: ((rows: readonly RowValue[]) => void) | null = null;
   private indexer: SearchIndexer | null = null;
   private closed = false;
@@ -441,6 +444,30 @@ export class SqliteStore extends HistoryQueries implements Store {
     if (this.statements === null)
       throw new Error(`schema is at version ${this.schemaVersion}, not the latest`);
     return this.statements;
+  }
+
+  /** Always-on memberships (sqlite-always-on.ts). */
+  private get alwaysOnSql(): SqliteAlwaysOn {
+    this.check();
+    this.s; // only on the latest schema
+    this.alwaysOnStatements ??= new SqliteAlwaysOn(this.db);
+    return this.alwaysOnStatements;
+  }
+
+  async addMembership(account: string, nick: string, channel: string, name: string): Promise<void> {
+    this.alwaysOnSql.addMembership(account, nick, channel, name);
+  }
+
+  async removeMembership(account: string, channel: string): Promise<void> {
+    this.alwaysOnSql.removeMembership(account, channel);
+  }
+
+  async setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void> {
+    this.alwaysOnSql.setAlwaysOn(account, nick, enabled);
+  }
+
+  async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
+    return this.alwaysOnSql.load();
   }
 
   /** Reactions and redactions (sqlite-message-events.ts). */

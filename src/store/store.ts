@@ -226,6 +226,37 @@ export interface ReadMarkerStore {
   setReadMarker(account: string, target: string, time: number): Promise<number>;
 }
 
+/** An account's always-on state as stored (migration 8). */
+export interface AlwaysOnRecord {
+  /** Folded account name. */
+  account: string;
+  /** The account name as registered. */
+  name: string;
+  /** The nick it had when it last joined a room or went offline. */
+  nick: string;
+  /** false: the person turned always-on off for the account. */
+  enabled: boolean;
+  /** Names of the rooms it is in (empty when turned off). */
+  rooms: string[];
+}
+
+export interface AlwaysOnStore {
+  /**
+   * Records that an always-on account is in a room (and its nick now); a no-op when it is
+   * already recorded there. Does not turn always-on back on for an account that turned it off.
+   */
+  addMembership(account: string, nick: string, channel: string, name: string): Promise<void>;
+  /** Forgets one room of an account (PART, KICK); a no-op when it was not recorded. */
+  removeMembership(account: string, channel: string): Promise<void>;
+  /**
+   * Sets the account's switch and nick; turning it off also forgets every room (one
+   * transaction).
+   */
+  setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
+  /** Every account with a stored state, with its rooms, in one query (start-up). */
+  loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
+}
+
 /** Metadata of an uploaded file; the bytes are stored by content hash, never by name. */
 export interface UploadRecord {
   /** Random, unguessable id (URL-safe, at least 128 bits). */
@@ -338,7 +369,8 @@ export interface Store
     ReadMarkerStore,
     UploadStore,
     SearchStore,
-    PushSubscriptionStore {
+    PushSubscriptionStore,
+    AlwaysOnStore {
   /** 'sqlite' or 'postgres'. */
   readonly kind: string;
   /** Schema version after migrations ran. */

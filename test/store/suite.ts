@@ -568,6 +568,50 @@ export function storeSuite(backend: Backend): void {
     });
   });
 
+  describe('always-on memberships (migration 8)', () => {
+    it('stores rooms per account, once each, forgets a part, and loads everything in one call', async (t) => {
+      const store = await fresh(t);
+      for (const a of ['alice', 'bob', 'carol']) await store.createAccount(account(a));
+      assert.deepEqual(await store.loadAlwaysOn(), []);
+      await store.addMembership('alice', 'Alice', '#a', '#A');
+      await store.addMembership('alice', 'Alice', '#a', '#A'); // a second JOIN changes nothing
+      await store.addMembership('alice', 'alicia', '#b', '#b');
+      await store.addMembership('bob', 'bob', '#a', '#A');
+      await store.removeMembership('bob', '#a');
+      await store.removeMembership('bob', '#never'); // not there: a no-op
+      await store.setAlwaysOn('carol', 'carol', true); // offline in no room
+      const all = await store.loadAlwaysOn();
+      assert.deepEqual(
+        all.map((r) => ({ ...r, rooms: [...r.rooms].sort() })),
+        [
+          { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#A', '#b'] },
+          { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [] },
+          { account: 'carol', name: 'CAROL', nick: 'carol', enabled: true, rooms: [] },
+        ],
+      );
+    });
+
+    it('turning it off forgets the rooms and is kept; a later join does not turn it back on', async (t) => {
+      const store = await fresh(t);
+      await store.createAccount(account('alice'));
+      await store.addMembership('alice', 'alice', '#a', '#a');
+      await store.setAlwaysOn('alice', 'alice', false);
+      assert.deepEqual(await store.loadAlwaysOn(), [
+        { account: 'alice', name: 'ALICE', nick: 'alice', enabled: false, rooms: [] },
+      ]);
+      await store.addMembership('alice', 'alice', '#b', '#b');
+      assert.equal((await store.loadAlwaysOn())[0]!.enabled, false);
+      await store.setAlwaysOn('alice', 'alice', true);
+      assert.equal((await store.loadAlwaysOn())[0]!.enabled, true);
+    });
+
+    it('refuses rows for an account that does not exist', async (t) => {
+      const store = await fresh(t);
+      await assert.rejects(store.addMembership('ghost', 'ghost', '#a', '#a'));
+      assert.deepEqual(await store.loadAlwaysOn(), []);
+    });
+  });
+
   describe('uploads', () => {
     const upload = (id: string, over: Partial<UploadRecord> = {}): UploadRecord => ({
       id,

@@ -4,12 +4,14 @@
  *   IDENTIFY [account] <password>    logs in (LOGIN is an alias)
  *   LOGOUT                           logs out
  *   CERT ADD [fp] | DEL <fp> | LIST  TLS client certificates for SASL EXTERNAL
+ *   SET ALWAYS-ON ON|OFF             stay in your rooms while no device is connected
  *   HELP
  * Replies are NOTICEs from NickServ!services@<server>. Slow work (hashing, the store, the
  * failed-login delay) holds the client's later commands so they run after it, in order:
  * `IDENTIFY` then `JOIN` joins logged in.
  */
 import { foldCase } from '../../protocol/casemapping.js';
+import { setAccountAlwaysOn } from '../always-on.js';
 import type { Service } from '../services.js';
 import type { Session } from '../session.js';
 import type { Accounts } from './index.js';
@@ -25,6 +27,10 @@ const HELP = [
   '                                  without a fingerprint, the one this connection uses',
   '  CERT DEL <fingerprint>          forget a certificate',
   '  CERT LIST                       list your certificates',
+  '  SET ALWAYS-ON ON|OFF            ON: with no device connected you stay in your rooms, shown',
+  '                                  as away, and messages to you are kept; OFF: you leave the',
+  '                                  network when your last device disconnects',
+  '  SET ALWAYS-ON                   show whether it is on',
   'Clients with SASL can log in while connecting instead. A registered nick is only for its',
   'account: asked for without logging in, you get a guest nick (IDENTIFY gives it back).',
 ];
@@ -59,6 +65,9 @@ export class NickServ implements Service {
       case 'CERT':
         this.hold(s, this.cert(s, args));
         return;
+      case 'SET':
+        this.set(s, args);
+        return;
       case 'LOGOUT':
         if (s.account === null) this.reply(s, 'You are not logged in.');
         else {
@@ -70,6 +79,48 @@ export class NickServ implements Service {
       default:
         this.reply(s, `Unknown command ${verb}. /msg NickServ HELP lists the commands.`);
     }
+  }
+
+  /** SET ALWAYS-ON [ON|OFF] (always-on.ts); the account's switch, stored with it. */
+  private set(s: Session, args: string[]): void {
+    const [option, value] = args.map((a) => a.toUpperCase());
+    if (option !== 'ALWAYS-ON') {
+      this.reply(s, 'Syntax: SET ALWAYS-ON ON|OFF');
+      return;
+    }
+    if (s.account === null) {
+      this.reply(s, 'You need to be logged in to an account (guests are never always-on).');
+      return;
+    }
+    const server = this.accounts.server;
+    if (value === undefined) {
+      const state = s.person.alwaysOn ? 'on' : 'off';
+      const why = server.config.alwaysOn ? '' : ' (this server has always-on turned off)';
+      this.reply(s, `Always-on is ${state} for ${s.account}${why}.`);
+      return;
+    }
+    if (value !== 'ON' && value !== 'OFF') {
+      this.reply(s, 'Syntax: SET ALWAYS-ON ON|OFF');
+      return;
+    }
+    if (value === 'ON' && !server.config.alwaysOn) {
+      this.reply(s, 'This server has always-on turned off; ask its operator.');
+      return;
+    }
+    const account = s.account;
+    const person = s.person;
+    this.hold(
+      s,
+      setAccountAlwaysOn(server, person, value === 'ON').then(
+        () => () =>
+          this.reply(
+            s,
+            value === 'ON'
+              ? `Always-on is now on for ${account}: you stay in your rooms while no device is connected.`
+              : `Always-on is now off for ${account}: you leave the network when your last device disconnects.`,
+          ),
+      ),
+    );
   }
 
   private reply(s: Session, text: string): void {

@@ -8,6 +8,7 @@ import { wildcardMatch } from '../../protocol/mask.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { membershipJoined, membershipLeft } from '../always-on.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
 import { inviteExcepted } from '../channel-access.js';
@@ -108,6 +109,7 @@ function joinOne(s: Session, name: string, key: string, extras: JoinExtras): voi
   channel.addMember(s, bits);
   s.joinedChannel(channel);
   server.channelHooks?.joining(s, channel);
+  membershipJoined(server, s, channel);
   announceJoin(s, channel, extras);
 }
 
@@ -189,6 +191,7 @@ function partOne(s: Session, channel: Channel, reason: string | undefined): void
       ? [channel.name]
       : [channel.name, reason.slice(0, s.server.config.kickLen)];
   channel.broadcast(new Outgoing(s.mask, 'PART', params, serverTimeNow(), null, s.account));
+  membershipLeft(s.server, s, channel);
   s.server.leaveChannel(s, channel);
 }
 
@@ -402,6 +405,7 @@ function kick(s: Session, msg: IrcMessage): void {
     channel.broadcast(
       new Outgoing(s.mask, 'KICK', [channel.name, victim.nick, reason], serverTimeNow(), null, s.account),
     );
+    membershipLeft(server, victim, channel);
     server.leaveChannel(victim, channel);
   }
 }

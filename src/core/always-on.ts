@@ -1,0 +1,149 @@
+/**
+ * Always-on across restarts (docs/PEOPLE.md): an always-on account's rooms and nick are
+ * stored (store.ts AlwaysOnStore), written when the person joins, parts or is kicked and when
+ * it goes offline, never per message; at start-up, before the first connection is accepted,
+ * every stored account is put back in its rooms as an offline person (away, no QUIT).
+ */
+import { foldCase } from '../protocol/casemapping.js';
+import { Channel } from './channel.js';
+import { Person, personOf } from './person.js';
+import type { ChatServer } from './server.js';
+import type { User } from './user.js';
+
+function alwaysOnPerson(user: User): Person | null {
+  const person = personOf(user);
+  if (!(person instanceof Person) || !person.alwaysOn || person.account === null) return null;
+  return person;
+}
+
+/**
+ * Membership writes run one after another, in the order things happened: on PostgreSQL two
+ * pooled queries may otherwise overtake each other (a PART's delete before its JOIN's insert
+ * would leave the room stored).
+ */
+const queues = new WeakMap<ChatServer, Promise<void>>();
+
+function write(server: ChatServer, what: string, op: () => Promise<void>): Promise<void> {
+  const next = (queues.get(server) ?? Promise.resolve()).then(op).catch((err: unknown) => {
+    server.log.error(
+      { event: 'always_on.write_failed', what, err: String(err) },
+      `always-on: ${what} failed`,
+    );
+  });
+  queues.set(server, next);
+  return next;
+}
+
+/** Waits for every membership write queued so far (before the store closes). */
+export function flushAlwaysOn(server: ChatServer): Promise<void> {
+  return queues.get(server) ?? Promise.resolve();
+}
+
+/** An always-on person joined a room: store the membership. */
+export function membershipJoined(server: ChatServer, user: User, channel: Channel): void {
+  const person = alwaysOnPerson(user);
+  if (person === null || server.store === null) return;
+  const store = server.store;
+  const [account, nick] = [foldCase(person.account!), person.nick];
+  void write(server, 'join', () => store.addMembership(account, nick, channel.folded, channel.name));
+}
+
+/** Stores every room the person is in now (it just became always-on: a login, the switch). */
+export function storeRooms(server: ChatServer, person: Person): void {
+  for (const channel of person.channels) membershipJoined(server, person, channel);
+}
+
+/** An always-on person left a room (PART, KICK): forget the membership. */
+export function membershipLeft(server: ChatServer, user: User, channel: Channel): void {
+  const person = alwaysOnPerson(user);
+  if (person === null || server.store === null) return;
+  const store = server.store;
+  const account = foldCase(person.account!);
+  void write(server, 'part', () => store.removeMembership(account, channel.folded));
+}
+
+/** An always-on person's last connection closed: keep the nick it has now. */
+export function personWentOffline(server: ChatServer, person: Person): void {
+  if (!person.alwaysOn || person.account === null || server.store === null) return;
+  const store = server.store;
+  const [account, nick] = [foldCase(person.account), person.nick];
+  void write(server, 'offline', () => store.setAlwaysOn(account, nick, true));
+}
+
+/**
+ * The account's own switch (NickServ SET ALWAYS-ON). Off: the rooms are forgotten now and the
+ * person leaves the network when its last connection closes. On: its current rooms are stored.
+ */
+export async function setAccountAlwaysOn(server: ChatServer, person: Person, on: boolean): Promise<void> {
+  const account = person.account;
+  if (account === null || server.store === null) return;
+  const store = server.store;
+  const [key, nick] = [foldCase(account), person.nick];
+  // Queued with the membership writes, so it lands after the joins it follows.
+  let failed: unknown = null;
+  await write(server, 'switch', () =>
+    store.setAlwaysOn(key, nick, on).catch((err: unknown) => {
+      failed = err;
+    }),
+  );
+  if (failed !== null) throw failed;
+  if (on) {
+    server.alwaysOnOptOut.delete(key);
+    person.alwaysOn = server.config.alwaysOn;
+    storeRooms(server, person);
+  } else {
+    server.alwaysOnOptOut.add(key);
+    person.alwaysOn = false;
+  }
+}
+
+/**
+ * Puts every stored always-on account back in its rooms, offline. Returns how many people
+ * were restored. Accounts that turned always-on off are remembered (alwaysOnOptOut).
+ */
+export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
+  const store = server.store;
+  if (store === null) return 0;
+  const records = await store.loadAlwaysOn();
+  let restored = 0;
+  for (const record of records) {
+    if (!record.enabled) {
+      server.alwaysOnOptOut.add(record.account);
+      continue;
+    }
+    if (!server.config.alwaysOn || server.people.has(record.account)) continue;
+    const person = new Person(server.census, server.config.serverName, '0.0.0.0');
+    person.account = record.name;
+    person.username = record.account.slice(0, server.config.userLen);
+    person.host = server.config.serverName;
+    person.realname = person.account;
+    // The stored nick, or the account name when someone (a service) holds it now.
+    let nick = record.nick;
+    if (!server.directory.claimNick(foldCase(nick), person)) {
+      nick = person.account;
+      if (!server.directory.claimNick(foldCase(nick), person)) continue;
+    }
+    person.nick = nick;
+    person.folded = foldCase(nick);
+    person.alwaysOn = true;
+    person.enterCensus();
+    server.people.set(record.account, person);
+    for (const name of record.rooms) {
+      const folded = foldCase(name);
+      let channel = server.directory.findChannel(folded);
+      if (channel === undefined) {
+        channel = new Channel(name);
+        server.directory.addChannel(channel);
+        // A registered room gets its topic, modes and founders back first.
+        await server.channelHooks?.created(channel);
+      }
+      if (channel.members.has(person)) continue;
+      channel.addMember(person, 0);
+      person.joinedChannel(channel);
+      server.channelHooks?.joining(person, channel);
+    }
+    restored++;
+  }
+  server.maxUsers = Math.max(server.maxUsers, server.census.users);
+  return restored;
+}

@@ -1,0 +1,51 @@
+/** Always-on memberships on PostgreSQL (store.ts AlwaysOnStore, migration 8). */
+import type pg from 'pg';
+import { type AlwaysOnRow, groupAlwaysOn } from './always-on-rows.js';
+import type { AlwaysOnRecord } from './store.js';
+
+const UPSERT_PERSON =
+  'INSERT INTO always_on (account, nick, enabled) VALUES ($1, $2, TRUE) ON CONFLICT (account) DO UPDATE SET nick = EXCLUDED.nick';
+const SET_SWITCH =
+  'INSERT INTO always_on (account, nick, enabled) VALUES ($1, $2, $3) ON CONFLICT (account) DO UPDATE SET nick = EXCLUDED.nick, enabled = EXCLUDED.enabled';
+
+/** Joins the person row and the room in one statement (one round trip, one transaction). */
+const ADD_MEMBERSHIP = `WITH p AS (${UPSERT_PERSON} RETURNING account)
+  INSERT INTO always_on_rooms (account, channel, name) SELECT account, $3, $4 FROM p
+  ON CONFLICT (account, channel) DO UPDATE SET name = EXCLUDED.name`;
+
+export async function addMembership(
+  pool: pg.Pool,
+  account: string,
+  nick: string,
+  channel: string,
+  name: string,
+): Promise<void> {
+  await pool.query({ name: 'alwaysOnAdd', text: ADD_MEMBERSHIP, values: [account, nick, channel, name] });
+}
+
+export async function removeMembership(pool: pg.Pool, account: string, channel: string): Promise<void> {
+  await pool.query({
+    name: 'alwaysOnRemove',
+    text: 'DELETE FROM always_on_rooms WHERE account = $1 AND channel = $2',
+    values: [account, channel],
+  });
+}
+
+export async function setAlwaysOn(
+  client: pg.PoolClient,
+  account: string,
+  nick: string,
+  enabled: boolean,
+): Promise<void> {
+  await client.query(SET_SWITCH, [account, nick, enabled]);
+  if (!enabled) await client.query('DELETE FROM always_on_rooms WHERE account = $1', [account]);
+}
+
+export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
+  const { rows } = await pool.query<AlwaysOnRow>(
+    `SELECT p.account, a.name AS display, p.nick, p.enabled, r.name FROM always_on p
+         JOIN accounts a ON a.folded = p.account
+       LEFT JOIN always_on_rooms r ON r.account = p.account ORDER BY p.account`,
+  );
+  return groupAlwaysOn(rows);
+}

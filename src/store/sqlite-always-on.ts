@@ -1,0 +1,62 @@
+/** Always-on memberships on SQLite (store.ts AlwaysOnStore, migration 8). */
+import type Database from 'better-sqlite3';
+import { type AlwaysOnRow, groupAlwaysOn } from './always-on-rows.js';
+import type { AlwaysOnRecord } from './store.js';
+
+export class SqliteAlwaysOn {
+  private readonly upsertPerson;
+  private readonly insertRoom;
+  private readonly deleteRoom;
+  private readonly deleteRooms;
+  private readonly setSwitch;
+  private readonly loadAll;
+
+  constructor(private readonly db: Database.Database) {
+    // A join keeps the account's switch as it is (an account that turned it off has no rows
+    // written for it anyway: the caller checks the person first).
+    this.upsertPerson = db.prepare<[string, string]>(
+      'INSERT INTO always_on (account, nick, enabled) VALUES (?, ?, 1) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick',
+    );
+    this.insertRoom = db.prepare<[string, string, string]>(
+      'INSERT INTO always_on_rooms (account, channel, name) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET name = excluded.name',
+    );
+    this.deleteRoom = db.prepare<[string, string]>(
+      'DELETE FROM always_on_rooms WHERE account = ? AND channel = ?',
+    );
+    this.deleteRooms = db.prepare<[string]>('DELETE FROM always_on_rooms WHERE account = ?');
+    this.setSwitch = db.prepare<[string, string, number]>(
+      'INSERT INTO always_on (account, nick, enabled) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = excluded.enabled',
+    );
+    this.loadAll = db.prepare<[], AlwaysOnRow>(
+      `SELECT p.account, a.name AS display, p.nick, p.enabled, r.name FROM always_on p
+         JOIN accounts a ON a.folded = p.account
+         LEFT JOIN always_on_rooms r ON r.account = p.account ORDER BY p.account`,
+    );
+  }
+
+  addMembership(account: string, nick: string, channel: string, name: string): void {
+    this.db
+      .transaction(() => {
+        this.upsertPerson.run(account, nick);
+        this.insertRoom.run(account, channel, name);
+      })
+      .immediate();
+  }
+
+  removeMembership(account: string, channel: string): void {
+    this.deleteRoom.run(account, channel);
+  }
+
+  setAlwaysOn(account: string, nick: string, enabled: boolean): void {
+    this.db
+      .transaction(() => {
+        this.setSwitch.run(account, nick, enabled ? 1 : 0);
+        if (!enabled) this.deleteRooms.run(account);
+      })
+      .immediate();
+  }
+
+  load(): AlwaysOnRecord[] {
+    return groupAlwaysOn(this.loadAll.all());
+  }
+}
