@@ -1,6 +1,6 @@
 /** Always-on memberships on PostgreSQL (store.ts AlwaysOnStore, migration 8). */
 import type pg from 'pg';
-import { type AlwaysOnRow, groupAlwaysOn } from './always-on-rows.js';
+import { type AlwaysOnRow, toAlwaysOn } from './always-on-rows.js';
 import type { AlwaysOnRecord } from './store.js';
 
 const UPSERT_PERSON =
@@ -43,9 +43,9 @@ export async function setAlwaysOn(
 
 export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
   const { rows } = await pool.query<AlwaysOnRow>(
-    `SELECT p.account, a.name AS display, p.nick, p.enabled, r.name FROM always_on p
-         JOIN accounts a ON a.folded = p.account
-       LEFT JOIN always_on_rooms r ON r.account = p.account ORDER BY p.account`,
+    `SELECT p.account, a.name AS display, p.nick, p.enabled,
+       ARRAY(SELECT r.name FROM always_on_rooms r WHERE r.account = p.account) AS rooms
+     FROM always_on p JOIN accounts a ON a.folded = p.account`,
   );
-  return groupAlwaysOn(rows);
+  return rows.map(toAlwaysOn);
 }

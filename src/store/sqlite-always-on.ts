@@ -1,6 +1,6 @@
 /** Always-on memberships on SQLite (store.ts AlwaysOnStore, migration 8). */
 import type Database from 'better-sqlite3';
-import { type AlwaysOnRow, groupAlwaysOn } from './always-on-rows.js';
+import { type AlwaysOnRow, toAlwaysOn } from './always-on-rows.js';
 import type { AlwaysOnRecord } from './store.js';
 
 export class SqliteAlwaysOn {
@@ -28,9 +28,9 @@ export class SqliteAlwaysOn {
       'INSERT INTO always_on (account, nick, enabled) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = excluded.enabled',
     );
     this.loadAll = db.prepare<[], AlwaysOnRow>(
-      `SELECT p.account, a.name AS display, p.nick, p.enabled, r.name FROM always_on p
-         JOIN accounts a ON a.folded = p.account
-         LEFT JOIN always_on_rooms r ON r.account = p.account ORDER BY p.account`,
+      `SELECT p.account, a.name AS display, p.nick, p.enabled,
+         (SELECT group_concat(r.name, ',') FROM always_on_rooms r WHERE r.account = p.account) AS rooms
+       FROM always_on p JOIN accounts a ON a.folded = p.account`,
     );
   }
 
@@ -57,6 +57,6 @@ export class SqliteAlwaysOn {
   }
 
   load(): AlwaysOnRecord[] {
-    return groupAlwaysOn(this.loadAll.all());
+    return this.loadAll.all().map(toAlwaysOn);
   }
 }

@@ -253,7 +253,7 @@ export interface AlwaysOnStore {
    * transaction).
    */
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
-  /** Every account with a stored state, with its rooms, in one query (start-up). */
+  /** Every account with a stored state, with its rooms, in one query (start-up); no order. */
   loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
 }
 

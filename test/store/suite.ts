@@ -582,7 +582,9 @@ export function storeSuite(backend: Backend): void {
       await store.setAlwaysOn('carol', 'carol', true); // offline in no room
       const all = await store.loadAlwaysOn();
       assert.deepEqual(
-        all.map((r) => ({ ...r, rooms: [...r.rooms].sort() })),
+        all
+          .map((r) => ({ ...r, rooms: [...r.rooms].sort() }))
+          .sort((x, y) => x.account.localeCompare(y.account)),
         [
           { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#A', '#b'] },
           { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [] },
