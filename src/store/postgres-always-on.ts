@@ -43,9 +43,11 @@ export async function setAlwaysOn(
 
 export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
   const { rows } = await pool.query<AlwaysOnRow>(
-    `SELECT p.account, a.name AS display, p.nick, p.enabled,
-       ARRAY(SELECT r.name FROM always_on_rooms r WHERE r.account = p.account) AS rooms
-     FROM always_on p JOIN accounts a ON a.folded = p.account`,
+    // One pass over the rooms grouped by account (faster here than a subquery per account).
+    `SELECT p.account, a.name AS display, p.nick, p.enabled, r.rooms
+     FROM always_on p JOIN accounts a ON a.folded = p.account
+     LEFT JOIN (SELECT account, array_agg(name) AS rooms FROM always_on_rooms GROUP BY account) r
+       ON r.account = p.account`,
   );
   return rows.map(toAlwaysOn);
 }
