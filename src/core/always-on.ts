@@ -53,6 +53,20 @@ export function storeRooms(server: ChatServer, person: Person): void {
   for (const channel of person.channels) membershipJoined(server, person, channel);
 }
 
+/**
+ * The person leaves all its rooms without the switch (logout, KILL): the stored rooms go too,
+ * so a restart does not bring back what the network no longer shows. Call while it is still
+ * always-on (`account`: the one it is, or was until this logout).
+ */
+export function forgetRooms(server: ChatServer, person: Person, account: string | null): void {
+  const store = server.store;
+  if (!person.alwaysOn || account === null || store === null) return;
+  const key = foldCase(account);
+  for (const channel of person.channels) {
+    void write(server, 'leave', () => store.removeMembership(key, channel.folded));
+  }
+}
+
 /** An always-on person left a room (PART, KICK): forget the membership. */
 export function membershipLeft(server: ChatServer, user: User, channel: Channel): void {
   const person = alwaysOnPerson(user);

@@ -8,7 +8,7 @@ import type { Config } from '../config/config.js';
 import { foldCase } from '../protocol/casemapping.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import { Admission } from './admission.js';
-import { personWentOffline, storeRooms } from './always-on.js';
+import { forgetRooms, personWentOffline, storeRooms } from './always-on.js';
 import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { CommandTable } from './commands/table.js';
@@ -196,11 +196,13 @@ export class ChatServer {
   disownPerson(person: Person, account: string): void {
     const key = foldCase(account);
     if (this.people.get(key) === person) this.people.delete(key);
+    forgetRooms(this, person, account); // the account is no longer in them
     person.alwaysOn = false; // guests are never always-on
   }
 
   /** Closes every connection of a person and removes it (KILL, an account dropped). */
   removeEverywhere(person: Person, reason: string): void {
+    forgetRooms(this, person, person.account); // it leaves them all now; a restart must not bring it back
     person.alwaysOn = false;
     const conns = [...person.connections] as Session[];
     if (conns.length === 0) this.removePerson(person, null, reason);

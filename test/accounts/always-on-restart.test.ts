@@ -11,6 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Config } from '../../src/config/config.js';
+import { hashPassword } from '../../src/crypto/password.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -22,6 +24,7 @@ for (const backend of backends()) {
   describe(`always-on across a restart (${backend.name})`, () => {
     let srv: TestServer;
     let database: string | null = null;
+    let opers: Config['opers'] = [];
     const dataDir = mkdtempSync(join(tmpdir(), 'tertulia-always-on-'));
     const clients: TestClient[] = [];
     const track = (c: TestClient): TestClient => {
@@ -29,7 +32,7 @@ for (const backend of backends()) {
       return c;
     };
     const start = async (): Promise<void> => {
-      srv = await startServer({ alwaysOn: true, dataDir, database });
+      srv = await startServer({ alwaysOn: true, dataDir, database, opers });
     };
     const restart = async (): Promise<void> => {
       await srv.stop();
@@ -75,9 +78,10 @@ for (const backend of backends()) {
     };
 
     before(async () => {
+      opers = [{ name: 'admin', passwordHash: await hashPassword('rootpw') }];
       database = await backend.fresh();
       await start();
-      for (const name of ['rosa', 'bruno']) await TestClient.registerAccount(srv.port, name);
+      for (const name of ['rosa', 'bruno', 'lina', 'mar']) await TestClient.registerAccount(srv.port, name);
     });
     after(async () => {
       for (const c of clients) c.close();
@@ -195,6 +199,35 @@ for (const backend of backends()) {
         ['bruno', 'tercera'],
         'ON stored the room he was in',
       );
+    });
+
+    test('LOGOUT and KILL take the account out of its rooms for good: not brought back by a restart', async () => {
+      const lina = await device('lina');
+      lina.send('JOIN #g');
+      await lina.expect('366');
+      lina.send('PRIVMSG NickServ :LOGOUT');
+      await lina.expect('901');
+      lina.send('QUIT');
+      await lina.waitClosed();
+      const mar = await device('mar');
+      mar.send('JOIN #g');
+      await mar.expect('366');
+      const root = track(await TestClient.register(srv.port, 'root'));
+      root.send('OPER admin rootpw');
+      await root.expect('381');
+      root.send('KILL mar :fuera');
+      await mar.waitClosed();
+      root.send('QUIT');
+      await root.waitClosed();
+
+      await restart();
+
+      const later = track(await TestClient.register(srv.port, 'despues'));
+      later.send('JOIN #g');
+      await later.expect('366');
+      assert.deepEqual(await names(later, '#g'), ['despues'], 'neither lina (logged out) nor mar (killed)');
+      later.send('QUIT');
+      await later.waitClosed();
     });
 
     test('a guest is never always-on: its QUIT is seen, it is gone after a restart, and the switch refuses it', async () => {
