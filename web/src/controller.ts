@@ -8,6 +8,7 @@ import {
   BrowserChatClient,
   type ChatMessage,
   isChannel,
+  type RoomListing,
   sameOriginWebSocketUrl,
   UploadError,
 } from '../../src/client/browser.js';
@@ -523,6 +524,11 @@ export class Controller {
     }
     this.pendingOpen = fold(name);
     this.client.join(name);
+  }
+
+  /** The server's rooms (LIST), for the room directory. */
+  listRooms(): Promise<RoomListing[]> {
+    return this.client.list();
   }
 
   openPrivate(nick: string): void {

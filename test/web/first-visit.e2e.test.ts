@@ -1,0 +1,111 @@
+/**
+ * What a new person meets in the web client (issue 17): a room directory to discover rooms
+ * (IRC LIST) and join one with a click. Real server, real headless Chromium, and plain IRC
+ * clients making the rooms there are to find.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { type BrowserUser, launchBrowser, loginGuest, newUser, screenshot } from '../helpers/browser.js';
+import { TestClient } from '../helpers/client.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+describe('a first visit to the web client in Chromium', { timeout: 180_000 }, () => {
+  let srv: TestServer;
+  let base: string;
+  let browser: Browser;
+  const users: BrowserUser[] = [];
+  const irc: TestClient[] = [];
+
+  async function user(opts: Parameters<typeof newUser>[1] = {}): Promise<BrowserUser> {
+    const u = await newUser(browser, opts);
+    users.push(u);
+    return u;
+  }
+
+  before(async () => {
+    browser = await launchBrowser();
+    srv = await startServer();
+    base = `http://127.0.0.1:${srv.httpPort}/`;
+  });
+  after(async () => {
+    for (const c of irc) c.close();
+    for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  // RFC 2812 §3.2.6 LIST: the directory shows what the server lists, with counts and topics.
+  test('the room directory lists rooms with member counts and topics, filters by name or topic, and joins with a click', async () => {
+    const ana = await TestClient.register(srv.port, 'ana');
+    const ben = await TestClient.register(srv.port, 'ben');
+    irc.push(ana, ben);
+    ana.send('JOIN #huerta');
+    ben.send('JOIN #huerta');
+    ana.send('JOIN #ajedrez');
+    await ben.until((m) => m.command === 'JOIN' && m.params[0] === '#huerta');
+    ana.send('TOPIC #huerta :tomates y calabazas');
+    ana.send('TOPIC #ajedrez :partidas los jueves');
+    await ana.until((m) => m.command === 'TOPIC' && m.params[0] === '#ajedrez');
+
+    const luz = await user();
+    await loginGuest(luz, base, 'luz');
+    const page = luz.page;
+    await page.locator('button.directory-open', { hasText: 'Browse rooms' }).click();
+    const dialog = page.locator('.room-directory[role=dialog]');
+    await dialog.locator('h2', { hasText: 'Rooms on this server' }).waitFor();
+    const huerta = dialog.locator('button.directory-room[data-room="#huerta"]');
+    await huerta.waitFor();
+    assert.match(await huerta.innerText(), /2 members/);
+    assert.match(await huerta.innerText(), /tomates y calabazas/);
+    assert.doesNotMatch(await huerta.innerText(), /\[\+/, 'no raw mode prefix in the topic');
+    const ajedrez = dialog.locator('button.directory-room[data-room="#ajedrez"]');
+    assert.match(await ajedrez.innerText(), /1 member\b/);
+    assert.match(await ajedrez.innerText(), /partidas los jueves/);
+    // Busiest first.
+    const order = await dialog
+      .locator('button.directory-room')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { room: string } }).dataset.room));
+    assert.ok(order.indexOf('#huerta') < order.indexOf('#ajedrez'), order.join(' '));
+    await screenshot(page, 'room-directory');
+
+    // The search box narrows by topic words as well as by name.
+    await page.fill('#directory-search', 'jueves');
+    await ajedrez.waitFor();
+    await huerta.waitFor({ state: 'detached' });
+    await page.fill('#directory-search', 'HUER');
+    await huerta.waitFor();
+    await ajedrez.waitFor({ state: 'detached' });
+    await page.fill('#directory-search', 'nothing-like-this');
+    await dialog.locator('text=No rooms match.').waitFor();
+
+    // One click joins: the room opens, the others see luz arrive.
+    await page.fill('#directory-search', 'huerta');
+    await huerta.click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('#conversation-title', { hasText: '#huerta' }).waitFor();
+    await ana.until(
+      (m) => m.command === 'JOIN' && m.params[0] === '#huerta' && (m.source ?? '').startsWith('luz!'),
+    );
+
+    // Open again: the room luz is in says "Open" and the count includes her.
+    await page.locator('button.directory-open').click();
+    await huerta.waitFor();
+    assert.match(await huerta.innerText(), /3 members/);
+    assert.match(await huerta.locator('.room-action').innerText(), /^Open$/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  test('the directory speaks Spanish', async () => {
+    const eva = await user({ locale: 'es-ES' });
+    await loginGuest(eva, base, 'eva');
+    await eva.page.locator('button.directory-open', { hasText: 'Explorar salas' }).click();
+    const dialog = eva.page.locator('.room-directory');
+    await dialog.locator('h2', { hasText: 'Salas de este servidor' }).waitFor();
+    const huerta = dialog.locator('button.directory-room[data-room="#huerta"]');
+    await huerta.waitFor();
+    assert.match(await huerta.innerText(), /3 miembros/);
+    assert.match(await huerta.locator('.room-action').innerText(), /^Unirse$/);
+  });
+});
