@@ -1,12 +1,20 @@
 /**
  * What a new person meets in the web client (issue 17): a room directory to discover rooms
- * (IRC LIST) and join one with a click. Real server, real headless Chromium, and plain IRC
+ * (IRC LIST) and join one with a click, and the server's rooms to land in. Real server, real headless Chromium, and plain IRC
  * clients making the rooms there are to find.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { type BrowserUser, launchBrowser, loginGuest, newUser, screenshot } from '../helpers/browser.js';
+import {
+  type BrowserUser,
+  conversationButton,
+  launchBrowser,
+  loginAccount,
+  loginGuest,
+  newUser,
+  screenshot,
+} from '../helpers/browser.js';
 import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -107,5 +115,69 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
     await huerta.waitFor();
     assert.match(await huerta.innerText(), /3 miembros/);
     assert.match(await huerta.locator('.room-action').innerText(), /^Unirse$/);
+  });
+});
+
+describe('a first visit lands in the server rooms (server-rooms), in Chromium', { timeout: 180_000 }, () => {
+  let srv: TestServer;
+  let base: string;
+  let browser: Browser;
+  const users: BrowserUser[] = [];
+  const irc: TestClient[] = [];
+
+  before(async () => {
+    browser = await launchBrowser();
+    srv = await startServer({ serverRooms: ['#plaza', '#ayuda'] });
+    base = `http://127.0.0.1:${srv.httpPort}/`;
+  });
+  after(async () => {
+    for (const c of irc) c.close();
+    for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
+    await browser?.close();
+    await srv?.stop();
+  });
+
+  test('GET /api/server-rooms says which rooms they are', async () => {
+    const res = await fetch(`${base}api/server-rooms`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(await res.json(), { rooms: ['#plaza', '#ayuda'] });
+    const post = await fetch(`${base}api/server-rooms`, { method: 'POST' });
+    assert.equal(post.status, 405);
+  });
+
+  test('a new guest is in every server room with the first one open, and people there see them arrive', async () => {
+    const ana = await TestClient.register(srv.port, 'ana');
+    irc.push(ana);
+    ana.send('JOIN #plaza');
+    await ana.until((m) => m.command === 'JOIN' && m.params[0] === '#plaza');
+    const luz = await newUser(browser);
+    users.push(luz);
+    await loginGuest(luz, base, 'luz');
+    await luz.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
+    await conversationButton(luz.page, '#ayuda').waitFor();
+    await ana.until(
+      (m) => m.command === 'JOIN' && m.params[0] === '#plaza' && (m.source ?? '').startsWith('luz!'),
+    );
+    await luz.page.locator('.members .member', { hasText: 'ana' }).waitFor();
+    await screenshot(luz.page, 'first-visit-guest');
+
+    // Leaving a server room sticks: a reload does not put her back (she has been here before).
+    await conversationButton(luz.page, '#ayuda').click();
+    await luz.page.locator('#conversation-title', { hasText: '#ayuda' }).waitFor();
+    await luz.page.locator('button', { hasText: 'Leave room' }).click();
+    await conversationButton(luz.page, '#ayuda').waitFor({ state: 'detached' });
+    await luz.page.reload();
+    await luz.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
+    await luz.page.locator('.members .member', { hasText: 'ana' }).waitFor();
+    assert.equal(await conversationButton(luz.page, '#ayuda').count(), 0);
+  });
+
+  test('a new account with no rooms lands there too', async () => {
+    const teo = await newUser(browser);
+    users.push(teo);
+    await loginAccount(teo, base, 'register', 'teo');
+    await teo.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
+    await conversationButton(teo.page, '#ayuda').waitFor();
   });
 });
