@@ -105,6 +105,69 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
     await dialog.waitFor({ state: 'detached' });
   });
 
+  // What is painted for each SVG emoji: opaque pixels and distinct colours, drawn on a canvas.
+  const paintedEmoji = (selector: string): string => `(async () => {
+    const out = [];
+    for (const svg of document.querySelectorAll(${JSON.stringify(selector)})) {
+      const img = new Image();
+      img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(svg));
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = 24;
+      c.height = 24;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0, 24, 24);
+      const px = g.getImageData(0, 0, 24, 24).data;
+      let opaque = 0;
+      const colours = new Set();
+      for (let i = 0; i < px.length; i += 4)
+        if (px[i + 3] > 200) { opaque++; colours.add((px[i] >> 5) + ',' + (px[i + 1] >> 5) + ',' + (px[i + 2] >> 5)); }
+      const box = svg.getBoundingClientRect();
+      out.push({ text: svg.parentElement.textContent, opaque, colours: colours.size, width: box.width, height: box.height });
+    }
+    return out;
+  })()`;
+
+  test('the reaction picker and counters draw their emoji (no emoji font on this system)', async () => {
+    const [ana] = irc;
+    const page = users[0]!.page;
+    ana!.send('PRIVMSG #huerta :¿quién trae semillas?');
+    const msg = page.locator('.message', { hasText: '¿quién trae semillas?' }).last();
+    await msg.waitFor();
+    await msg.hover();
+    await msg.locator('.msg-actions button', { hasText: 'React' }).click();
+    const picker = msg.locator('.emoji-picker');
+    await picker.waitFor();
+    const drawn = (await page.evaluate(paintedEmoji('.emoji-picker .emoji svg.emoji-svg'))) as Array<{
+      text: string;
+      opaque: number;
+      colours: number;
+      width: number;
+      height: number;
+    }>;
+    assert.deepEqual(
+      drawn.map((d) => d.text),
+      ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'],
+      'every emoji the picker offers is drawn, its character kept for screen readers',
+    );
+    for (const d of drawn) {
+      assert.ok(d.width >= 20 && d.height >= 20, `${d.text} is shown at a readable size`);
+      assert.ok(d.opaque > 60, `${d.text} paints a shape (${d.opaque} px)`);
+      assert.ok(d.colours >= 2, `${d.text} has more than one colour, unlike an empty box`);
+    }
+    await screenshot(page, 'emoji-picker');
+    await picker.locator('button', { hasText: '🎉' }).click();
+    const counter = msg.locator('.reaction', { hasText: '🎉' });
+    await counter.locator('.reaction-count', { hasText: '1' }).waitFor();
+    const onCounter = (await page.evaluate(paintedEmoji('.reaction svg.emoji-svg'))) as typeof drawn;
+    assert.ok(
+      onCounter.some((d) => d.text.startsWith('🎉') && d.opaque > 60 && d.colours >= 2),
+      'the counter draws the emoji too',
+    );
+    await msg.hover();
+    await screenshot(page, 'emoji-reactions');
+  });
+
   test('the directory speaks Spanish', async () => {
     const eva = await user({ locale: 'es-ES' });
     await loginGuest(eva, base, 'eva');
