@@ -128,10 +128,17 @@ for (const backend of backends()) {
       g.send('PART #tmp');
       await luz.expect('PART', '#tmp');
       luz.send('PRIVMSG ChanServ :REGISTER #tmp');
-      const op = await luz.waitFor((m) => m.command === 'MODE' && m.params[2] === 'luz');
+      // ChanServ's reply and its +o come together, in either order (the reply holds its place).
+      await luz.until(
+        () =>
+          luz.since.some((m) => m.command === 'MODE' && m.params[2] === 'luz') &&
+          luz.since.some((m) => noticeFrom('ChanServ')(m) && /now registered/.test(m.params[1] ?? '')),
+      );
+      const op = luz.received.find((m) => m.command === 'MODE' && m.params[2] === 'luz')!;
       assert.deepEqual(op.params, ['#tmp', '+o', 'luz']);
       assert.match(
-        (await luz.waitFor(noticeFrom('ChanServ'))).params[1]!,
+        luz.received.find((m) => noticeFrom('ChanServ')(m) && /now registered/.test(m.params[1] ?? ''))!
+          .params[1]!,
         /now registered to your account luz/,
       );
       // The guest comes back: ChanServ has nothing to tell it now, and it is not an operator.

@@ -319,7 +319,10 @@ describe('ChatClient private catch-up', () => {
           reconnect: false,
         });
         const hugo = client(port, 'hugo', { password: 'pw-hugo-123', reconnect: false });
-        await Promise.all([laptop.connect(), phone.connect(), hugo.connect()]);
+        // One person, two devices (docs/PEOPLE.md): the phone logs in to gina's account and is
+        // gina too. The laptop connects first, so it is the first of gina's sessions below.
+        await laptop.connect();
+        await Promise.all([phone.connect(), hugo.connect()]);
         hugo.say('gina', 'primero');
         await laptop.next('message', (m) => m.text === 'primero');
 
@@ -332,7 +335,7 @@ describe('ChatClient private catch-up', () => {
         assert.ok(session);
         core.disconnect(session, 'Connection reset');
         await laptop.next('disconnected');
-        hugo.say('gina_phone', 'mientras tanto');
+        hugo.say('gina', 'mientras tanto');
         await phone.next('message', (m) => m.text === 'mientras tanto');
         await back;
         await until(() => received.some((m) => m.text === 'mientras tanto'));
