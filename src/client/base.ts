@@ -87,6 +87,13 @@ export interface NamesEntry {
   prefixes: string;
 }
 
+/** One room from LIST (322 RPL_LIST): its name, how many are in it, and its topic. */
+export interface RoomListing {
+  name: string;
+  users: number;
+  topic: string;
+}
+
 export interface ChatClientEvents {
   registered: { nick: string };
   /** Server text worth showing a person: the welcome, the MOTD, replies to queries. */
@@ -105,6 +112,8 @@ export interface ChatClientEvents {
   nick: { oldNick: string; newNick: string; self: boolean };
   topic: { channel: string; topic: string; setBy: string | undefined; initial: boolean };
   names: { channel: string; users: NamesEntry[] };
+  /** The rooms a LIST returned (everything between 321 and 323). */
+  list: { rooms: RoomListing[] };
   away: { nick: string; away: boolean; message: string };
   typing: { from: string; target: string; state: string };
   /** A read marker (draft/read-marker): everything up to `time` in `target` has been read. */
@@ -247,6 +256,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** Rooms this client wants to be in (rejoined after reconnecting), by folded name. */
   private readonly wanted = new Map<string, string>();
   private readonly namesBuffer = new Map<string, NamesEntry[]>();
+  private listBuffer: RoomListing[] = [];
   /** Last msgid seen per conversation (folded), for catch-up. */
   private readonly lastMsgid = new Map<string, string>();
   private readonly seen = new Set<string>();
@@ -533,6 +543,18 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   names(channel: string, timeoutMs = 10_000): Promise<NamesEntry[]> {
     const p = this.next('names', (e) => fold(e.channel) === fold(channel), timeoutMs).then((e) => e.users);
     this.send('NAMES', channel);
+    return p;
+  }
+
+  /**
+   * The server's room directory (LIST, RFC 2812 §3.2.6): each visible room with its member
+   * count and topic. `filter` is passed as LIST's argument, e.g. a mask like `*cafe*` (the
+   * server's ELIST=M) or `>5`; the topic comes without the `[+modes]` prefix servers add.
+   */
+  list(filter?: string, timeoutMs = 10_000): Promise<RoomListing[]> {
+    const p = this.next('list', () => true, timeoutMs).then((e) => e.rooms);
+    if (filter === undefined || filter === '') this.send('LIST');
+    else this.send('LIST', filter);
     return p;
   }
 
@@ -916,6 +938,22 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         return;
       case '333':
         return;
+      case '321':
+        this.listBuffer = [];
+        return;
+      case '322': {
+        const users = Number.parseInt(p[2] ?? '0', 10);
+        // Many servers (this one too) start the topic with the room's modes: `[+nt] text`.
+        const topic = (p[3] ?? '').replace(/^\[\+[^\]]*\] ?/, '');
+        this.listBuffer.push({ name: p[1] ?? '', users: Number.isFinite(users) ? users : 0, topic });
+        return;
+      }
+      case '323': {
+        const rooms = this.listBuffer;
+        this.listBuffer = [];
+        this.emit('list', { rooms });
+        return;
+      }
       case '353': {
         const channel = p[2] ?? '';
         const list = this.namesBuffer.get(fold(channel)) ?? [];

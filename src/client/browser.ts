@@ -93,6 +93,7 @@ export {
   type HistoryTarget,
   isChannel,
   type NamesEntry,
+  type RoomListing,
   splitText,
 } from './base.js';
 export { sameOriginWebSocketUrl } from './transport-browser.js';

@@ -9,6 +9,7 @@ export {
   type HistoryTarget,
   isChannel,
   type NamesEntry,
+  type RoomListing,
   splitText,
 } from './base.js';
 export { ChatClient, type ChatClientOptions } from './client.js';

@@ -1,7 +1,8 @@
 /**
  * The HTTP surface: one listener (HTTP, or HTTPS when given TLS options) serving the IRCv3
  * WebSocket transport (an upgrade on any path), `/health`, `/metrics`, file sharing
- * (uploads.ts), the search API (`/api/search`, search-api.ts), and the web client (static.ts;
+ * (uploads.ts), the search API (`/api/search`, search-api.ts), the server rooms for the web client
+ * (`/api/server-rooms`, server-rooms.ts), and the web client (static.ts;
  * a placeholder page when it has not been built). Everything else is 404.
  */
 import { createHash } from 'node:crypto';
@@ -19,6 +20,7 @@ import { TrustedProxies } from './forwarded.js';
 import { createMetricsRegistry } from './metrics.js';
 import { PLACEHOLDER_HTML } from './placeholder.js';
 import { handleSearchApi, SEARCH_API_PATH } from './search-api.js';
+import { SERVER_ROOMS_PATH, serverRoomsBody } from './server-rooms.js';
 import { defaultWebRoot, type StaticFile, StaticFiles } from './static.js';
 import { publicBaseUrl, Uploads } from './uploads.js';
 
@@ -176,6 +178,20 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
         return;
       }
       await handleSearchApi(server, req, res, send, normalizeAddress(proxies.clientAddress(req)), head);
+      return;
+    }
+    if (path === SERVER_ROOMS_PATH) {
+      if (!readOnly) {
+        methodNotAllowed(res);
+        return;
+      }
+      send(
+        res,
+        200,
+        { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' },
+        serverRoomsBody(server.config.serverRooms),
+        head,
+      );
       return;
     }
     const api = path === '/health' || path === '/metrics';

@@ -431,4 +431,28 @@ describe('ChatClient accounts, read markers and TARGETS', { timeout: 20_000 }, (
     assert.deepEqual(names, ['#targets', 'ursula']);
     for (const t of targets) assert.ok(t.latest instanceof Date && !Number.isNaN(t.latest.getTime()));
   });
+  // RFC 2812 §3.2.6 LIST: 321/322/323; a mask argument is the server's ELIST=M.
+  it('lists rooms with LIST: member counts and topics without the mode prefix, and by mask', async () => {
+    const vera = client(server.port, 'vera');
+    const walt = client(server.port, 'walt');
+    await vera.connect();
+    await walt.connect();
+    vera.join('#listed-cafe');
+    walt.join('#listed-cafe');
+    vera.join('#listed-te');
+    await until(() => walt.users('#listed-cafe').length === 2 && vera.rooms.length === 2);
+    vera.topic('#listed-cafe', 'café de la mañana');
+    await vera.next('topic');
+    const rooms = (await walt.list()).filter((r) => r.name.startsWith('#listed-'));
+    rooms.sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(rooms, [
+      { name: '#listed-cafe', users: 2, topic: 'café de la mañana' },
+      { name: '#listed-te', users: 1, topic: '' },
+    ]);
+    const masked = await walt.list('*cafe*');
+    assert.deepEqual(
+      masked.map((r) => r.name),
+      ['#listed-cafe'],
+    );
+  });
 });

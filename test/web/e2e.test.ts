@@ -295,9 +295,10 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await eva.page.locator('h1', { hasText: 'Únete a la conversación' }).waitFor();
     await eva.page.fill('input[name=nick]', 'eva');
     await eva.page.click('button[type=submit]');
-    await eva.page.locator('.welcome h1', { hasText: '¡Hola, eva!' }).waitFor();
+    // A first visit lands in the server's room (#lobby by default), as nc and terminal users do.
+    await eva.page.locator('#conversation-title', { hasText: '#lobby' }).waitFor();
     assert.equal(await eva.page.locator('.sidebar').isVisible(), false, 'the list is a drawer on a phone');
-    await eva.page.locator('.welcome button.menu').click();
+    await eva.page.locator('button.menu').click();
     await eva.page.locator('#join-room').fill('#plaza');
     await eva.page.press('#join-room', 'Enter');
     await eva.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();

@@ -8,6 +8,7 @@ import {
   BrowserChatClient,
   type ChatMessage,
   isChannel,
+  type RoomListing,
   sameOriginWebSocketUrl,
   UploadError,
 } from '../../src/client/browser.js';
@@ -19,7 +20,13 @@ import {
   unregisterWebPush,
   vapidKey,
 } from '../../src/client/webpush.js';
-import { loadConversations, type SavedSession, saveConversations, saveSession } from './session.js';
+import {
+  hasSavedConversations,
+  loadConversations,
+  type SavedSession,
+  saveConversations,
+  saveSession,
+} from './session.js';
 import {
   addEntries,
   addMember,
@@ -397,6 +404,7 @@ export class Controller {
   // ------------------------------------------------------------------ start-up
 
   private restoreConversations(): void {
+    if (!hasSavedConversations(this.identity)) void this.joinServerRooms();
     const saved = loadConversations(this.identity);
     for (const name of saved.names) {
       if (isChannel(name)) this.client.join(name);
@@ -425,6 +433,32 @@ export class Controller {
         })
         .catch(() => {});
     }
+  }
+
+  /**
+   * A first visit (nothing saved for this person on this device) lands in the server's rooms
+   * (`server-rooms`, #lobby by default, from GET /api/server-rooms), as the text mode and the
+   * terminal client do, with the first one open. Not when the person is already in a room
+   * by then (an account whose rooms the server rejoined, or one joined by hand).
+   */
+  private async joinServerRooms(): Promise<void> {
+    let rooms: string[];
+    try {
+      const res = await fetch(`${window.location.origin}/api/server-rooms`, {
+        headers: { Accept: 'application/json' },
+      });
+      if (!res.ok) return;
+      const body = (await res.json()) as { rooms?: unknown };
+      rooms = Array.isArray(body.rooms)
+        ? body.rooms.filter((r): r is string => typeof r === 'string' && isChannel(r))
+        : [];
+    } catch {
+      return; // An older server without the endpoint: the person joins rooms themselves.
+    }
+    if (this.disposed || rooms.length === 0) return;
+    if (Object.values(this.state.conversations).some((c) => c.kind === 'room')) return;
+    if (this.state.active === null && this.pendingOpen === null) this.pendingOpen = fold(rooms[0]!);
+    for (const room of rooms) this.client.join(room);
   }
 
   // ------------------------------------------------------------------ history
@@ -523,6 +557,11 @@ export class Controller {
     }
     this.pendingOpen = fold(name);
     this.client.join(name);
+  }
+
+  /** The server's rooms (LIST), for the room directory. */
+  listRooms(): Promise<RoomListing[]> {
+    return this.client.list();
   }
 
   openPrivate(nick: string): void {

@@ -65,6 +65,11 @@ export function loadConversations(identity: string): SavedConversations {
   return c !== null && Array.isArray(c.names) ? c : { names: [], active: null };
 }
 
+/** Whether this identity has used the web client on this device before (saved anything). */
+export function hasSavedConversations(identity: string): boolean {
+  return read<SavedConversations>(conversationsKey(identity)) !== null;
+}
+
 export function saveConversations(identity: string, c: SavedConversations, remember: boolean): void {
   write(conversationsKey(identity), c, remember);
 }

@@ -20,6 +20,7 @@ import { ChatView } from './ChatView.js';
 import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
+import { RoomDirectory } from './RoomDirectory.js';
 import { SearchPanel } from './Search.js';
 import { Sidebar } from './Sidebar.js';
 
@@ -41,6 +42,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
   const { t } = useI18n();
   const [drawer, setDrawer] = useState(false);
   const [searching, setSearching] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
   const [members, setMembers] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
   const conv = state.active === null ? undefined : state.conversations[state.active];
 
@@ -76,9 +78,20 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
             setDrawer(false);
             setSearching(true);
           }}
+          onDirectory={() => {
+            setDrawer(false);
+            setBrowsing(true);
+          }}
         />
       </aside>
       {searching && <SearchPanel controller={controller} onClose={() => setSearching(false)} />}
+      {browsing && (
+        <RoomDirectory
+          controller={controller}
+          onClose={() => setBrowsing(false)}
+          onJoined={() => setBrowsing(false)}
+        />
+      )}
       {drawer && <div class="scrim" onClick={() => setDrawer(false)} aria-hidden="true" />}
       <main class="main">
         {conv !== undefined ? (

@@ -22,6 +22,7 @@ import { dayOf, groupEntries } from '../state/grouping.js';
 import type { Conversation, Entry, Reaction, State } from '../state/model.js';
 import { linkify, sharedFile } from '../state/text.js';
 import { Avatar } from './Avatar.js';
+import { Emoji } from './Emoji.js';
 import { FileIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 
@@ -123,7 +124,9 @@ function Reactions(props: { reactions: readonly Reaction[]; onToggle: (emoji: st
             aria-label={who}
             onClick={() => props.onToggle(r.emoji)}
           >
-            <span class="reaction-emoji">{r.emoji}</span>
+            <span class="reaction-emoji">
+              <Emoji emoji={r.emoji} size={16} />
+            </span>
             <span class="reaction-count">{r.count}</span>
           </button>
         );
@@ -153,7 +156,7 @@ function EmojiPicker(props: { onPick: (emoji: string) => void; onClose: () => vo
           ref={i === 0 ? (el) => el?.focus() : undefined}
           onClick={() => props.onPick(emoji)}
         >
-          {emoji}
+          <Emoji emoji={emoji} size={22} />
         </button>
       ))}
     </fieldset>

@@ -14,6 +14,7 @@ export function Sidebar(props: {
   onPicked: () => void;
   onLogout: () => void;
   onSearch: () => void;
+  onDirectory: () => void;
 }) {
   const { state, controller } = props;
   const { t } = useI18n();
@@ -85,6 +86,9 @@ export function Sidebar(props: {
         />
         <button type="submit">{t('sidebar.joinButton')}</button>
       </form>
+      <button type="button" class="link-button directory-open" onClick={props.onDirectory}>
+        {t('directory.open.button')}
+      </button>
       <form
         class="inline-form"
         onSubmit={(e) => {
