@@ -62,12 +62,11 @@ export class Channel {
   relay: BroadcastRelay | null = null;
   /**
    * Member → prefix bits (OP | VOICE). Insertion order is join order. Members join and leave
-   * through addMember/removeMember (which keep the count of members on other nodes);
-   * changing an existing member's bits with `members.set` is fine.
+   * through addMember/removeMember; changing an existing member's bits with `members.set` is
+   * fine. (No count of members on other nodes is kept: the cluster relays every broadcast
+   * while another node is alive, cluster/node.ts, so nothing asks for it.)
    */
   readonly members: Map<User, number> = new MemberMap();
-  /** Members on other nodes of a cluster (User.local false). */
-  private remoteMembers = 0;
   topic: Topic | null = null;
 
   // Channel modes (CHANMODES=beI,k,l,Cimnst).
@@ -92,18 +91,11 @@ export class Channel {
   }
 
   addMember(user: User, bits: number): void {
-    const who = user.person ?? user;
-    if (!this.members.has(who) && !who.local) this.remoteMembers++;
-    this.members.set(who, bits);
+    this.members.set(user, bits);
   }
 
   removeMember(user: User): void {
-    if (this.members.delete(user) && !user.local) this.remoteMembers--;
-  }
-
-  /** Whether any member is on another node (so a broadcast must cross the cluster bus). */
-  get hasRemoteMembers(): boolean {
-    return this.remoteMembers > 0;
+    this.members.delete(user);
   }
 
   isOp(user: User): boolean {

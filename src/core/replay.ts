@@ -57,39 +57,51 @@ export async function missedSince(
 const shownToSession = new WeakMap<Session, Map<string, number>>();
 const accountPresence = new WeakMap<ChatServer, Map<string, Map<string, number>>>();
 
+/**
+ * Rooms remembered per connection and per account. A client that joins and leaves ever-new
+ * rooms would otherwise grow these maps without limit; past the bound the room least
+ * recently noted is forgotten, which only means its next JOIN replays its latest lines.
+ */
+export const ROOMS_REMEMBERED = 1000;
+
+/** The rooms map under `key` (a Map or a WeakMap of them), made on first use. */
+function mapOf<K>(
+  maps: { get(key: K): Map<string, number> | undefined; set(key: K, rooms: Map<string, number>): unknown },
+  key: K,
+): Map<string, number> {
+  let rooms = maps.get(key);
+  if (rooms === undefined) {
+    rooms = new Map();
+    maps.set(key, rooms);
+  }
+  return rooms;
+}
+
+/** Notes `time` for a room, as the most recent entry, within ROOMS_REMEMBERED. */
+function note(rooms: Map<string, number>, folded: string, time: number): void {
+  rooms.delete(folded); // re-inserted last: the map's order is least recently noted first
+  rooms.set(folded, time);
+  if (rooms.size > ROOMS_REMEMBERED) rooms.delete(rooms.keys().next().value!);
+}
+
 /** A session left a room (PART, KICK, QUIT): it has seen the room up to now. */
 export function noteLeft(s: Session, folded: string, now = Date.now() - 1): void {
   // One millisecond back: bounds are exclusive, and a line said in the very millisecond of
   // leaving is better shown twice than never.
-  let mine = shownToSession.get(s);
-  if (mine === undefined) {
-    mine = new Map();
-    shownToSession.set(s, mine);
-  }
-  mine.set(folded, now);
+  note(mapOf(shownToSession, s), folded, now);
   if (s.account === null) return;
   let byAccount = accountPresence.get(s.server);
   if (byAccount === undefined) {
     byAccount = new Map();
     accountPresence.set(s.server, byAccount);
   }
-  const account = foldCase(s.account);
-  let rooms = byAccount.get(account);
-  if (rooms === undefined) {
-    rooms = new Map();
-    byAccount.set(account, rooms);
-  }
-  rooms.set(folded, now);
+  note(mapOf(byAccount, foldCase(s.account)), folded, now);
 }
 
 /** A session was shown a room's lines up to `time` (the last line of a replay). */
 function noteShown(s: Session, folded: string, time: number): void {
-  let mine = shownToSession.get(s);
-  if (mine === undefined) {
-    mine = new Map();
-    shownToSession.set(s, mine);
-  }
-  mine.set(folded, Math.max(mine.get(folded) ?? 0, time));
+  const mine = mapOf(shownToSession, s);
+  note(mine, folded, Math.max(mine.get(folded) ?? 0, time));
 }
 
 /**

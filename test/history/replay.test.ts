@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { ROOMS_REMEMBERED } from '../../src/core/replay.js';
 import { connectWithSasl } from '../accounts/helpers.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -145,6 +146,39 @@ describe('join-time history replay', () => {
     assert.deepEqual(
       replay.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]!.replace(/^\[\d\d:\d\d\] /, '')),
       ['while ana was gone'],
+    );
+  });
+
+  test('what a connection was shown is remembered for at most ROOMS_REMEMBERED rooms: a client cycling through ever-new rooms cannot grow it, the room forgotten first replays its latest lines again', async () => {
+    const srv = await start({
+      historyReplay: 20,
+      historyReplayGuests: true,
+      floodBurst: 100_000,
+      floodRate: 100_000,
+    });
+    const talker = await reg(srv, 'talker4');
+    talker.send('JOIN #kept');
+    await talker.expect('366');
+    await say(talker, '#kept', ['una', 'dos']);
+    const w = await reg(srv, 'cycler');
+    assert.equal((await joinAndRead(w, '#kept')).filter((m) => m.command === 'PRIVMSG').length, 2);
+    w.send('PART #kept');
+    await w.expect('PART');
+    // Remembered: nothing new, nothing replayed.
+    assert.deepEqual(await joinAndRead(w, '#kept'), []);
+    w.send('PART #kept');
+    await w.expect('PART');
+    // In batches, each waited for, so flood control (bounded backlog) lets them all through.
+    for (let i = 0; i < ROOMS_REMEMBERED; i += 20) {
+      for (let j = i; j < i + 20; j++) w.send(`JOIN #r${j}\r\nPART #r${j}`);
+      w.send(`PING cycled-${i}`);
+      await w.waitFor((m) => m.command === 'PONG' && m.params.at(-1) === `cycled-${i}`, 30_000);
+    }
+    // #kept was the room least recently noted, so it is the one forgotten.
+    const again = await joinAndRead(w, '#kept');
+    assert.deepEqual(
+      again.filter((m) => m.command === 'PRIVMSG').map((m) => m.params[1]!.replace(/^\[\d\d:\d\d\] /, '')),
+      ['una', 'dos'],
     );
   });
 });
