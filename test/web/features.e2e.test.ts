@@ -310,15 +310,14 @@ describe(
         registrationId,
         data: line,
       });
-      await page.waitForFunction(async () => {
-        const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
-        return (await reg.getNotifications()).length > 0;
-      });
-      const shown = await page.evaluate(async () => {
+      // Read in the same poll that finds it: headless Chromium has no notification centre and
+      // may drop a shown notification at any moment, so a second look can find none.
+      const found = await page.waitForFunction(async () => {
         const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
         const [n] = await reg.getNotifications();
-        return { title: n!.title, body: n!.body, tag: n!.tag, data: n!.data as unknown };
+        return n === undefined ? false : { title: n.title, body: n.body, tag: n.tag, data: n.data as unknown };
       });
+      const shown = await found.jsonValue();
       assert.deepEqual(shown, {
         title: '#codigo',
         body: 'ben: eva: standup in 5',
