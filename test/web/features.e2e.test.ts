@@ -315,7 +315,9 @@ describe(
       const found = await page.waitForFunction(async () => {
         const reg = await (globalThis as unknown as PageGlobals).navigator.serviceWorker.ready;
         const [n] = await reg.getNotifications();
-        return n === undefined ? false : { title: n.title, body: n.body, tag: n.tag, data: n.data as unknown };
+        return n === undefined
+          ? false
+          : { title: n.title, body: n.body, tag: n.tag, data: n.data as unknown };
       });
       const shown = await found.jsonValue();
       assert.deepEqual(shown, {
