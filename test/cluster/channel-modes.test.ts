@@ -36,10 +36,12 @@ describe('channel lists across nodes', () => {
     alice.send('MODE #lists +e bob!*@*');
     alice.send('MODE #lists +C');
     await alice.expect('MODE', '#lists', '+C');
-    // Every MODE reached node 2 once carol, on node 2, sees the room with +C.
+    // Every MODE reached node 2 once carol, on node 2, sees the room with +C. Until node 2 has
+    // heard of the room at all, it answers 403 (RFC 2812 §3.2.3): ask again.
     await until(async () => {
       carol.send('MODE #lists');
-      return (await carol.expect('324')).params[2]!.includes('C');
+      const got = await carol.until((m) => m.command === '324' || m.command === '403');
+      return got.some((m) => m.command === '324' && m.params[2]!.includes('C'));
     });
     carol.send('JOIN #lists');
     await carol.expect('474', 'carol', '#lists');
@@ -57,7 +59,8 @@ describe('channel lists across nodes', () => {
     await alice.expect('MODE', '#invex', '+I');
     await until(async () => {
       carol.send('MODE #invex I');
-      return (await carol.until((m) => m.command === '347')).some((m) => m.command === '346');
+      const got = await carol.until((m) => m.command === '347' || m.command === '403');
+      return got.some((m) => m.command === '346');
     });
     carol.send('JOIN #invex');
     await carol.expect('366', 'carol', '#invex');
