@@ -20,6 +20,7 @@ import {
 import { TestClient } from '../helpers/client.js';
 import { backends } from '../helpers/databases.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { webSuite } from '../helpers/web-suite.js';
 
 /** The page's globals used in page.evaluate (this file has Node's types, not the DOM's). */
 interface PageGlobals {
@@ -174,34 +175,18 @@ describe(
   'web client: multiline, search, service worker and manifest in Chromium',
   { timeout: 180_000 },
   () => {
-    let srv: TestServer;
-    let base: string;
-    let browser: Browser;
-    const users: BrowserUser[] = [];
-    const irc: TestClient[] = [];
-
-    before(async () => {
-      browser = await launchBrowser();
-      srv = await startServer();
-      base = `http://127.0.0.1:${srv.httpPort}/`;
-    });
-    after(async () => {
-      for (const c of irc) c.close();
-      for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
-      await browser?.close();
-      await srv?.stop();
-    });
+    const web = webSuite();
 
     test('a pasted multi-line text arrives as one message with its line breaks; old IRC clients get lines', async () => {
-      const eva = await newUser(browser);
-      const leo = await newUser(browser);
-      users.push(eva, leo);
-      await loginAccount(eva, base, 'register', 'eva');
-      await loginGuest(leo, base, 'leo');
+      const eva = await newUser(web.browser);
+      const leo = await newUser(web.browser);
+      web.users.push(eva, leo);
+      await loginAccount(eva, web.base, 'register', 'eva');
+      await loginGuest(leo, web.base, 'leo');
       await joinRoom(eva.page, '#codigo');
       await joinRoom(leo.page, '#codigo');
-      const plain = await TestClient.register(srv.port, 'plainirc');
-      irc.push(plain);
+      const plain = await TestClient.register(web.srv.port, 'plainirc');
+      web.irc.push(plain);
       plain.send('JOIN #codigo');
       await plain.expect('366');
 
@@ -232,7 +217,7 @@ describe(
     });
 
     test('search finds a message, marks the words found, and opens it', async () => {
-      const [eva, leo] = users as [BrowserUser, BrowserUser];
+      const [eva, leo] = web.users as [BrowserUser, BrowserUser];
       await say(eva.page, 'the deploy broke again');
       await message(leo.page, 'the deploy broke again').waitFor();
       for (const u of [eva, leo]) await say(u.page, `filler from ${u === eva ? 'eva' : 'leo'}`);
@@ -254,9 +239,9 @@ describe(
     });
 
     test('the service worker is active, the manifest is valid, and a push shows a notification', async () => {
-      const eva = users[0]!;
+      const eva = web.users[0]!;
       const page = eva.page;
-      const manifestRes = await fetch(new URL('/manifest.webmanifest', base));
+      const manifestRes = await fetch(new URL('/manifest.webmanifest', web.base));
       assert.equal(manifestRes.status, 200);
       assert.match(manifestRes.headers.get('content-type')!, /^application\/manifest\+json/);
       const manifest = (await manifestRes.json()) as {
@@ -270,14 +255,14 @@ describe(
       assert.equal(manifest.start_url, '/');
       assert.ok(manifest.icons.some((i) => i.sizes === '512x512' && i.type === 'image/png'));
       for (const icon of manifest.icons) {
-        const res = await fetch(new URL(icon.src, base));
+        const res = await fetch(new URL(icon.src, web.base));
         assert.equal(res.status, 200, icon.src);
         assert.equal(res.headers.get('content-type'), icon.type, icon.src);
       }
       assert.equal(await page.locator('link[rel=manifest]').getAttribute('href'), '/manifest.webmanifest');
-      const swRes = await fetch(new URL('/sw.js', base));
+      const swRes = await fetch(new URL('/sw.js', web.base));
       assert.match(swRes.headers.get('content-type')!, /^text\/javascript/);
-      const html = await fetch(base);
+      const html = await fetch(web.base);
       assert.match(html.headers.get('content-security-policy')!, /worker-src 'self'/);
 
       // Registered by the page, active, controlling the whole app.
@@ -286,11 +271,11 @@ describe(
         return { state: reg.active?.state, scope: reg.scope, script: reg.active?.scriptURL };
       });
       assert.equal(sw.state, 'activated');
-      assert.equal(sw.scope, base);
-      assert.equal(sw.script, new URL('/sw.js', base).href);
+      assert.equal(sw.scope, web.base);
+      assert.equal(sw.script, new URL('/sw.js', web.base).href);
 
       // The Notifications toggle is offered to accounts (the server offers draft/webpush).
-      await eva.context.grantPermissions(['notifications'], { origin: base.replace(/\/$/, '') });
+      await eva.context.grantPermissions(['notifications'], { origin: web.base.replace(/\/$/, '') });
       await page.locator('.push-toggle').waitFor();
 
       // A push as the server sends it, delivered through the DevTools protocol (headless
@@ -298,7 +283,7 @@ describe(
       const cdp = await eva.context.newCDPSession(page);
       const registrationId = await new Promise<string>((resolve) => {
         cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
-          const reg = e.registrations.find((r) => r.scopeURL === base && !r.isDeleted);
+          const reg = e.registrations.find((r) => r.scopeURL === web.base && !r.isDeleted);
           if (reg !== undefined) resolve(reg.registrationId);
         });
         void cdp.send('ServiceWorker.enable');
@@ -306,7 +291,7 @@ describe(
       const line =
         '@time=2026-05-01T10:02:11.215Z;msgid=01HXPUSHTEST;account=ben :ben!ben@host PRIVMSG #codigo :eva: standup in 5';
       await cdp.send('ServiceWorker.deliverPushMessage', {
-        origin: base.replace(/\/$/, ''),
+        origin: web.base.replace(/\/$/, ''),
         registrationId,
         data: line,
       });

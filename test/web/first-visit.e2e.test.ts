@@ -4,50 +4,19 @@
  * clients making the rooms there are to find.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import {
-  type BrowserUser,
-  conversationButton,
-  launchBrowser,
-  loginAccount,
-  loginGuest,
-  newUser,
-  screenshot,
-} from '../helpers/browser.js';
+import { describe, test } from 'node:test';
+import { conversationButton, loginAccount, loginGuest, newUser, screenshot } from '../helpers/browser.js';
 import { TestClient } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { webSuite } from '../helpers/web-suite.js';
 
 describe('a first visit to the web client in Chromium', { timeout: 180_000 }, () => {
-  let srv: TestServer;
-  let base: string;
-  let browser: Browser;
-  const users: BrowserUser[] = [];
-  const irc: TestClient[] = [];
-
-  async function user(opts: Parameters<typeof newUser>[1] = {}): Promise<BrowserUser> {
-    const u = await newUser(browser, opts);
-    users.push(u);
-    return u;
-  }
-
-  before(async () => {
-    browser = await launchBrowser();
-    srv = await startServer();
-    base = `http://127.0.0.1:${srv.httpPort}/`;
-  });
-  after(async () => {
-    for (const c of irc) c.close();
-    for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
-    await browser?.close();
-    await srv?.stop();
-  });
+  const web = webSuite();
 
   // RFC 2812 §3.2.6 LIST: the directory shows what the server lists, with counts and topics.
   test('the room directory lists rooms with member counts and topics, filters by name or topic, and joins with a click', async () => {
-    const ana = await TestClient.register(srv.port, 'ana');
-    const ben = await TestClient.register(srv.port, 'ben');
-    irc.push(ana, ben);
+    const ana = await TestClient.register(web.srv.port, 'ana');
+    const ben = await TestClient.register(web.srv.port, 'ben');
+    web.irc.push(ana, ben);
     ana.send('JOIN #huerta');
     ben.send('JOIN #huerta');
     ana.send('JOIN #ajedrez');
@@ -56,8 +25,8 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
     ana.send('TOPIC #ajedrez :partidas los jueves');
     await ana.until((m) => m.command === 'TOPIC' && m.params[0] === '#ajedrez');
 
-    const luz = await user();
-    await loginGuest(luz, base, 'luz');
+    const luz = await web.user();
+    await loginGuest(luz, web.base, 'luz');
     const page = luz.page;
     await page.locator('button.directory-open', { hasText: 'Browse rooms' }).click();
     const dialog = page.locator('.room-directory[role=dialog]');
@@ -129,8 +98,8 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
   })()`;
 
   test('the reaction picker and counters draw their emoji (no emoji font on this system)', async () => {
-    const [ana] = irc;
-    const page = users[0]!.page;
+    const [ana] = web.irc;
+    const page = web.users[0]!.page;
     ana!.send('PRIVMSG #huerta :¿quién trae semillas?');
     const msg = page.locator('.message', { hasText: '¿quién trae semillas?' }).last();
     await msg.waitFor();
@@ -169,8 +138,8 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
   });
 
   test('the directory speaks Spanish', async () => {
-    const eva = await user({ locale: 'es-ES' });
-    await loginGuest(eva, base, 'eva');
+    const eva = await web.user({ locale: 'es-ES' });
+    await loginGuest(eva, web.base, 'eva');
     await eva.page.locator('button.directory-open', { hasText: 'Explorar salas' }).click();
     const dialog = eva.page.locator('.room-directory');
     await dialog.locator('h2', { hasText: 'Salas de este servidor' }).waitFor();
@@ -182,41 +151,25 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
 });
 
 describe('a first visit lands in the server rooms (server-rooms), in Chromium', { timeout: 180_000 }, () => {
-  let srv: TestServer;
-  let base: string;
-  let browser: Browser;
-  const users: BrowserUser[] = [];
-  const irc: TestClient[] = [];
-
-  before(async () => {
-    browser = await launchBrowser();
-    srv = await startServer({ serverRooms: ['#plaza', '#ayuda'] });
-    base = `http://127.0.0.1:${srv.httpPort}/`;
-  });
-  after(async () => {
-    for (const c of irc) c.close();
-    for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
-    await browser?.close();
-    await srv?.stop();
-  });
+  const web = webSuite({ serverRooms: ['#plaza', '#ayuda'] });
 
   test('GET /api/server-rooms says which rooms they are', async () => {
-    const res = await fetch(`${base}api/server-rooms`);
+    const res = await fetch(`${web.base}api/server-rooms`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
     assert.deepEqual(await res.json(), { rooms: ['#plaza', '#ayuda'] });
-    const post = await fetch(`${base}api/server-rooms`, { method: 'POST' });
+    const post = await fetch(`${web.base}api/server-rooms`, { method: 'POST' });
     assert.equal(post.status, 405);
   });
 
   test('a new guest is in every server room with the first one open, and people there see them arrive', async () => {
-    const ana = await TestClient.register(srv.port, 'ana');
-    irc.push(ana);
+    const ana = await TestClient.register(web.srv.port, 'ana');
+    web.irc.push(ana);
     ana.send('JOIN #plaza');
     await ana.until((m) => m.command === 'JOIN' && m.params[0] === '#plaza');
-    const luz = await newUser(browser);
-    users.push(luz);
-    await loginGuest(luz, base, 'luz');
+    const luz = await newUser(web.browser);
+    web.users.push(luz);
+    await loginGuest(luz, web.base, 'luz');
     await luz.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
     await conversationButton(luz.page, '#ayuda').waitFor();
     await ana.until(
@@ -237,9 +190,9 @@ describe('a first visit lands in the server rooms (server-rooms), in Chromium', 
   });
 
   test('a new account with no rooms lands there too', async () => {
-    const teo = await newUser(browser);
-    users.push(teo);
-    await loginAccount(teo, base, 'register', 'teo');
+    const teo = await newUser(web.browser);
+    web.users.push(teo);
+    await loginAccount(teo, web.base, 'register', 'teo');
     await teo.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
     await conversationButton(teo.page, '#ayuda').waitFor();
   });

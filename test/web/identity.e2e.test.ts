@@ -5,69 +5,43 @@
  * same nick (a guest, then the account) never share one header.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import {
-  type BrowserUser,
-  joinRoom,
-  launchBrowser,
-  loginAccount,
-  message,
-  newUser,
-  say,
-  screenshot,
-} from '../helpers/browser.js';
+import { describe, test } from 'node:test';
+import { joinRoom, loginAccount, message, newUser, say, screenshot } from '../helpers/browser.js';
 import { TestClient } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { webSuite } from '../helpers/web-suite.js';
 
 describe('web client: identity', { timeout: 120_000 }, () => {
-  let srv: TestServer;
-  let base: string;
-  let browser: Browser;
-  const users: BrowserUser[] = [];
-  const irc: TestClient[] = [];
-
-  before(async () => {
-    browser = await launchBrowser();
-    srv = await startServer();
-    base = `http://127.0.0.1:${srv.httpPort}/`;
-  });
-  after(async () => {
-    for (const c of irc) c.close();
-    for (const u of users) assert.deepEqual(u.errors, [], 'no script errors or CSP violations in the page');
-    await browser?.close();
-    await srv?.stop();
-  });
+  const web = webSuite();
 
   test('a guest asking for a registered name is refused on the login form; account marks; a guest and the account with the same nick get separate headers', async () => {
     // sol founds #plaza and lets people speak there from outside (-n), so the two luis
     // below speak one after the other with no join or quit between them.
-    const sol = await TestClient.register(srv.port, 'sol');
-    irc.push(sol);
+    const sol = await TestClient.register(web.srv.port, 'sol');
+    web.irc.push(sol);
     sol.send('REGISTER * * :solpw');
     await sol.expect('900');
     sol.send('JOIN #plaza');
     await sol.expect('366');
     sol.send('MODE #plaza -n');
     await sol.expect('MODE', '#plaza', '-n');
-    const ana = await newUser(browser);
-    users.push(ana);
-    await loginAccount(ana, base, 'register', 'ana');
+    const ana = await newUser(web.browser);
+    web.users.push(ana);
+    await loginAccount(ana, web.base, 'register', 'ana');
     await joinRoom(ana.page, '#plaza');
     await say(ana.page, 'hola, soy ana');
     await message(ana.page, 'hola, soy ana').waitFor();
 
     // rosa has an account and is offline. The impostor asks for rosa as a guest: the form
     // explains, and nobody ever sees it under that name.
-    const rosa = await TestClient.register(srv.port, 'rosa');
-    irc.push(rosa);
+    const rosa = await TestClient.register(web.srv.port, 'rosa');
+    web.irc.push(rosa);
     rosa.send('REGISTER * * :rosapw');
     await rosa.expect('900');
     rosa.send('QUIT');
     await rosa.waitClosed();
-    const impostor = await newUser(browser);
-    users.push(impostor);
-    await impostor.page.goto(base);
+    const impostor = await newUser(web.browser);
+    web.users.push(impostor);
+    await impostor.page.goto(web.base);
     await impostor.page.fill('input[name=nick]', 'rosa');
     await impostor.page.click('button[type=submit]');
     const why = impostor.page.locator('.login .error[role=alert]');
@@ -77,14 +51,14 @@ describe('web client: identity', { timeout: 120_000 }, () => {
     await screenshot(impostor.page, 'web-identity-registered-name');
 
     // luis speaks as a guest and leaves; then the account luis is registered and speaks.
-    const guest = await TestClient.register(srv.port, 'luis');
-    irc.push(guest);
+    const guest = await TestClient.register(web.srv.port, 'luis');
+    web.irc.push(guest);
     guest.send('PRIVMSG #plaza :primero, como invitado');
     await message(ana.page, 'primero, como invitado').waitFor();
     guest.send('QUIT');
     await guest.waitClosed();
-    const account = await TestClient.register(srv.port, 'luis');
-    irc.push(account);
+    const account = await TestClient.register(web.srv.port, 'luis');
+    web.irc.push(account);
     account.send('REGISTER * * :luispw');
     await account.expect('900');
     account.send('PRIVMSG #plaza :segundo, con cuenta');
