@@ -50,16 +50,9 @@ for (const backend of backends()) {
       assert.equal(result.outcome.command, '903', `SASL for ${account}`);
       return track(client);
     };
-    const names = async (c: TestClient, channel: string): Promise<string[]> => {
-      c.mark();
-      c.send(`NAMES ${channel}`);
-      const lines = await c.until((m) => m.command === '366');
-      return lines
-        .filter((m) => m.command === '353')
-        .flatMap((m) => m.params.at(-1)!.split(' '))
-        .filter((n) => n !== '')
-        .map((n) => n.replace(/^[@+]/, ''));
-    };
+    /** Who NAMES lists, without the @/+ prefixes. */
+    const names = async (c: TestClient, channel: string): Promise<string[]> =>
+      (await c.names(channel)).map((n) => n.replace(/^[@+]/, ''));
     const nickServ = async (c: TestClient, text: string): Promise<string[]> => {
       c.mark();
       c.send(`PRIVMSG NickServ :${text}`);

@@ -31,15 +31,6 @@ describe('one person, many connections', () => {
     c.send('QUIT');
     await c.waitClosed();
   };
-  const names = async (c: TestClient, channel: string): Promise<string[]> => {
-    c.mark();
-    c.send(`NAMES ${channel}`);
-    const lines = await c.until((m) => m.command === '366');
-    return lines
-      .filter((m) => m.command === '353')
-      .flatMap((m) => m.params.at(-1)!.split(' '))
-      .filter((n) => n !== '');
-  };
   const welcomeNick = (c: TestClient): string => c.received.find((m) => m.command === '001')!.params[0]!;
 
   before(async () => {
@@ -75,7 +66,7 @@ describe('one person, many connections', () => {
     const namesLine = second.received.find((m) => m.command === '353')?.params.at(-1) ?? '';
     assert.deepEqual(namesLine.split(' ').sort(), ['@lucia', 'otro']);
 
-    assert.deepEqual((await names(other, '#plaza')).sort(), ['@lucia', 'otro'], 'one entry in NAMES');
+    assert.deepEqual((await other.names('#plaza')).sort(), ['@lucia', 'otro'], 'one entry in NAMES');
     other.send('LUSERS');
     assert.equal((await other.expect('251')).params.at(-1), before, 'LUSERS counts the person once');
     other.send('WHOIS lucia');

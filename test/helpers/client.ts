@@ -230,6 +230,17 @@ export class TestClient {
     return this.received.slice(start, this.cursor);
   }
 
+  /** The members NAMES lists for `channel` (RFC 2812 §3.2.5), with their prefixes (`@ana`). */
+  async names(channel: string): Promise<string[]> {
+    this.mark();
+    this.send(`NAMES ${channel}`);
+    const lines = await this.until((m) => m.command === '366');
+    return lines
+      .filter((m) => m.command === '353')
+      .flatMap((m) => m.params.at(-1)!.split(' '))
+      .filter((n) => n !== '');
+  }
+
   /** Waits for a command (and optionally its parameters' prefix). */
   expect(command: string, ...params: string[]): Promise<Received> {
     return this.waitFor((m) => m.command === command && params.every((p, i) => m.params[i] === p));
