@@ -370,6 +370,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'registered rooms keep their ban exceptions (+e) and invite exceptions (+I)',
+    // The same shape as bans: a JSON list of { mask, setBy, setAt }, empty for every room
+    // registered before (none could have kept any).
+    sqlite: `
+      ALTER TABLE channels ADD COLUMN exceptions TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE channels ADD COLUMN invite_exceptions TEXT NOT NULL DEFAULT '[]';
+    `,
+    postgres: `
+      ALTER TABLE channels ADD COLUMN exceptions JSONB NOT NULL DEFAULT '[]';
+      ALTER TABLE channels ADD COLUMN invite_exceptions JSONB NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** The schema version this build of tertulia writes. */

@@ -113,6 +113,8 @@ function channelParams(c: RegisteredChannel): unknown[] {
     JSON.stringify(c.modes),
     JSON.stringify(c.operators),
     JSON.stringify(c.bans),
+    JSON.stringify(c.exceptions),
+    JSON.stringify(c.inviteExceptions),
   ];
 }
 
@@ -242,11 +244,12 @@ const SQL = {
       ORDER BY fingerprint) AS certs
     FROM accounts a WHERE a.folded = (SELECT account FROM account_certs WHERE fingerprint = $1)`,
   registerChannel: `INSERT INTO channels (folded, name, founder, registered_at, topic_text, topic_set_by,
-      topic_set_at, modes, operators, bans)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)
+      topic_set_at, modes, operators, bans, exceptions, invite_exceptions)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
     ON CONFLICT (folded) DO NOTHING`,
   updateChannel: `UPDATE channels SET name = $2, founder = $3, registered_at = $4, topic_text = $5,
-      topic_set_by = $6, topic_set_at = $7, modes = $8::jsonb, operators = $9::jsonb, bans = $10::jsonb
+      topic_set_by = $6, topic_set_at = $7, modes = $8::jsonb, operators = $9::jsonb, bans = $10::jsonb,
+      exceptions = $11::jsonb, invite_exceptions = $12::jsonb
     WHERE folded = $1`,
   getChannel: 'SELECT * FROM channels WHERE folded = $1',
   dropChannel: 'DELETE FROM channels WHERE folded = $1',

@@ -87,6 +87,8 @@ function channelParams(c: RegisteredChannel): Record<string, string | number | n
     modes: JSON.stringify(c.modes),
     operators: JSON.stringify(c.operators),
     bans: JSON.stringify(c.bans),
+    exceptions: JSON.stringify(c.exceptions),
+    inviteExceptions: JSON.stringify(c.inviteExceptions),
   };
 }
 
@@ -310,15 +312,16 @@ function prepareStatements(db: Database.Database) {
     ),
     insertChannel: db.prepare<[Record<string, string | number | null>]>(
       `INSERT INTO channels (folded, name, founder, registered_at, topic_text, topic_set_by, topic_set_at,
-         modes, operators, bans)
+         modes, operators, bans, exceptions, invite_exceptions)
        VALUES (@folded, @name, @founder, @registeredAt, @topicText, @topicSetBy, @topicSetAt,
-         @modes, @operators, @bans)
+         @modes, @operators, @bans, @exceptions, @inviteExceptions)
        ON CONFLICT (folded) DO NOTHING`,
     ),
     updateChannel: db.prepare<[Record<string, string | number | null>]>(
       `UPDATE channels SET name = @name, founder = @founder, registered_at = @registeredAt,
          topic_text = @topicText, topic_set_by = @topicSetBy, topic_set_at = @topicSetAt,
-         modes = @modes, operators = @operators, bans = @bans
+         modes = @modes, operators = @operators, bans = @bans, exceptions = @exceptions,
+         invite_exceptions = @inviteExceptions
        WHERE folded = @folded`,
     ),
     getChannel: db.prepare<[string], ChannelRow>('SELECT * FROM channels WHERE folded = ?'),

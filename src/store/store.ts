@@ -203,8 +203,19 @@ export interface RegisteredChannel {
   modes: string[];
   /** Folded accounts that get operator status (+o) on join. */
   operators: string[];
-  /** Ban masks. */
-  bans: Array<{ mask: string; setBy: string; setAt: number }>;
+  /** Ban masks (+b). */
+  bans: ListEntryRecord[];
+  /** Ban exceptions (+e). */
+  exceptions: ListEntryRecord[];
+  /** Invite exceptions (+I). */
+  inviteExceptions: ListEntryRecord[];
+}
+
+/** One mask of a room's list (+b, +e, +I), with who set it and when. */
+export interface ListEntryRecord {
+  mask: string;
+  setBy: string;
+  setAt: number;
 }
 
 export interface ChannelStore {

@@ -42,6 +42,8 @@ function channel(folded: string, over: Partial<RegisteredChannel> = {}): Registe
     modes: ['+nt'],
     operators: ['alice'],
     bans: [],
+    exceptions: [],
+    inviteExceptions: [],
     ...over,
   };
 }
@@ -512,6 +514,8 @@ export function storeSuite(backend: Backend): void {
         modes: ['+ntkl', 'sekrit', '20'],
         operators: ['alice', 'bob'],
         bans: [{ mask: '*!*@bad.example', setBy: 'alice', setAt: T + 6 }],
+        exceptions: [{ mask: 'friend!*@bad.example', setBy: 'alice', setAt: T + 7 }],
+        inviteExceptions: [{ mask: 'a:bob', setBy: 'alice', setAt: T + 8 }],
       };
       await store.updateChannel(updated);
       assert.deepEqual(await store.getChannel('#lobby'), updated);
@@ -1152,6 +1156,9 @@ export function storeSuite(backend: Backend): void {
               modes: ['+nt'],
               operators: ['alice'],
               bans: [],
+              // Rooms registered before version 9 kept no exceptions.
+              exceptions: [],
+              inviteExceptions: [],
             });
             assert.equal(await store.getReadMarker('alice', '#room'), T + 10);
           }
