@@ -247,6 +247,12 @@ for (const backend of backends()) {
         ],
       );
       assert.equal(replay[0]!.tags['msgid'], kept);
+      // An event replayed is the event as first sent: its msgid, time and source
+      // (chathistory §Returned message notes: the msgid as originally sent).
+      assert.match(seen.tags['msgid'] ?? '', /^[A-Za-z0-9_-]+$/);
+      assert.equal(replay[1]!.tags['msgid'], seen.tags['msgid']);
+      assert.equal(replay[1]!.tags['time'], seen.tags['time']);
+      assert.equal(replay[1]!.source, seen.source);
       const older = await reg('dOlder', [...BASE, 'draft/chathistory']);
       older.send('JOIN #redact');
       await older.waitFor((m) => m.command === '366');
