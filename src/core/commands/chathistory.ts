@@ -274,11 +274,13 @@ export function sendMessages(
   const emit = (out: Outgoing): void => s.deliver(batched ? withBatch(out, id, s) : out);
   if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, ...batchType]));
   const redactions = extras.redactions;
+  // A TAGMSG kept in history (client tags other than typing) is an event, not a message:
+  // only for clients that said they can take events in history (draft/event-playback) and
+  // tags at all (message-tags §TAGMSG). Reactions are replayed below, after their message.
+  const events = s.hasCap(Cap.eventPlayback) && s.hasCap(Cap.messageTags);
   let next = 0;
   for (const row of rows) {
-    // Only PRIVMSG and NOTICE are messages (chathistory §Returned message notes); reactions
-    // are replayed below, with the message they belong to.
-    if (row.command === 'TAGMSG') continue;
+    if (row.command === 'TAGMSG' && !events) continue;
     while (next < redactions.length && redactions[next]!.time < row.time)
       emit(redactionEvent(redactions[next++]!));
     emit(replayed(row, server));
