@@ -47,6 +47,7 @@ import type {
   Store,
   StoredMessage,
   StoredReaction,
+  TopicChange,
   UploadRecord,
 } from './store.js';
 
@@ -475,6 +476,14 @@ export class PostgresStore extends HistoryQueries implements Store {
 
   redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]> {
     return this.events.redactions(conversation, from, to, limit);
+  }
+
+  addTopicChange(change: TopicChange): Promise<void> {
+    return this.events.addTopicChange(change);
+  }
+
+  topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    return this.events.topicChanges(conversation, from, to, limit);
   }
 
   // ---- accounts ----

@@ -52,6 +52,7 @@ import type {
   Store,
   StoredMessage,
   StoredReaction,
+  TopicChange,
   UploadRecord,
 } from './store.js';
 
@@ -602,6 +603,19 @@ export class SqliteStore extends HistoryQueries implements Store {
     return this.events.redactions(conversation, from, to, limit);
   }
 
+  async addTopicChange(change: TopicChange): Promise<void> {
+    this.check();
+    if (this.writer !== null) {
+      await this.writer.call('addTopicChange', [change]);
+      return;
+    }
+    return this.events.addTopicChange(change);
+  }
+
+  async topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    return this.events.topicChanges(conversation, from, to, limit);
+  }
+
   // ---- accounts ----
 
   async createAccount(account: AccountRecord): Promise<boolean> {
@@ -780,7 +794,7 @@ export class SqliteStore extends HistoryQueries implements Store {
 }
 
 /** The message-event writes the writer thread runs (the reads stay on the main connection). */
-export type WriterCall = 'addReaction' | 'removeReaction' | 'redact';
+export type WriterCall = 'addReaction' | 'removeReaction' | 'redact' | 'addTopicChange';
 
 /**
  * What the main thread sends the writer: a history batch, one message-event write, or a

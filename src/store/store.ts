@@ -135,6 +135,22 @@ export interface Redaction {
   reason: string | null;
 }
 
+/** A room's TOPIC as it was sent (draft/event-playback: an event history replays). */
+export interface TopicChange {
+  /** The TOPIC line's msgid. */
+  msgid: string;
+  /** The room's folded name (its history conversation). */
+  conversation: string;
+  /** The room's name as shown. */
+  target: string;
+  time: number;
+  /** nick!user@host of whoever set it. */
+  sender: string;
+  senderAccount: string | null;
+  /** The new topic; empty when it was cleared. */
+  text: string;
+}
+
 export type ReactionResult = 'added' | 'duplicate' | 'unknown';
 
 export interface MessageEventStore {
@@ -158,6 +174,10 @@ export interface MessageEventStore {
   redact(redaction: Redaction): Promise<boolean>;
   /** Tombstones of a conversation with `from <= time <= to`, oldest first, at most `limit`. */
   redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]>;
+  /** Records a topic change, durably. */
+  addTopicChange(change: TopicChange): Promise<void>;
+  /** Topic changes of a room with `from <= time <= to`, oldest first, at most `limit`. */
+  topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]>;
 }
 
 export interface AccountRecord {

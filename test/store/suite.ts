@@ -781,6 +781,32 @@ export function storeSuite(backend: Backend): void {
         await store.close();
       }
     });
+
+    it('topic changes (draft/event-playback): kept per room, read by time span in order, pruned with the history', async (t) => {
+      const store = await fresh(t);
+      const change = (msgid: string, conversation: string, time: number, text: string) => ({
+        msgid,
+        conversation,
+        target: conversation.toUpperCase(),
+        time,
+        sender: 'alice!a@h',
+        senderAccount: msgid === 't3' ? null : 'alice',
+        text,
+      });
+      const t1 = change('t1', '#r', T + 1, 'the plan');
+      const t2 = change('t2', '#r', T + 2, '');
+      const t3 = change('t3', '#r', T + 2, 'same millisecond, later');
+      await store.addTopicChange(t1);
+      await store.addTopicChange(t2);
+      await store.addTopicChange(t3);
+      await store.addTopicChange(change('t4', '#other', T + 1, 'elsewhere'));
+      assert.deepEqual(await store.topicChanges('#r', T, T + 10, 10), [t1, t2, t3]);
+      assert.deepEqual(await store.topicChanges('#r', T + 2, T + 2, 10), [t2, t3]);
+      assert.deepEqual(await store.topicChanges('#r', T, T + 10, 2), [t1, t2]);
+      assert.deepEqual(await store.topicChanges('#r', T + 3, T + 10, 10), []);
+      await store.prune(T + 2);
+      assert.deepEqual(await store.topicChanges('#r', 0, T + 10, 10), [t2, t3]);
+    });
   });
 
   describe('group commit (HistoryWriter)', () => {

@@ -16,6 +16,7 @@ import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
 import { sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
+import { writeFailures } from '../write-failures.js';
 import { formatMarker, joinExtras } from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
@@ -227,10 +228,38 @@ function topic(s: Session, msg: IrcMessage): void {
   const text = msg.params[1]!.slice(0, s.server.config.topicLen);
   channel.topic = text === '' ? null : { text, setBy: s.mask, setAt: Date.now() };
   s.server.channelHooks?.changed(channel);
-  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid.
+  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid
+  // and is kept in history, shown to the room once kept (in the order the server accepted
+  // it, like a message: a gate).
   const now = Date.now();
-  channel.broadcast(
-    new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account),
+  const out = new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account);
+  const server = s.server;
+  if (server.store === null || server.historyWriter === null) {
+    channel.broadcast(out);
+    return;
+  }
+  const kept = server.store.addTopicChange({
+    msgid: out.msgid!,
+    conversation: channel.folded,
+    target: channel.name,
+    time: now,
+    sender: s.mask,
+    senderAccount: s.account,
+    text,
+  });
+  s.deferUntil(
+    kept,
+    () => {
+      writeFailures(server).succeeded();
+      channel.broadcast(out);
+    },
+    (err) => {
+      // The topic did change (everyone asking sees it); only its history lacks the event.
+      writeFailures(server).failed(err);
+      channel.broadcast(out);
+    },
+    false,
+    server.output.openGate(),
   );
 }
 
