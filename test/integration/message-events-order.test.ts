@@ -153,6 +153,8 @@ for (const backend of backends()) {
         await acceptedUpTo(count + 1);
         ana.send(`PRIVMSG #cross :a${i}`);
         expected.push(`react:x${i}`, `a${i}`);
+        // Her echo: a${i} is accepted, so the count below starts after it.
+        await ana.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === `a${i}`, 20_000);
         // ana's PRIVMSG is accepted, then ben's REDACT and a PRIVMSG he sends right after it
         // (so the test knows the REDACT was accepted), then ana's TOPIC.
         count = await load();
