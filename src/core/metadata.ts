@@ -55,8 +55,8 @@ export class MetadataRegistry {
   /** Folded account → its values, while a person of it is on the network. */
   private readonly accounts = new Map<string, Values>();
   private readonly loading = new Map<string, Promise<void>>();
-  private readonly guests = new WeakMap<User, Values>();
-  private readonly rooms = new WeakMap<Channel, Values>();
+  private readonly guests = new WeakMap<object, Values>();
+  private readonly rooms = new WeakMap<object, Values>();
   /** Connection → the keys it subscribed to. */
   private readonly subscriptions = new WeakMap<Session, Set<string>>();
 
@@ -114,47 +114,48 @@ export class MetadataRegistry {
   }
 
   /**
-   * Sets (value) or deletes (null) a key of a user or room; an account's change is durable
-   * when the promise resolves (memory is updated first, and put back if the write fails).
+   * Sets (value) or deletes (null) a key of a user or room. A guest's and a room's change is
+   * made at once (null is returned); an account's is durable when the returned promise
+   * resolves (memory is updated first, and put back if the write fails).
    */
-  async set(target: User | Channel, key: string, value: string | null): Promise<void> {
-    await this.write(target, (values) => {
+  set(target: User | Channel, key: string, value: string | null): Promise<void> | null {
+    return this.write(target, (values) => {
       if (value === null) values.delete(key);
       else values.set(key, value);
     });
   }
 
-  /** Deletes every key; returns those that were set, in order. */
-  async clear(target: User | Channel): Promise<string[]> {
-    let cleared: string[] = [];
-    await this.write(target, (values) => {
-      cleared = [...values.keys()].sort();
+  /** Deletes every key; `cleared` gets those that were set, sorted. Like `set` otherwise. */
+  clear(target: User | Channel, cleared: string[]): Promise<void> | null {
+    return this.write(target, (values) => {
+      cleared.push(...[...values.keys()].sort());
       values.clear();
     });
-    return cleared;
   }
 
-  private async write(target: User | Channel, change: (values: Values) => void): Promise<void> {
-    if (isChannel(target)) {
-      let values = this.rooms.get(target);
+  /** The read of the user's account values still in flight, or null when there is none. */
+  pending(user: User): Promise<void> | null {
+    const account = personOf(user).account;
+    return account === null ? null : (this.loading.get(foldCase(account)) ?? null);
+  }
+
+  private write(target: User | Channel, change: (values: Values) => void): Promise<void> | null {
+    const person = isChannel(target) ? null : personOf(target);
+    if (person === null || person.account === null || this.server.store === null) {
+      const map: WeakMap<object, Values> = person === null ? this.rooms : this.guests;
+      const owner: object = person ?? target;
+      let values = map.get(owner);
       if (values === undefined) {
         values = new Map();
-        this.rooms.set(target, values);
+        map.set(owner, values);
       }
       change(values);
-      return;
+      return null;
     }
-    const person = personOf(target);
-    if (person.account === null) {
-      let values = this.guests.get(person);
-      if (values === undefined) {
-        values = new Map();
-        this.guests.set(person, values);
-      }
-      change(values);
-      return;
-    }
-    const folded = foldCase(person.account);
+    return this.writeAccount(foldCase(person.account), change);
+  }
+
+  private async writeAccount(folded: string, change: (values: Values) => void): Promise<void> {
     await this.load(folded);
     let values = this.accounts.get(folded);
     if (values === undefined) {
@@ -163,8 +164,7 @@ export class MetadataRegistry {
     }
     const before = new Map(values);
     change(values);
-    const store = this.server.store;
-    if (store === null) return;
+    const store = this.server.store!;
     const name = metadataTarget('account', folded);
     try {
       if (values.size === 0) await store.clearMetadata(name);

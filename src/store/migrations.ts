@@ -374,7 +374,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 9,
-    description: 'metadata (draft/metadata-2) of accounts and registered rooms',
+    description: 'metadata (draft/metadata-2) of accounts',
     // One row per key of a target: `a:<folded account>` or `c:<folded room>` (a room's only
     // while it is registered; store/metadata-targets.ts). Keys are lowercase by the spec's
     // grammar, so the primary key needs no folding. Read once per login, written per SET.

@@ -96,21 +96,29 @@ function sendKeys(s: Session, code: string, keys: string[], send: (out: Outgoing
   flush();
 }
 
-/** A write to finish after the command's checks: the store, then the reply (set, clear). */
-type Write = () => Promise<void>;
+/**
+ * What is left of a command after its checks: the write and the reply (set, clear). It
+ * returns a promise when the write goes to the store (an account's values).
+ */
+type Write = () => Promise<void> | undefined;
 
-async function metadata(s: Session, msg: IrcMessage): Promise<void> {
-  const server = s.server;
-  // An account's values are read at login; a command right after it waits for them.
-  await server.metadata.ready(s);
+function metadata(s: Session, msg: IrcMessage): void | Promise<void> {
+  const registry = s.server.metadata;
   const target = resolve(s, msg.params[0]!);
-  if (target?.kind === 'user') await server.metadata.ready(target.user);
-  // Everything after an await answers inside the command's labeled response (resume).
-  let write: Write | null = null;
-  s.resume(() => {
-    write = run(s, msg, target);
+  // An account's values are read at login; a command right after it waits for them. Only
+  // then is the command asynchronous (and so are writes to an account's stored values):
+  // everything else is answered at once, so later commands of this client never wait.
+  const waits = [registry.pending(s), target?.kind === 'user' ? registry.pending(target.user) : null];
+  const loading = waits.filter((w): w is Promise<void> => w !== null);
+  if (loading.length === 0) return run(s, msg, target)?.();
+  return Promise.all(loading).then(async () => {
+    let write: Write | null = null;
+    // After an await, replies go inside the command's labeled response through resume.
+    s.resume(() => {
+      write = run(s, msg, resolve(s, msg.params[0]!));
+    });
+    if (write !== null) await (write as Write)();
   });
-  if (write !== null) await (write as Write)();
 }
 
 function run(s: Session, msg: IrcMessage, target: Target | null): Write | null {
@@ -219,25 +227,33 @@ function set(s: Session, target: Target, args: string[]): Write | null {
   return () => store(s, target, on, key, value);
 }
 
-async function store(
+function store(
   s: Session,
   target: Target,
   on: User | Channel,
   key: string,
   value: string | null,
-): Promise<void> {
+): Promise<void> | undefined {
   const server = s.server;
-  try {
-    await server.metadata.set(on, key, value);
-  } catch (err) {
-    server.log.error({ event: 'metadata.write_failed', err: String(err) }, 'metadata write failed');
-    s.resume(() => fail(s, 'INTERNAL_ERROR', 'Could not store the change; try again', target.name, key));
-    return;
+  const answer = (): void => {
+    s.deliver(value === null ? keyNotSet(s, target.name, key) : keyValue(s, target.name, key, value));
+  };
+  const write = server.metadata.set(on, key, value);
+  if (write === null) {
+    answer();
+    if (s.registered) notifyChange(server, s, on, key, value);
+    return undefined;
   }
-  s.resume(() =>
-    s.deliver(value === null ? keyNotSet(s, target.name, key) : keyValue(s, target.name, key, value)),
+  return write.then(
+    () => {
+      s.resume(answer);
+      if (s.registered) notifyChange(server, s, on, key, value);
+    },
+    (err: unknown) => {
+      server.log.error({ event: 'metadata.write_failed', err: String(err) }, 'metadata write failed');
+      s.resume(() => fail(s, 'INTERNAL_ERROR', 'Could not store the change; try again', target.name, key));
+    },
   );
-  if (s.registered) notifyChange(server, s, on, key, value);
 }
 
 /** §METADATA CLEAR: every key removed, each listed (RPL_KEYNOTSET) in a `metadata` batch. */
@@ -249,24 +265,35 @@ function clear(s: Session, target: Target): Write | null {
   return () => clearAll(s, target, target.kind === 'user' ? target.user : target.channel);
 }
 
-async function clearAll(s: Session, target: Target, on: User | Channel): Promise<void> {
+function clearAll(s: Session, target: Target, on: User | Channel): Promise<void> | undefined {
   const server = s.server;
-  let cleared: string[];
-  try {
-    cleared = await server.metadata.clear(on);
-  } catch (err) {
-    server.log.error({ event: 'metadata.write_failed', err: String(err) }, 'metadata write failed');
-    s.resume(() => fail(s, 'INTERNAL_ERROR', 'Could not store the change; try again', target.name, '*'));
-    return;
-  }
-  s.resume(() =>
+  const cleared: string[] = [];
+  const answer = (): void => {
     sendMetadataBatch(
       s,
       target.name,
       cleared.map((key) => keyNotSet(s, target.name, key)),
-    ),
+    );
+  };
+  const tell = (): void => {
+    if (s.registered) for (const key of cleared) notifyChange(server, s, on, key, null);
+  };
+  const write = server.metadata.clear(on, cleared);
+  if (write === null) {
+    answer();
+    tell();
+    return undefined;
+  }
+  return write.then(
+    () => {
+      s.resume(answer);
+      tell();
+    },
+    (err: unknown) => {
+      server.log.error({ event: 'metadata.write_failed', err: String(err) }, 'metadata write failed');
+      s.resume(() => fail(s, 'INTERNAL_ERROR', 'Could not store the change; try again', target.name, '*'));
+    },
   );
-  if (s.registered) for (const key of cleared) notifyChange(server, s, on, key, null);
 }
 
 /** §METADATA SUB, UNSUB, SUBS: this connection's subscriptions. */
