@@ -28,10 +28,11 @@ import type { User } from './user.js';
 
 /**
  * metadata §Keys and Values: lowercase letters, digits and `_ . / -` (no colon anywhere, so a
- * key is never mistaken for a trailing parameter). The length bound is ours: a key travels in
- * every line about it.
+ * key is never mistaken for a trailing parameter). The length bound is ours: with a value
+ * of at most 300 bytes, a notification (`:nick!user@host METADATA <room> <key> * :<value>`,
+ * with the default nick and room lengths and an IPv6 host) still fits 512 bytes uncut.
  */
-const KEY = /^[a-z0-9_./-]{1,64}$/;
+const KEY = /^[a-z0-9_./-]{1,50}$/;
 
 export function isValidKey(key: string): boolean {
   return KEY.test(key);

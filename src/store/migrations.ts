@@ -19,7 +19,7 @@
  *   v7  SQLite: the search index is filled after the commit, not by an insert trigger
  *       (search_index_state holds how far it has got); PostgreSQL: nothing
  *   v8  always-on people: per-account switch, nick and rooms
- *   v9  metadata (IRCv3 draft/metadata-2) of accounts and registered rooms
+ *   v9  metadata (IRCv3 draft/metadata-2) of accounts
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -375,8 +375,8 @@ export const migrations: readonly Migration[] = [
   {
     version: 9,
     description: 'metadata (draft/metadata-2) of accounts',
-    // One row per key of a target: `a:<folded account>` or `c:<folded room>` (a room's only
-    // while it is registered; store/metadata-targets.ts). Keys are lowercase by the spec's
+    // One row per key of a target: `a:<folded account>` (core/metadata.ts metadataTarget; the
+    // `c:` prefix is kept for registered rooms, not stored yet). Keys are lowercase by the spec's
     // grammar, so the primary key needs no folding. Read once per login, written per SET.
     sqlite: `
       CREATE TABLE metadata (

@@ -328,7 +328,7 @@ for (const backend of backends()) {
   describe(`draft/metadata-2 per account across a restart (${backend.name})`, () => {
     after(() => backend.cleanup());
 
-    test('metadata §Notifications (stored metadata): an account’s profile is kept: after a restart its next connection gets it in its own metadata batch and others read it; a guest’s is gone with it', async (t) => {
+    test('metadata §Notifications (stored metadata): an account’s profile is kept: after a restart its next connection gets it in its own metadata batch and others read it; a guest starts with an empty one', async (t) => {
       const database = await backend.fresh();
       const dataDir = mkdtempSync(join(tmpdir(), 'tertulia-metadata-'));
       let server = await startServer({ dataDir, database });
@@ -370,7 +370,7 @@ for (const backend of backends()) {
       assert.deepEqual(show(batchOf(await reply(bob, 'METADATA ana GET display-name')).inner, 'bob'), [
         '[b] 761 ana display-name * Ana Torres',
       ]);
-      // A guest's own batch is empty (§Notifications: "If none exists, ... an empty batch").
+      // A guest has none: its list is an empty batch.
       const guestLines = await reply(bob, 'METADATA * LIST');
       assert.deepEqual(batchOf(guestLines).inner, []);
     });
