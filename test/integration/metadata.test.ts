@@ -234,6 +234,27 @@ describe('draft/metadata-2', () => {
     }
   });
 
+  test('metadata §Notifications: clients get updates for themselves, excluding changes they make: an account’s other device is told, the one that set it is not', async (t) => {
+    const h = await boot(t);
+    await TestClient.registerAccount(h.server.port, 'ana');
+    const laptop = (await connectWithSasl(h.server.port, 'ana', 'PLAIN', 'ana', 'secret-ana', CAPS)).client;
+    const phone = (await connectWithSasl(h.server.port, 'ana', 'PLAIN', 'ana', 'secret-ana', CAPS)).client;
+    t.after(() => {
+      laptop.close();
+      phone.close();
+    });
+    await reply(phone, 'METADATA * SUB status');
+    await reply(laptop, 'METADATA * SUB status');
+    phone.mark();
+    const own = await reply(laptop, 'METADATA * SET status :en el tren');
+    assert.deepEqual(show(own, 'ana'), ['761 ana status * en el tren']);
+    assert.deepEqual((await phone.expect('METADATA', 'ana')).params, ['ana', 'status', '*', 'en el tren']);
+    // The phone reads the same account value.
+    assert.deepEqual(show(batchOf(await reply(phone, 'METADATA * GET status')).inner, 'ana'), [
+      '[b] 761 ana status * en el tren',
+    ]);
+  });
+
   test('metadata §Concepts (channels): a room operator sets the room’s keys and its subscribed members are told; a member who is not operator gets KEY_NO_PERMISSION', async (t) => {
     const h = await boot(t);
     const alice = await h.client('alice');
