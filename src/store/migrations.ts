@@ -18,9 +18,10 @@
  *       Web Push subscriptions
  *   v7  SQLite: the search index is filled after the commit, not by an insert trigger
  *       (search_index_state holds how far it has got); PostgreSQL: nothing
- *   v8  always-on people (always_on, always_on_rooms)
+ *   v8  always-on people: per-account switch, nick and rooms
  *   v9  registered rooms' ban exceptions and invite exceptions (channels columns)
  *   v10 topic changes kept in history (topic_changes, draft/event-playback)
+ *   v11 metadata (IRCv3 draft/metadata-2) of accounts
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -420,6 +421,29 @@ export const migrations: readonly Migration[] = [
       );
       CREATE INDEX topic_changes_conversation_time ON topic_changes (conversation, time, id);
       CREATE INDEX topic_changes_time ON topic_changes (time);
+    `,
+  },
+  {
+    version: 11,
+    description: 'metadata (draft/metadata-2) of accounts',
+    // One row per key of a target: `a:<folded account>` (core/metadata.ts metadataTarget; the
+    // `c:` prefix is kept for registered rooms, not stored yet). Keys are lowercase by the spec's
+    // grammar, so the primary key needs no folding. Read once per login, written per SET.
+    sqlite: `
+      CREATE TABLE metadata (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (target, key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE metadata (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (target, key)
+      );
     `,
   },
 ];

@@ -166,6 +166,12 @@ const SQL = {
     'DELETE FROM webpush_subscriptions WHERE endpoint = $1 AND ($2::text IS NULL OR account = $2::text)',
   pushByAccount: 'SELECT * FROM webpush_subscriptions WHERE account = $1 ORDER BY created_at, endpoint',
   pushAccounts: 'SELECT DISTINCT account FROM webpush_subscriptions ORDER BY account',
+  // Byte order, as SQLite sorts (keys are ASCII).
+  getMetadata: 'SELECT key, value FROM metadata WHERE target = $1 ORDER BY key COLLATE "C"',
+  setMetadata: `INSERT INTO metadata (target, key, value) VALUES ($1, $2, $3)
+    ON CONFLICT (target, key) DO UPDATE SET value = EXCLUDED.value`,
+  removeMetadata: 'DELETE FROM metadata WHERE target = $1 AND key = $2',
+  clearMetadata: 'DELETE FROM metadata WHERE target = $1',
   append: `
     WITH batch AS (
       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -635,6 +641,22 @@ export class PostgresStore extends HistoryQueries implements Store {
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     this.check();
     return alwaysOn.loadAlwaysOn(this.pool);
+  }
+
+  // ---- metadata (draft/metadata-2, migration 9) ----
+
+  async getMetadata(target: string): Promise<Array<[string, string]>> {
+    const rows = await this.query<{ key: string; value: string }>('getMetadata', [target]);
+    return rows.map((r) => [r.key, r.value]);
+  }
+
+  async setMetadata(target: string, key: string, value: string | null): Promise<void> {
+    if (value === null) await this.query('removeMetadata', [target, key]);
+    else await this.query('setMetadata', [target, key, value]);
+  }
+
+  async clearMetadata(target: string): Promise<void> {
+    await this.query('clearMetadata', [target]);
   }
 
   // ---- web push subscriptions ----

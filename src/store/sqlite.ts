@@ -403,6 +403,19 @@ function searchSql(order: SearchOrder): string {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+function prepareMetadata(db: Database.Database) {
+  return {
+    get: db.prepare<[string], { key: string; value: string }>(
+      'SELECT key, value FROM metadata WHERE target = ? ORDER BY key',
+    ),
+    set: db.prepare<[string, string, string]>(
+      'INSERT INTO metadata (target, key, value) VALUES (?, ?, ?) ON CONFLICT (target, key) DO UPDATE SET value = excluded.value',
+    ),
+    remove: db.prepare<[string, string]>('DELETE FROM metadata WHERE target = ? AND key = ?'),
+    clear: db.prepare<[string]>('DELETE FROM metadata WHERE target = ?'),
+  };
+}
+
 export class SqliteStore extends HistoryQueries implements Store {
   readonly kind = 'sqlite';
   readonly schemaVersion: number;
@@ -472,6 +485,30 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     return this.alwaysOnSql.load();
+  }
+
+  // ---- metadata (draft/metadata-2, migration 9) ----
+
+  private metadataStatements: ReturnType<typeof prepareMetadata> | null = null;
+
+  private get metadataSql(): ReturnType<typeof prepareMetadata> {
+    this.check();
+    this.s; // only on the latest schema
+    this.metadataStatements ??= prepareMetadata(this.db);
+    return this.metadataStatements;
+  }
+
+  async getMetadata(target: string): Promise<Array<[string, string]>> {
+    return this.metadataSql.get.all(target).map((r) => [r.key, r.value]);
+  }
+
+  async setMetadata(target: string, key: string, value: string | null): Promise<void> {
+    if (value === null) this.metadataSql.remove.run(target, key);
+    else this.metadataSql.set.run(target, key, value);
+  }
+
+  async clearMetadata(target: string): Promise<void> {
+    this.metadataSql.clear.run(target);
   }
 
   /** Reactions and redactions (sqlite-message-events.ts). */

@@ -288,6 +288,20 @@ export interface AlwaysOnStore {
   loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
 }
 
+/**
+ * IRCv3 draft/metadata-2 keys and values (migration 9), of a target named `a:<folded account>`
+ * or `c:<folded room>` (metadataTarget in core/metadata.ts). Keys are valid metadata keys
+ * (lowercase), values at most the configured max-value-bytes: the caller checks both.
+ */
+export interface MetadataStore {
+  /** Every key of the target with its value, sorted by key. */
+  getMetadata(target: string): Promise<Array<[key: string, value: string]>>;
+  /** Sets a key (insert or replace), or deletes it with value null (a no-op when unset). */
+  setMetadata(target: string, key: string, value: string | null): Promise<void>;
+  /** Deletes every key of the target. */
+  clearMetadata(target: string): Promise<void>;
+}
+
 /** Metadata of an uploaded file; the bytes are stored by content hash, never by name. */
 export interface UploadRecord {
   /** Random, unguessable id (URL-safe, at least 128 bits). */
@@ -401,7 +415,8 @@ export interface Store
     UploadStore,
     SearchStore,
     PushSubscriptionStore,
-    AlwaysOnStore {
+    AlwaysOnStore,
+    MetadataStore {
   /** 'sqlite' or 'postgres'. */
   readonly kind: string;
   /** Schema version after migrations ran. */

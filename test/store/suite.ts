@@ -572,6 +572,47 @@ export function storeSuite(backend: Backend): void {
     });
   });
 
+  describe('metadata (draft/metadata-2, migration 9)', () => {
+    it('sets, replaces and deletes keys per target, lists them sorted by key, and clears one target only', async (t) => {
+      const store = await fresh(t);
+      assert.deepEqual(await store.getMetadata('a:alice'), []);
+      await store.setMetadata('a:alice', 'status', 'out for lunch');
+      await store.setMetadata('a:alice', 'display-name', 'Alice Liddell');
+      await store.setMetadata('a:alice', 'avatar', 'https://example.test/u/abc');
+      await store.setMetadata('c:#lobby', 'display-name', 'The Lobby');
+      assert.deepEqual(await store.getMetadata('a:alice'), [
+        ['avatar', 'https://example.test/u/abc'],
+        ['display-name', 'Alice Liddell'],
+        ['status', 'out for lunch'],
+      ]);
+      await store.setMetadata('a:alice', 'status', 'back 🙂'); // replaced, UTF-8 kept
+      await store.setMetadata('a:alice', 'avatar', null);
+      await store.setMetadata('a:alice', 'no-such-key', null); // deleting an unset key is a no-op
+      await store.setMetadata('a:alice', 'empty', ''); // an empty value is a value
+      assert.deepEqual(await store.getMetadata('a:alice'), [
+        ['display-name', 'Alice Liddell'],
+        ['empty', ''],
+        ['status', 'back 🙂'],
+      ]);
+      await store.clearMetadata('a:alice');
+      assert.deepEqual(await store.getMetadata('a:alice'), []);
+      assert.deepEqual(await store.getMetadata('c:#lobby'), [['display-name', 'The Lobby']]);
+    });
+
+    it('keeps what was set when the store is opened again', async () => {
+      const location = await backend.location();
+      const first = await backend.open(location);
+      await first.setMetadata('a:bob', 'display-name', 'Roberto');
+      await first.close();
+      const second = await backend.open(location);
+      try {
+        assert.deepEqual(await second.getMetadata('a:bob'), [['display-name', 'Roberto']]);
+      } finally {
+        await second.close();
+      }
+    });
+  });
+
   describe('always-on memberships (migration 8)', () => {
     it('stores rooms per account, once each, forgets a part, and loads everything in one call', async (t) => {
       const store = await fresh(t);

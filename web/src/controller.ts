@@ -59,6 +59,7 @@ import {
   togglesOn,
 } from './state/features.js';
 import type { ComposeMode, Entry, EntryKind, State } from './state/model.js';
+import { renameProfile, setProfile } from './state/profiles.js';
 import { Store } from './store.js';
 
 /** Messages fetched per history page. */
@@ -343,10 +344,11 @@ export class Controller {
         for (const conv of Object.values(s.conversations))
           if (conv.members[fold(e.oldNick)] !== undefined)
             next = addEntries(next, conv.name, [event('nick', e.oldNick, e.newNick)], Date.now());
-        next = renameUser(next, e.oldNick, e.newNick);
+        next = renameProfile(renameUser(next, e.oldNick, e.newNick), e.oldNick, e.newNick);
         return e.self ? { ...next, me: e.newNick } : next;
       });
     });
+    c.on('profile', (e) => this.update((s) => setProfile(s, e.nick, e.profile)));
     c.on('topic', (e) => {
       this.update((s) => {
         const next = updateConversation(s, e.channel, (conv) => ({ ...conv, topic: e.topic }));
@@ -861,6 +863,37 @@ export class Controller {
   dismissUpload(id: string): void {
     this.uploads.get(id)?.abort();
     this.update((s) => removeUpload(s, id));
+  }
+
+  // ------------------------------------------------------------------ profile
+
+  /** Whether the server keeps profiles (draft/metadata-2). */
+  get profilesAvailable(): boolean {
+    return this.client.profilesAvailable;
+  }
+
+  /** Saves one's display name and status ('' clears one); resolves when the server has both. */
+  async saveProfile(displayName: string, status: string): Promise<void> {
+    const mine = this.client.profileOf(this.state.me) ?? {};
+    const name = displayName.trim();
+    const text = status.trim();
+    if ((mine.displayName ?? '') !== name) await this.client.setProfile('displayName', name);
+    if ((mine.status ?? '') !== text) await this.client.setProfile('status', text);
+  }
+
+  /**
+   * Uploads an image through the file host and makes its link one's avatar. Needs an account
+   * (uploads do: `uploadBlocker`).
+   */
+  async setAvatar(file: File): Promise<void> {
+    if (this.uploadBlocker !== null) throw new Error(this.uploadBlocker);
+    const handle = this.client.uploadBlob(file, file.name, () => {}, window.location.origin);
+    const link = await handle.done;
+    await this.client.setProfile('avatar', link);
+  }
+
+  clearAvatar(): Promise<void> {
+    return this.client.setProfile('avatar', null);
   }
 
   // ------------------------------------------------------------------ around the chat

@@ -12,6 +12,7 @@ import { membershipJoined, membershipLeft } from '../always-on.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
 import { inviteExcepted } from '../channel-access.js';
+import { syncChannel } from '../metadata.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
 import { sendMissed } from '../replay.js';
@@ -160,10 +161,13 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
   sendMissed(s, channel.name, extras.replay);
+  // draft/metadata-2 §Concepts: on joining, the room's and its members' metadata.
+  syncChannel(s, channel, true);
   // The person's other devices got the JOIN above; they need the room's topic and names too.
   for (const other of s.otherConnections()) {
     if (channel.topic !== null) sendTopic(other, channel);
     sendNames(other, channel);
+    syncChannel(other, channel, true);
   }
 }
 

@@ -364,7 +364,7 @@ export function replayed(row: StoredMessage, server: ChatServer): Outgoing {
 }
 
 /** The message with a `batch` tag for one recipient (not cached: batch ids are per reply). */
-function withBatch(out: Outgoing, id: string, s: Session): Outgoing {
+export function withBatch(out: Outgoing, id: string, s: Session): Outgoing {
   return new BatchedOutgoing(out, id, s.caps);
 }
 

@@ -24,6 +24,7 @@ export function initialState(me: string, account: string | null = null): State {
     away: {},
     uploads: [],
     jump: null,
+    profiles: {},
   };
 }
 
