@@ -4,6 +4,7 @@ import type { Controller } from '../controller.js';
 import { lastMessage, sortedConversations, unreadCount } from '../state/conversations.js';
 import type { State } from '../state/model.js';
 import { sharedFile } from '../state/text.js';
+import { TOUCH_ONLY } from '../touch.js';
 import { Avatar } from './Avatar.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
@@ -206,7 +207,7 @@ export function Sidebar(props: {
         <button type="button" class="link-button" onClick={props.onLogout}>
           {t('sidebar.logout')}
         </button>
-        <p class="shortcuts">{t('shortcuts')}</p>
+        {!TOUCH_ONLY && <p class="shortcuts">{t('shortcuts')}</p>}
       </footer>
     </>
   );
