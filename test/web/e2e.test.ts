@@ -26,6 +26,10 @@ import { redPng } from '../helpers/png.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const PNG = redPng(160, 90);
+/** Small uploads; flood limits that let one IRC client fill a room with 10,000 messages. */
+const SERVER_OPTS = { uploadMaxBytes: 64 * 1024, floodBurst: 20_000, floodQueue: 20_000 };
+/** Messages in the room whose reload is timed (issue 17: the target is for 10,000). */
+const ARCHIVE_SIZE = 10_000;
 
 describe('web client in Chromium', { timeout: 180_000 }, () => {
   let srv: TestServer;
@@ -43,7 +47,7 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
 
   before(async () => {
     browser = await launchBrowser();
-    srv = await startServer({ uploadMaxBytes: 64 * 1024 });
+    srv = await startServer(SERVER_OPTS);
     base = `http://127.0.0.1:${srv.httpPort}/`;
   });
   after(async () => {
@@ -217,6 +221,36 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await laptopBadge.waitFor({ state: 'detached' });
   });
 
+  test('a reload in a room with 10,000 messages shows its latest at once, then the live room, each message once', async (t) => {
+    const carol = users[2]!;
+    const seeder = await TestClient.register(srv.port, 'archivero');
+    irc.push(seeder);
+    seeder.send('JOIN #archivo');
+    await seeder.expect('366');
+    for (let i = 1; i <= ARCHIVE_SIZE; i++) seeder.send(`PRIVMSG #archivo :mensaje ${i}`);
+    seeder.send('PING :seeded');
+    await seeder.waitFor((m) => m.command === 'PONG' && m.params.at(-1) === 'seeded', 60_000);
+    await joinRoom(carol.page, '#archivo');
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+
+    await carol.page.reload();
+    // At once, from what this device saved of the room (before logging in again)...
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+    metrics['reloadToHistory10kMs'] = await carol.page.evaluate(() => Math.round(performance.now()));
+    // ...then the live room (logged in, joined, the server's latest page merged in).
+    await carol.page.locator('#composer-input').waitFor();
+    await carol.page.locator('.members .member', { hasText: 'archivero' }).waitFor();
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+    metrics['reloadToLiveRoom10kMs'] = await carol.page.evaluate(() => Math.round(performance.now()));
+    t.diagnostic(
+      `#archivo (${ARCHIVE_SIZE} messages) after a reload: saved history shown in ${metrics['reloadToHistory10kMs']} ms, live room in ${metrics['reloadToLiveRoom10kMs']} ms`,
+    );
+    seeder.send('PRIVMSG #archivo :said after the reload');
+    await message(carol.page, 'said after the reload').waitFor();
+    for (const n of [ARCHIVE_SIZE - 40, ARCHIVE_SIZE - 1, ARCHIVE_SIZE])
+      assert.equal(await message(carol.page, `mensaje ${n}`).count(), 1, `mensaje ${n} shown once`);
+  });
+
   test('an IRC client and a browser user see each other', async () => {
     const alice = users[0]!;
     await conversationButton(alice.page, '#plaza').click();
@@ -245,7 +279,7 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await srv.stop();
     await alice.page.locator('.banner', { hasText: 'Reconnecting' }).waitFor();
     await screenshot(alice.page, 'reconnecting');
-    srv = await startServer({ dataDir, httpPort, uploadMaxBytes: 64 * 1024 });
+    srv = await startServer({ ...SERVER_OPTS, dataDir, httpPort });
     await alice.page.locator('.banner').waitFor({ state: 'detached', timeout: 30_000 });
     await bob.page.locator('.banner').waitFor({ state: 'detached', timeout: 30_000 });
     await alice.page.locator('.members .member', { hasText: 'bob' }).waitFor();
