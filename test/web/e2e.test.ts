@@ -233,6 +233,18 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await joinRoom(carol.page, '#archivo');
     await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
 
+    // Whether the loading screen showed the saved messages, however briefly it was up.
+    await carol.context.addInitScript(() => {
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { textContent: string } | null };
+        savedShown?: string;
+        MutationObserver: new (f: () => void) => { observe(n: unknown, o: object): void };
+      };
+      new g.MutationObserver(() => {
+        const last = g.document.querySelector('.saved-page .message:last-child .text');
+        if (last !== null && g.savedShown === undefined) g.savedShown = last.textContent;
+      }).observe(g.document, { subtree: true, childList: true });
+    });
     await carol.page.reload();
     // At once, from what this device saved of the room (before logging in again)...
     await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
@@ -244,6 +256,11 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     metrics['reloadToLiveRoom10kMs'] = await carol.page.evaluate(() => Math.round(performance.now()));
     t.diagnostic(
       `#archivo (${ARCHIVE_SIZE} messages) after a reload: saved history shown in ${metrics['reloadToHistory10kMs']} ms, live room in ${metrics['reloadToLiveRoom10kMs']} ms`,
+    );
+    assert.equal(
+      await carol.page.evaluate(() => (globalThis as unknown as { savedShown?: string }).savedShown),
+      `mensaje ${ARCHIVE_SIZE}`,
+      'the loading screen showed the saved messages',
     );
     seeder.send('PRIVMSG #archivo :said after the reload');
     await message(carol.page, 'said after the reload').waitFor();

@@ -429,6 +429,8 @@ export class Controller {
     if (!this.client.caps.has('draft/chathistory')) return; // nothing would replace it
     this.update((s) => addEntries(s, page.conversation, page.entries, Date.now()));
     this.savedPage.set(fold(page.conversation), new Set(page.entries.map((e) => e.id)));
+    // On screen at once, as on the loading screen (a room opens again when joined).
+    this.open(page.conversation);
   }
 
   /** Saves the newest messages of the conversation on screen (on pagehide, and when hidden). */
