@@ -29,7 +29,12 @@ interface PageGlobals {
   document: {
     createRange(): { selectNodeContents(el: unknown): void; getClientRects(): ArrayLike<{ top: number }> };
   };
-  getComputedStyle(el: unknown): { paddingLeft: string; paddingRight: string; borderLeftWidth: string };
+  getComputedStyle(el: unknown): {
+    paddingLeft: string;
+    paddingRight: string;
+    borderLeftWidth: string;
+    opacity: string;
+  };
 }
 
 /** How many lines of text an element's contents are laid out on. */
@@ -98,7 +103,10 @@ describe('the web client on a phone in Chromium', { timeout: 180_000 }, () => {
     await lucia.page.locator(`.message img[alt="${photo}"]`).waitFor();
 
     // On the phone: a tap on the message shows its actions; reply to it.
-    const asked = message(teo.page, question);
+    // The question by its own text (the reply quotes it too).
+    const asked = teo.page
+      .locator('.message')
+      .filter({ has: teo.page.locator('.text', { hasText: question }) });
     await asked.tap();
     await asked.locator('.msg-actions button', { hasText: 'Reply' }).tap();
     await teo.page.locator('.compose-mode', { hasText: 'Replying to lucia' }).waitFor();
@@ -106,6 +114,11 @@ describe('the web client on a phone in Chromium', { timeout: 180_000 }, () => {
     const quoteFrom = '.message:has-text("A las nueve, creo") .reply-quote .quote-from';
     await teo.page.locator(quoteFrom).waitFor();
     await message(lucia.page, 'A las nueve, creo').locator('.reply-quote').waitFor();
+    // Once replied, the question's actions go away (a touch screen keeps :hover where it was tapped).
+    const actionsShown = await asked
+      .locator('.msg-actions')
+      .evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).opacity);
+    assert.equal(actionsShown, '0', 'the actions of the message replied to are hidden again');
 
     // The quoted name: whole, on one line, on the phone and on the desktop.
     for (const page of [teo.page, lucia.page]) {
