@@ -27,6 +27,8 @@ export function SavedPageView(props: { page: SavedPage }) {
   return (
     <div class="app saved-page" data-connection="connecting">
       <output class="banner">{t('login.connecting')}</output>
+      {/* The list's place, empty until connected, so the live view does not shift the page. */}
+      <aside class="sidebar" aria-hidden="true" />
       <main class="main">
         <div class="chat">
           <section class="conversation-pane" aria-labelledby="conversation-title" aria-busy="true">
