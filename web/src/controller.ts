@@ -23,8 +23,11 @@ import {
 import {
   hasSavedConversations,
   loadConversations,
+  loadPage,
+  SAVED_PAGE_ENTRIES,
   type SavedSession,
   saveConversations,
+  savePage,
   saveSession,
 } from './session.js';
 import {
@@ -38,6 +41,7 @@ import {
   removeMember,
   removeUpload,
   renameUser,
+  replaceSavedPage,
   setActive,
   setAway,
   setMembers,
@@ -230,13 +234,19 @@ export class Controller {
     this.features = new MessageFeatures(client);
     this.identity = session.account ?? session.nick;
     this.bind();
+    this.showSavedPage();
     this.restoreConversations();
     this.cleanups.push(this.store.subscribe((s) => this.afterChange(s)));
-    const onVisible = (): void => this.markActiveRead();
+    const onVisible = (): void => {
+      this.markActiveRead();
+      // A phone may discard a hidden tab without a pagehide: save while it is still here.
+      if (document.visibilityState === 'hidden') this.saveActivePage();
+    };
     document.addEventListener('visibilitychange', onVisible);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
     // Leave cleanly when the page goes away, so a reload can take the same nick at once.
     const onHide = (): void => {
+      this.saveActivePage();
       this.client.quit('Page closed').catch(() => {});
     };
     window.addEventListener('pagehide', onHide);
@@ -309,7 +319,8 @@ export class Controller {
       // Who is away (WHO flag G), since away-notify only reports changes from now on.
       this.client.send('WHO', e.channel);
       const conv = this.state.conversations[fold(e.channel)];
-      if (conv !== undefined && conv.entries.length === 0) this.loadLatest(e.channel);
+      if (conv !== undefined && (conv.entries.length === 0 || this.savedPage.has(conv.key)))
+        this.loadLatest(e.channel);
     });
     c.on('part', (e) => {
       if (e.self) {
@@ -405,6 +416,41 @@ export class Controller {
 
   // ------------------------------------------------------------------ start-up
 
+  /** Ids of the messages shown from the saved page, by conversation, until the server's page comes. */
+  private readonly savedPage = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * The conversation that was on screen, with the messages this device saved of it, before
+   * the server has sent anything: what the loading screen showed stays (the server's latest
+   * page replaces or extends it, `replaceSavedPage`).
+   */
+  private showSavedPage(): void {
+    const page = loadPage(this.identity);
+    const active = loadConversations(this.identity).active;
+    if (page === null || active === null || fold(page.conversation) !== fold(active)) return;
+    if (!this.client.caps.has('draft/chathistory')) return; // nothing would replace it
+    this.update((s) => addEntries(s, page.conversation, page.entries, Date.now()));
+    this.savedPage.set(fold(page.conversation), new Set(page.entries.map((e) => e.id)));
+    // On screen at once, as on the loading screen (a room opens again when joined).
+    this.open(page.conversation);
+  }
+
+  /** Saves the newest messages of the conversation on screen (on pagehide, and when hidden). */
+  private saveActivePage(): void {
+    const s = this.state;
+    const conv = s.active === null ? undefined : s.conversations[s.active];
+    if (conv === undefined) return;
+    const entries = conv.entries
+      .filter((e) => e.msgid !== undefined)
+      .slice(-SAVED_PAGE_ENTRIES)
+      .map(({ edited: _, ...e }) => e);
+    savePage(
+      this.identity,
+      { conversation: conv.name, fileHost: this.client.fileHost, entries },
+      this.session.remember,
+    );
+  }
+
   private restoreConversations(): void {
     if (!hasSavedConversations(this.identity)) void this.joinServerRooms();
     const saved = loadConversations(this.identity);
@@ -493,8 +539,14 @@ export class Controller {
       .history(name, before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE })
       .then((messages) => {
         const entries = messages.map((m) => entryFromMessage(m, 'message'));
+        const saved = before === undefined ? this.savedPage.get(key) : undefined;
+        this.savedPage.delete(key);
         this.update((s) => {
-          let next = updateConversation(addEntries(s, name, entries, Date.now()), name, (conv) => ({
+          const merged =
+            saved === undefined
+              ? addEntries(s, name, entries, Date.now())
+              : replaceSavedPage(s, name, saved, entries, Date.now());
+          let next = updateConversation(merged, name, (conv) => ({
             ...conv,
             history: messages.length < PAGE_SIZE ? 'complete' : 'more',
           }));

@@ -30,7 +30,7 @@ import { useI18n } from './i18n.js';
 /** Within this many pixels of the bottom counts as "at the bottom". */
 const BOTTOM_SLACK = 48;
 
-function MessageText(props: { entry: Entry; fileHost: string | null }) {
+export function MessageText(props: { entry: Entry; fileHost: string | null }) {
   const { t } = useI18n();
   const file = sharedFile(props.entry.text, props.fileHost, location.origin);
   if (file !== null) {

@@ -5,6 +5,7 @@ import { lastMessage, sortedConversations, unreadCount } from '../state/conversa
 import type { State } from '../state/model.js';
 import { avatarUrl, profileOf } from '../state/profiles.js';
 import { sharedFile } from '../state/text.js';
+import { TOUCH_ONLY } from '../touch.js';
 import { Avatar } from './Avatar.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
@@ -219,7 +220,7 @@ export function Sidebar(props: {
         <button type="button" class="link-button" onClick={props.onLogout}>
           {t('sidebar.logout')}
         </button>
-        <p class="shortcuts">{t('shortcuts')}</p>
+        {!TOUCH_ONLY && <p class="shortcuts">{t('shortcuts')}</p>}
       </footer>
     </>
   );
