@@ -130,9 +130,11 @@ function summarize(r: ScenarioRecord): [string, string, string] {
       ];
     case 'slowreaders':
       return [
-        `${fmtRate(num(x, 'slow_dropped'))} of ${fmtRate(num(x, 'slow_clients'))} slow readers dropped (all by ${fmtMs(
-          x['all_dropped_s'],
-        )} s); RSS ${fmtMs(x['rss_baseline_mb'])} → peak ${fmtMs(x['rss_peak_mb'])} → ${fmtMs(x['rss_after_mb'])} MB`,
+        `${fmtRate(num(x, 'slow_dropped'))} of ${fmtRate(num(x, 'slow_clients'))} slow readers dropped (${fmtRate(
+          num(x, 'slow_dropped_budget'),
+        )} by the budget, all by ${fmtMs(x['all_dropped_s'])} s); RSS ${fmtMs(x['rss_baseline_mb'])} → peak ${fmtMs(
+          x['rss_peak_mb'],
+        )} → after ${fmtMs(x['rss_after_mb'])} MB`,
         `normal readers ${lat()}`,
         (() => {
           const util = num(x, 'server_cpu_util');
