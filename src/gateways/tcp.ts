@@ -34,18 +34,16 @@ class SocketTransport implements Transport {
   }
 
   /**
-   * The buffers are other connections' too: they go to the socket by reference. One buffer
-   * goes as it is; several are joined into one only when the socket holds nothing (the
-   * kernel almost always takes the copy at once, and one `write` beats a `writev` of many
-   * small pieces); a socket that still holds bytes gets them corked, as one `writev` of the
-   * shared buffers, so a slow reader never holds a private copy of what it has not read.
-   * Returns false once the socket holds its high-water mark: 'drain' then resumes the queue.
+   * The buffers are other connections' too: they go to the socket by reference, never
+   * copied here (the send queue joins a small batch once for every member that gets it,
+   * core/send-queue.ts). Several are corked into one `writev`, so a slow reader never holds
+   * a private copy of what it has not read. Returns false once the socket holds its
+   * high-water mark: 'drain' then resumes the queue.
    */
-  writeMany(chunks: readonly Buffer[], bytes: number): boolean {
+  writeMany(chunks: readonly Buffer[], _bytes: number): boolean {
     const socket = this.socket;
     if (socket.destroyed) return true;
     if (chunks.length === 1) return socket.write(chunks[0]!);
-    if (socket.writableLength === 0) return socket.write(Buffer.concat(chunks as Buffer[], bytes));
     socket.cork();
     let ok = true;
     for (const chunk of chunks) ok = socket.write(chunk);
