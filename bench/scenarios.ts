@@ -740,6 +740,7 @@ const slowreaders: ScenarioDef = {
         warmupMs: p.n('warmup'),
         durationMs: p.n('duration'),
         drainMs: 30_000,
+        samples: true,
       });
       const floodEnd = now();
       await sleep(p.n('after'));
@@ -754,6 +755,17 @@ const slowreaders: ScenarioDef = {
       const sinceFlood = (at: number | undefined): number | null =>
         at === undefined ? null : round((at - origin) / 1000, 2);
       check(t, 'slowreaders (normal readers)');
+      // The normal readers' worst latency per second since the flood began, and per 100 ms for the chart.
+      const worstBy = (ms: number): Array<[number, number]> => {
+        const worst = new Map<number, number>();
+        for (const [at, lat] of t.samples) {
+          const slot = Math.floor((at - origin) / ms);
+          if (slot >= 0) worst.set(slot, Math.max(worst.get(slot) ?? 0, lat));
+        }
+        return [...worst]
+          .sort((a, b) => a[0] - b[0])
+          .map(([slot, lat]) => [round((slot * ms) / 1000, 2), round(lat, 1)]);
+      };
       return {
         results: {
           slow_clients: k,
@@ -772,11 +784,25 @@ const slowreaders: ScenarioDef = {
           rss_after_mb: rssAfter === null ? null : round(rssAfter / MB, 1),
           rss_after_growth_mb: base === null || rssAfter === null ? null : round(rssAfter / MB - base, 1),
           rss_curve_mb: curve.map(([at, mb]) => `${at}s:${mb}`).join(' '),
+          worst_latency_by_s_ms: worstBy(1000)
+            .map(([at, ms]) => `${at}s:${Math.round(ms)}`)
+            .join(' '),
           flood_s: round((floodEnd - origin) / 1000, 2),
           server_cpu_util: t.serverCpuUtil === null ? null : round(t.serverCpuUtil, 3),
           gen_cpu_util: round(t.genCpuUtil, 3),
         },
-        charts: [],
+        charts: [
+          {
+            kind: 'timeline',
+            title: `slowreaders: normal readers' worst latency per 100 ms while ${k} members never read (${p.n('rate')} msgs/s × ${p.n('size')} B)`,
+            points: worstBy(100),
+            span: {
+              from: dropTimes.length === 0 ? 0 : round((dropTimes[0]! - origin) / 1000, 2),
+              to: dropTimes.length === 0 ? 0 : round((dropTimes[dropTimes.length - 1]! - origin) / 1000, 2),
+              label: `${drops.length} slow readers dropped`,
+            },
+          },
+        ],
       };
     } finally {
       for (const c of slow) c.socket.destroy();

@@ -119,6 +119,12 @@ export class SendQueue {
   private plan = FlushPlan.None;
   /** The transport is backed up: output stays here until it drains (see above). */
   private stalled = false;
+  /**
+   * Dropped for SendQ: nothing more is queued or handed over but the closing ERROR line.
+   * (The close comes a microtask later; until then every other client dropped in the same
+   * burst would send it its QUIT, straight into a socket that is backed up.)
+   */
+  private dropped = false;
 
   constructor(
     private readonly scheduler: OutputScheduler,
@@ -138,6 +144,7 @@ export class SendQueue {
 
   /** Queues one serialized message (shared, never modified). */
   write(bytes: Buffer, lazy = false): void {
+    if (this.dropped) return;
     if (this.into !== null) {
       this.into.own.push(bytes);
       this.outBytes += bytes.length;
@@ -215,6 +222,7 @@ export class SendQueue {
     if (this.outBytes + this.transport.pendingBytes > this.scheduler.sendqBytes) {
       // Drop what is queued: the client is not reading, and we will not buffer more.
       this.clear();
+      this.dropped = true;
       this.owner.sendqExceeded(SENDQ_EXCEEDED);
     }
   }
@@ -357,6 +365,8 @@ export class SendQueue {
 
   /** The server's output budget chose this queue: the client is dropped. */
   dropForBudget(): void {
+    this.clear();
+    this.dropped = true;
     this.owner.sendqExceeded(SENDQ_BUDGET_EXCEEDED);
   }
 
@@ -506,7 +516,6 @@ export class OutputScheduler {
     byUnread.sort((a, b) => b.unread - a.unread);
     for (const { q } of byUnread) {
       if (this.stalledTotal <= target) break;
-      q.clear();
       this.onBudgetDrop();
       q.dropForBudget();
     }

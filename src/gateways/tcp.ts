@@ -3,6 +3,7 @@
  * them to a Session. TLS will reuse `attachSocket` with a TLS socket.
  */
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ChatServer } from '../core/server.js';
 import type { Session } from '../core/session.js';
 import type { Transport } from '../core/transport.js';
@@ -58,8 +59,14 @@ class SocketTransport implements Transport {
   end(): void {
     if (this.socket.destroyed) return;
     this.socket.end();
-    // A peer that never reads would keep the socket half-open forever.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // A peer that never reads would keep the socket half-open forever, and once closed the
+    // kernel would keep trying to deliver what it holds for it (up to megabytes per socket
+    // for a client dropped for SendQ): a reset frees that at once. (A TLS socket's handle
+    // cannot be reset; it is closed.)
+    setTimeout(() => {
+      if (this.socket instanceof TLSSocket || this.socket.destroyed) this.socket.destroy();
+      else this.socket.resetAndDestroy();
+    }, 2000).unref();
   }
 
   destroy(): void {
