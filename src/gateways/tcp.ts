@@ -56,16 +56,16 @@ class SocketTransport implements Transport {
     return this.socket.writableLength;
   }
 
-  end(): void {
+  end(unread = false): void {
     if (this.socket.destroyed) return;
     this.socket.end();
-    // A peer that never reads would keep the socket half-open forever, and once closed the
-    // kernel would keep trying to deliver what it holds for it (up to megabytes per socket
-    // for a client dropped for SendQ): a reset frees that at once. (A TLS socket's handle
-    // cannot be reset; it is closed.)
+    // A peer that never reads would keep the socket half-open forever. One dropped for not
+    // reading gets a reset: closed, the kernel would keep trying to deliver what it holds for
+    // it (megabytes per socket for a flooded room). A TLS socket's handle cannot be reset.
     setTimeout(() => {
-      if (this.socket instanceof TLSSocket || this.socket.destroyed) this.socket.destroy();
-      else this.socket.resetAndDestroy();
+      if (unread && !(this.socket instanceof TLSSocket) && !this.socket.destroyed)
+        this.socket.resetAndDestroy();
+      else this.socket.destroy();
     }, 2000).unref();
   }
 
