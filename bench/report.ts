@@ -138,7 +138,8 @@ function summarize(r: ScenarioRecord): [string, string, string] {
         `normal readers ${lat()}`,
         (() => {
           const util = num(x, 'server_cpu_util');
-          return util === null ? '—' : `${util.toFixed(2)} cores`;
+          const s = num(x, 'server_cpu_s_flood');
+          return util === null ? '—' : `${util.toFixed(2)} cores${s === null ? '' : `, ${s} s in all`}`;
         })(),
       ];
     default:

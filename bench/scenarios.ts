@@ -723,6 +723,7 @@ const slowreaders: ScenarioDef = {
       }
       await sleep(500);
       const rssBaseline = readRss(pid);
+      const cpuBefore = readCpu(pid);
       const curve: Array<[number, number]> = [];
       const origin = now();
       const sampler = setInterval(() => {
@@ -746,6 +747,7 @@ const slowreaders: ScenarioDef = {
       await sleep(p.n('after'));
       clearInterval(sampler);
       const rssAfter = readRss(pid);
+      const cpuAfter = readCpu(pid);
       ctx.log(`slowreaders: server RSS (s:MB) ${curve.map(([at, mb]) => `${at}:${mb}`).join(' ')}`);
       const peak = curve.reduce((m, [, mb]) => Math.max(m, mb), 0);
       const base = rssBaseline === null ? null : rssBaseline / MB;
@@ -789,6 +791,8 @@ const slowreaders: ScenarioDef = {
             .join(' '),
           flood_s: round((floodEnd - origin) / 1000, 2),
           server_cpu_util: t.serverCpuUtil === null ? null : round(t.serverCpuUtil, 3),
+          // What the whole flood and its aftermath cost the server, however little CPU it got.
+          server_cpu_s_flood: cpuBefore === null || cpuAfter === null ? null : round(cpuAfter - cpuBefore, 2),
           gen_cpu_util: round(t.genCpuUtil, 3),
         },
         charts: [
