@@ -674,9 +674,11 @@ function watchQuits(member: RawMember, pending: string): void {
       if (m !== null && !member.quits.has(m[1]!)) member.quits.set(m[1]!, { at, reason: m[2]! });
     }
     for (let hit = buf.indexOf(PING_MARK); hit !== -1 && hit < last; hit = buf.indexOf(PING_MARK, hit + 1)) {
-      if (hit !== 0 && buf[hit - 1] !== 0x0a) continue;
-      const line = buf.toString('latin1', hit, buf.indexOf(0x0a, hit)).replace(/\r$/, '');
-      member.socket.write(`PONG ${line.slice(5)}\r\n`);
+      const start = buf.lastIndexOf(0x0a, hit) + 1;
+      const line = buf.toString('latin1', start, buf.indexOf(0x0a, hit)).replace(/\r$/, '');
+      // `PING token` or `:server PING token` (the server's PINGs may carry its name)
+      const m = /^(?::\S+ )?PING (.*)$/.exec(line);
+      if (m !== null) member.socket.write(`PONG ${m[1]}\r\n`);
     }
   });
 }
