@@ -174,7 +174,7 @@ export class ChatServer {
         new Outgoing(null, 'ERROR', [
           `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
         ]),
-        () => session.transport.end(),
+        () => session.transport.end(session.droppedForSendq),
       );
     } else {
       session.transport.destroy();
