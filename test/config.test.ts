@@ -92,6 +92,7 @@ describe('defaults', () => {
       database: null,
       historyReplay: 20,
       historyReplayGuests: false,
+      catchUpLines: 100,
       historyLimit: 100,
       historyRetentionDays: 0,
       nickGrace: 0,

@@ -8,6 +8,7 @@
  */
 import { foldCase } from '../protocol/casemapping.js';
 import { Cap } from './caps.js';
+import { catchUp } from './catch-up.js';
 import type { Channel } from './channel.js';
 import { sendNames, sendTopic } from './commands/channels.js';
 import { Outgoing, serverTimeNow } from './outgoing.js';
@@ -33,6 +34,7 @@ export function attachIfPresent(s: Session): boolean {
   if (s.folded !== '' && !s.nickHeld) server.directory.releaseNick(s.folded, s);
   s.nickHeld = false;
   const wasOffline = person.connections.length === 0;
+  const offlineSince = person.offlineSince;
   const wasAway = person.away;
   s.person = person;
   person.attach(s);
@@ -45,7 +47,8 @@ export function attachIfPresent(s: Session): boolean {
     `Client: ${person.nick} attached another connection (${person.connections.length} now)`,
   );
   if (wasOffline || wasAway !== person.away) announceAway(s, wasAway);
-  server.catchUp?.(s);
+  person.offlineSince = null;
+  catchUp(s, wasOffline, offlineSince);
   return true;
 }
 
