@@ -100,7 +100,7 @@ describe('defaults', () => {
       serverRoomTopic: null,
       scramIterations: 600_000,
       maxConnectionsPerAccount: 10,
-      alwaysOn: false,
+      alwaysOn: true,
       accountRegistration: true,
       webpush: true,
       webpushContact: null,

@@ -507,7 +507,7 @@ const rows = {
   alwaysOn: {
     kind: 'boolean',
     hint: '[true|false]',
-    default: false,
+    default: true,
     help: 'Accounts stay in their rooms with no connection, away (offline), across restarts (each account may turn it off).',
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),

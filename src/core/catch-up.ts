@@ -10,7 +10,8 @@
  * the person had no connection, after the moment its last one closed (what came before it
  * was shown live). When neither is known (restored at start-up, never read) the latest lines.
  * A person that still has another device attached catches up from the read marker alone: a
- * conversation never marked read is left to /history there.
+ * conversation never marked read is left to /history there. Lines up to the person's own
+ * last line in a conversation are never news (it saw what it answered).
  *
  * The read marker then moves to the last line shown (read-marker: the server may set it),
  * so the next device or reconnect does not repeat them, across restarts too; connections
@@ -68,7 +69,7 @@ export function catchUp(s: Session, wasOffline: boolean, offlineSince: number | 
         const marker = await store.getReadMarker(account, c.markerKey);
         const since = startOf(marker, fallback);
         if (since === undefined) return null;
-        const missed = await missedSince(store, c.key, since, limit, limit * COUNT_FACTOR);
+        const missed = afterOwn(await missedSince(store, c.key, since, limit, limit * COUNT_FACTOR), account);
         return missed.rows.some((r) => r.command !== 'TAGMSG') ? { ...c, missed } : null;
       }),
     );
@@ -128,6 +129,18 @@ async function privateConversations(
     out.push({ key: row.conversation, markerKey: foldCase(name), name });
   }
   return out;
+}
+
+/**
+ * Only what came after the person's own last line there: it saw what it answered (and a
+ * restart, which forgets when it left, must not show it its own lines as news).
+ */
+function afterOwn(missed: Missed, account: string): Missed {
+  const rows = missed.rows;
+  let i = rows.length - 1;
+  while (i >= 0 && (rows[i]!.senderAccount === null || foldCase(rows[i]!.senderAccount!) !== account)) i--;
+  if (i < 0) return missed;
+  return { rows: rows.slice(i + 1), more: false, left: 0, leftAtLeast: false };
 }
 
 function lastTime(missed: Missed): number {
