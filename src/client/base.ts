@@ -12,6 +12,7 @@ import { type IrcMessage, parseLine, serializeMessage } from '../protocol/messag
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
+import { type SessionList, SessionsReader } from './sessions.js';
 import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import type { Connector, LineTransport } from './transport.js';
 
@@ -124,6 +125,11 @@ export interface ChatClientEvents {
   disconnected: { reason: string; willReconnect: boolean };
   reconnecting: { attempt: number; delayMs: number };
   reconnected: { nick: string };
+  /** A SESSIONS listing (sessions()), or the always-on switch after setAlwaysOn(). */
+  sessions: SessionList;
+  alwaysOn: { state: SessionList['alwaysOn'] };
+  /** One of the person's sessions was ended (endSession()). */
+  sessionEnded: { id: number };
   /** Every parsed line from the server (for debugging or extensions). */
   raw: IrcMessage;
 }
@@ -257,6 +263,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private readonly wanted = new Map<string, string>();
   private readonly namesBuffer = new Map<string, NamesEntry[]>();
   private listBuffer: RoomListing[] = [];
+  private readonly sessionsReader = new SessionsReader();
   /** Last msgid seen per conversation (folded), for catch-up. */
   private readonly lastMsgid = new Map<string, string>();
   private readonly seen = new Set<string>();
@@ -556,6 +563,43 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     if (filter === undefined || filter === '') this.send('LIST');
     else this.send('LIST', filter);
     return p;
+  }
+
+  /**
+   * The account's connections now (client, address, since; SESSIONS), with its always-on
+   * switch. Rejects for a guest (the server's reason).
+   */
+  sessions(timeoutMs = 10_000): Promise<SessionList> {
+    const p = this.nextOrFail('sessions', 'SESSIONS', timeoutMs);
+    this.send('SESSIONS', 'LIST');
+    return p;
+  }
+
+  /** Ends one of the account's connections (its id from sessions()). */
+  endSession(id: number, timeoutMs = 10_000): Promise<void> {
+    const p = this.nextOrFail('sessionEnded', 'SESSIONS', timeoutMs).then(() => undefined);
+    this.send('SESSIONS', 'END', String(id));
+    return p;
+  }
+
+  /** Turns the account's always-on on or off; resolves with the switch as it is now. */
+  setAlwaysOn(on: boolean, timeoutMs = 10_000): Promise<SessionList['alwaysOn']> {
+    const p = this.nextOrFail('alwaysOn', 'SESSIONS', timeoutMs).then((e) => e.state);
+    this.send('SESSIONS', 'ALWAYS-ON', on ? 'ON' : 'OFF');
+    return p;
+  }
+
+  /** The next `event`, or a rejection with the text of a FAIL for `command` first. */
+  private nextOrFail<K extends 'sessions' | 'alwaysOn' | 'sessionEnded'>(
+    event: K,
+    command: string,
+    timeoutMs: number,
+  ): Promise<ChatClientEvents[K]> {
+    const failed = this.next('error', (e) => e.command === 'FAIL' && e.params[0] === command, timeoutMs);
+    return Promise.race([
+      this.next(event, () => true, timeoutMs),
+      failed.then((e) => Promise.reject(new Error(e.message))),
+    ]);
   }
 
   /** Rooms we are in (their names as the server spells them). */
@@ -938,6 +982,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         return;
       case '333':
         return;
+      case 'SESSIONS': {
+        const event = this.sessionsReader.read(msg);
+        if (event?.kind === 'list') this.emit('sessions', event.list);
+        else if (event?.kind === 'alwaysOn') this.emit('alwaysOn', { state: event.state });
+        else if (event?.kind === 'ended') this.emit('sessionEnded', { id: event.id });
+        return;
+      }
       case '321':
         this.listBuffer = [];
         return;

@@ -9,6 +9,7 @@ import {
   type ChatMessage,
   isChannel,
   type RoomListing,
+  type SessionList,
   sameOriginWebSocketUrl,
   UploadError,
 } from '../../src/client/browser.js';
@@ -562,6 +563,19 @@ export class Controller {
   /** The server's rooms (LIST), for the room directory. */
   listRooms(): Promise<RoomListing[]> {
     return this.client.list();
+  }
+
+  /** The account's sessions and always-on switch (SESSIONS). */
+  listSessions(): Promise<SessionList> {
+    return this.client.sessions();
+  }
+
+  endSession(id: number): Promise<void> {
+    return this.client.endSession(id);
+  }
+
+  setAlwaysOn(on: boolean): Promise<SessionList['alwaysOn']> {
+    return this.client.setAlwaysOn(on);
   }
 
   openPrivate(nick: string): void {

@@ -21,6 +21,7 @@ import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
 import { RoomDirectory } from './RoomDirectory.js';
+import { Sessions } from './Sessions.js';
 import { SearchPanel } from './Search.js';
 import { Sidebar } from './Sidebar.js';
 
@@ -43,6 +44,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
   const [drawer, setDrawer] = useState(false);
   const [searching, setSearching] = useState(false);
   const [browsing, setBrowsing] = useState(false);
+  const [sessions, setSessions] = useState(false);
   const [members, setMembers] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
   const conv = state.active === null ? undefined : state.conversations[state.active];
 
@@ -82,6 +84,10 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
             setDrawer(false);
             setBrowsing(true);
           }}
+          onSessions={() => {
+            setDrawer(false);
+            setSessions(true);
+          }}
         />
       </aside>
       {searching && <SearchPanel controller={controller} onClose={() => setSearching(false)} />}
@@ -92,6 +98,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
           onJoined={() => setBrowsing(false)}
         />
       )}
+      {sessions && <Sessions controller={controller} onClose={() => setSessions(false)} />}
       {drawer && <div class="scrim" onClick={() => setDrawer(false)} aria-hidden="true" />}
       <main class="main">
         {conv !== undefined ? (

@@ -15,6 +15,7 @@ export function Sidebar(props: {
   onLogout: () => void;
   onSearch: () => void;
   onDirectory: () => void;
+  onSessions: () => void;
 }) {
   const { state, controller } = props;
   const { t } = useI18n();
@@ -200,6 +201,11 @@ export function Sidebar(props: {
             }}
           >
             {t('notify.enable')}
+          </button>
+        )}
+        {state.account !== null && (
+          <button type="button" class="link-button sessions-open" onClick={props.onSessions}>
+            {t('sessions.open')}
           </button>
         )}
         <LanguagePicker />
