@@ -334,7 +334,7 @@ export async function runChat(argv: string[]): Promise<number> {
   });
   client.on('disconnected', (e) => {
     if (leaving) return;
-    info(`Connection lost (${e.reason})`);
+    info(e.ended ? 'This session was ended from another of your devices' : `Connection lost (${e.reason})`);
     if (!e.willReconnect && client.registered === false) {
       screen.close();
       finish(1);

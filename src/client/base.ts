@@ -122,7 +122,8 @@ export interface ChatClientEvents {
   /** The nick asked for was refused; call `nick()` with another, or it stays as it was. */
   nickInUse: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean };
   error: { message: string; command: string; params: string[] };
-  disconnected: { reason: string; willReconnect: boolean };
+  /** `ended`: the person ended this session from another one (SESSIONS END); no reconnecting. */
+  disconnected: { reason: string; willReconnect: boolean; ended: boolean };
   reconnecting: { attempt: number; delayMs: number };
   reconnected: { nick: string };
   /** A SESSIONS listing (sessions()), or the always-on switch after setAlwaysOn(). */
@@ -264,6 +265,8 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private readonly namesBuffer = new Map<string, NamesEntry[]>();
   private listBuffer: RoomListing[] = [];
   private readonly sessionsReader = new SessionsReader();
+  /** The server said this session was ended from another (FAIL * SESSION_ENDED): stay closed. */
+  private endedElsewhere = false;
   /** Last msgid seen per conversation (folded), for catch-up. */
   private readonly lastMsgid = new Map<string, string>();
   private readonly seen = new Set<string>();
@@ -327,6 +330,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** Connects and registers; resolves once registered (after the welcome and MOTD). */
   connect(): Promise<void> {
     this.quitting = false;
+    this.endedElsewhere = false;
     return new Promise((resolve, reject) => {
       this.connectWaiter = { resolve, reject };
       this.open();
@@ -422,9 +426,10 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       this.registerWaiter = null;
     }
     const max = this.opts.reconnectMaxAttempts ?? Number.POSITIVE_INFINITY;
+    const ended = this.endedElsewhere;
     const willReconnect =
-      !this.quitting && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
-    this.emit('disconnected', { reason, willReconnect });
+      !this.quitting && !ended && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
+    this.emit('disconnected', { reason, willReconnect, ended });
     if (this.connectWaiter && !willReconnect) {
       this.connectWaiter.reject(new Error(`could not connect: ${reason}`));
       this.connectWaiter = null;
@@ -1086,6 +1091,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
           return;
         }
         if (p[0] === 'SEARCH' && this.searches.fail(p.at(-1) ?? 'search failed')) return;
+        if (p[1] === 'SESSION_ENDED') this.endedElsewhere = true;
         this.emit('error', { message: p.at(-1) ?? '', command: 'FAIL', params: p });
         return;
       }

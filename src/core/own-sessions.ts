@@ -38,6 +38,8 @@ export function endSession(s: Session, id: number): boolean {
   const target = (s.person.connections as Session[]).find((c) => c.id === id);
   if (target === undefined) return false;
   const why = target === s ? 'Ended by you' : `Ended from your other session (${clientOf(s)}, ${s.ip})`;
+  // Said first as a standard reply, so the client knows not to reconnect by itself.
+  target.sendFail('*', 'SESSION_ENDED', why);
   s.server.disconnect(target, why);
   return true;
 }

@@ -370,7 +370,7 @@ export class Controller {
     c.on('disconnected', (e) => {
       this.update((s) => ({
         ...s,
-        connection: e.willReconnect ? 'reconnecting' : 'offline',
+        connection: e.ended ? 'ended' : e.willReconnect ? 'reconnecting' : 'offline',
         conversations: Object.fromEntries(
           Object.entries(s.conversations).map(([k, conv]) => [
             k,

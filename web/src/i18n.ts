@@ -53,6 +53,7 @@ const en = {
   'conn.connecting': 'Connecting…',
   'conn.reconnecting': 'Connection lost. Reconnecting…',
   'conn.offline': 'Offline',
+  'conn.ended': 'This session was ended from another of your devices. Reload the page to connect again.',
   'header.members': 'Members',
   'header.membersCount': '{count} members',
   'header.membersOne': '1 member',
@@ -205,6 +206,8 @@ const es: Dictionary = {
   'conn.connecting': 'Conectando…',
   'conn.reconnecting': 'Se perdió la conexión. Reconectando…',
   'conn.offline': 'Sin conexión',
+  'conn.ended':
+    'Esta sesión se cerró desde otro de tus dispositivos. Recarga la página para volver a conectarte.',
   'header.members': 'Miembros',
   'header.membersCount': '{count} miembros',
   'header.membersOne': '1 miembro',
