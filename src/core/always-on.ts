@@ -76,6 +76,14 @@ export function membershipLeft(server: ChatServer, user: User, channel: Channel)
   void write(server, 'part', () => store.removeMembership(account, channel.folded));
 }
 
+/** A room was renamed (RENAME): its stored members follow it to the new name. */
+export function roomRenamed(server: ChatServer, oldFolded: string, channel: Channel): void {
+  const store = server.store;
+  if (store === null) return;
+  const [folded, name] = [channel.folded, channel.name];
+  void write(server, 'rename', () => store.renameMemberships(oldFolded, folded, name));
+}
+
 /** An always-on person's last connection closed: keep the nick it has now. */
 export function personWentOffline(server: ChatServer, person: Person): void {
   if (!person.alwaysOn || person.account === null || server.store === null) return;

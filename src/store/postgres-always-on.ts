@@ -41,6 +41,27 @@ export async function setAlwaysOn(
   if (!enabled) await client.query('DELETE FROM always_on_rooms WHERE account = $1', [account]);
 }
 
+/** RENAME: every stored membership of `channel` moves to the new name (in the caller's transaction). */
+export async function renameMemberships(
+  client: pg.PoolClient,
+  channel: string,
+  newChannel: string,
+  newName: string,
+): Promise<void> {
+  if (newChannel !== channel) {
+    // A row already under the new name (none is expected: that room did not exist) gives way.
+    await client.query(
+      'DELETE FROM always_on_rooms WHERE channel = $1 AND account IN (SELECT account FROM always_on_rooms WHERE channel = $2)',
+      [newChannel, channel],
+    );
+  }
+  await client.query('UPDATE always_on_rooms SET channel = $1, name = $2 WHERE channel = $3', [
+    newChannel,
+    newName,
+    channel,
+  ]);
+}
+
 export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
   const { rows } = await pool.query<AlwaysOnRow>(
     // One pass over the rooms grouped by account (faster here than a subquery per account).

@@ -620,6 +620,10 @@ export class PostgresStore extends HistoryQueries implements Store {
     await this.transaction((client) => alwaysOn.setAlwaysOn(client, account, nick, enabled));
   }
 
+  async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
+    await this.transaction((client) => alwaysOn.renameMemberships(client, channel, newChannel, newName));
+  }
+
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     this.check();
     return alwaysOn.loadAlwaysOn(this.pool);

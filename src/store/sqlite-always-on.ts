@@ -10,6 +10,8 @@ export class SqliteAlwaysOn {
   private readonly deleteRooms;
   private readonly setSwitch;
   private readonly loadAll;
+  private readonly dropRenamedOver;
+  private readonly renameRoom;
 
   constructor(private readonly db: Database.Database) {
     // A join keeps the account's switch as it is (an account that turned it off has no rows
@@ -26,6 +28,13 @@ export class SqliteAlwaysOn {
     this.deleteRooms = db.prepare<[string]>('DELETE FROM always_on_rooms WHERE account = ?');
     this.setSwitch = db.prepare<[string, string, number]>(
       'INSERT INTO always_on (account, nick, enabled) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = excluded.enabled',
+    );
+    // A row already under the new name (none is expected: that room did not exist) gives way.
+    this.dropRenamedOver = db.prepare<[string, string]>(
+      'DELETE FROM always_on_rooms WHERE channel = ? AND account IN (SELECT account FROM always_on_rooms WHERE channel = ?)',
+    );
+    this.renameRoom = db.prepare<[string, string, string]>(
+      'UPDATE always_on_rooms SET channel = ?, name = ? WHERE channel = ?',
     );
     this.loadAll = db.prepare<[], AlwaysOnRow>(
       `SELECT p.account, a.name AS display, p.nick, p.enabled,
@@ -52,6 +61,15 @@ export class SqliteAlwaysOn {
       .transaction(() => {
         this.setSwitch.run(account, nick, enabled ? 1 : 0);
         if (!enabled) this.deleteRooms.run(account);
+      })
+      .immediate();
+  }
+
+  renameMemberships(channel: string, newChannel: string, newName: string): void {
+    this.db
+      .transaction(() => {
+        if (newChannel !== channel) this.dropRenamedOver.run(newChannel, channel);
+        this.renameRoom.run(newChannel, newName, channel);
       })
       .immediate();
   }

@@ -466,6 +466,10 @@ export class SqliteStore extends HistoryQueries implements Store {
     this.alwaysOnSql.setAlwaysOn(account, nick, enabled);
   }
 
+  async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
+    this.alwaysOnSql.renameMemberships(channel, newChannel, newName);
+  }
+
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     return this.alwaysOnSql.load();
   }

@@ -253,6 +253,11 @@ export interface AlwaysOnStore {
    * transaction).
    */
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
+  /**
+   * A room was renamed (RENAME): every account's stored membership of `channel` moves to
+   * `newChannel` (folded) named `newName`, in one transaction.
+   */
+  renameMemberships(channel: string, newChannel: string, newName: string): Promise<void>;
   /** Every account with a stored state, with its rooms, in one query (start-up); no order. */
   loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
 }

@@ -607,6 +607,24 @@ export function storeSuite(backend: Backend): void {
       assert.equal((await store.loadAlwaysOn())[0]!.enabled, true);
     });
 
+    it("a RENAME moves every account's membership of the room to the new name, and only that room", async (t) => {
+      const store = await fresh(t);
+      for (const a of ['alice', 'bob']) await store.createAccount(account(a));
+      await store.addMembership('alice', 'alice', '#old', '#Old');
+      await store.addMembership('alice', 'alice', '#other', '#other');
+      await store.addMembership('bob', 'bob', '#old', '#Old');
+      await store.renameMemberships('#old', '#new', '#New');
+      const rooms = (await store.loadAlwaysOn())
+        .map((r) => [r.account, [...r.rooms].sort()] as const)
+        .sort((x, y) => x[0].localeCompare(y[0]));
+      assert.deepEqual(rooms, [
+        ['alice', ['#New', '#other']],
+        ['bob', ['#New']],
+      ]);
+      await store.renameMemberships('#new', '#new', '#NEW'); // a change of case only
+      assert.deepEqual((await store.loadAlwaysOn()).find((r) => r.account === 'bob')!.rooms, ['#NEW']);
+    });
+
     it('refuses rows for an account that does not exist', async (t) => {
       const store = await fresh(t);
       await assert.rejects(store.addMembership('ghost', 'ghost', '#a', '#a'));
