@@ -19,6 +19,7 @@ import {
   startTraffic,
   type TrafficSummary,
 } from './run.js';
+import { restore } from './restore.js';
 
 export type ParamValue = number | number[];
 export type Params = Record<string, ParamValue>;
@@ -735,7 +736,16 @@ const slowreaders: ScenarioDef = {
   },
 };
 
-export const SCENARIOS: ScenarioDef[] = [idle, fanout, privmsg, history, chathistory, reconnect, slowreaders];
+export const SCENARIOS: ScenarioDef[] = [
+  idle,
+  fanout,
+  privmsg,
+  history,
+  chathistory,
+  reconnect,
+  slowreaders,
+  restore,
+];
 
 /** Parses `name` or `name:key=value,key=value` (lists with "/"), starting from the defaults. */
 export function resolveScenario(
