@@ -7,6 +7,7 @@ import net from 'node:net';
 import { now, sleep, sleepUntil } from './clock.js';
 import { type Histogram, quantileOf } from './histogram.js';
 import { ownCpu, readCpu, readRss, readTcpCounters } from './procfs.js';
+import { restore } from './restore.js';
 import {
   type Context,
   closeClients,
@@ -19,7 +20,6 @@ import {
   startTraffic,
   type TrafficSummary,
 } from './run.js';
-import { restore } from './restore.js';
 
 export type ParamValue = number | number[];
 export type Params = Record<string, ParamValue>;

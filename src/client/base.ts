@@ -12,8 +12,8 @@ import { type IrcMessage, parseLine, serializeMessage } from '../protocol/messag
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
-import { type SessionList, SessionsReader } from './sessions.js';
 import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
+import { type SessionList, SessionsReader } from './sessions.js';
 import type { Connector, LineTransport } from './transport.js';
 
 /** The capabilities this client understands and requests when offered. */

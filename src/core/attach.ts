@@ -112,7 +112,9 @@ function sendRooms(s: Session, person: Person): void {
     Promise.all(rooms.map((c) => store.getReadMarker(account, c.folded))).then((m) => {
       markers = m;
     }),
-    () => rooms.forEach((c, i) => sendRoom(s, c, markers[i] ?? null)),
+    () => {
+      for (const [i, c] of rooms.entries()) sendRoom(s, c, markers[i] ?? null);
+    },
     (err) => {
       s.server.log.error(
         { event: 'history.read_failed', err: String(err) },

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { connectWithSasl } from '../accounts/helpers.js';
 import { loginAccount, screenshot } from '../helpers/browser.js';
 import { webSuite } from '../helpers/web-suite.js';
-import { connectWithSasl } from '../accounts/helpers.js';
 
 describe('web client: sessions', { timeout: 120_000 }, () => {
   const web = webSuite();

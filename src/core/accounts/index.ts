@@ -9,13 +9,14 @@
  *
  * `installAccounts(server)` wires it all in; call it once the store (if any) is open.
  */
-import { attachAfterLogin } from '../attach.js';
+
 import { randomBytes, randomInt } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../../crypto/password.js';
 import { foldCase } from '../../protocol/casemapping.js';
 import { isValidNick } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import type { AccountRecord } from '../../store/store.js';
+import { attachAfterLogin } from '../attach.js';
 import { Cap } from '../caps.js';
 import { toChannelPeers } from '../commands/queries.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';

@@ -21,8 +21,8 @@ import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
 import { RoomDirectory } from './RoomDirectory.js';
-import { Sessions } from './Sessions.js';
 import { SearchPanel } from './Search.js';
+import { Sessions } from './Sessions.js';
 import { Sidebar } from './Sidebar.js';
 
 const LANG_KEY = 'tertulia.lang';
