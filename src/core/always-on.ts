@@ -84,12 +84,15 @@ export function roomRenamed(server: ChatServer, oldFolded: string, channel: Chan
   void write(server, 'rename', () => store.renameMemberships(oldFolded, folded, name));
 }
 
-/** An always-on person's last connection closed: keep the nick it has now. */
+/**
+ * An always-on person's last connection closed: keep the nick it has now, and when (a device
+ * that comes back after a restart catches up from there, catch-up.ts).
+ */
 export function personWentOffline(server: ChatServer, person: Person): void {
   if (!person.alwaysOn || person.account === null || server.store === null) return;
   const store = server.store;
-  const [account, nick] = [foldCase(person.account), person.nick];
-  void write(server, 'offline', () => store.setAlwaysOn(account, nick, true));
+  const [account, nick, time] = [foldCase(person.account), person.nick, person.offlineSince ?? Date.now()];
+  void write(server, 'offline', () => store.wentOffline(account, nick, time));
 }
 
 /**
@@ -148,6 +151,7 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
     person.nick = nick;
     person.folded = foldCase(nick);
     person.alwaysOn = true;
+    person.offlineSince = record.offlineAt;
     person.enterCensus();
     server.people.set(record.account, person);
     for (const name of record.rooms) {

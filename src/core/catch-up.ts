@@ -8,7 +8,8 @@
  *
  * Where a conversation's catch-up starts: after the account's read marker there, and, when
  * the person had no connection, after the moment its last one closed (what came before it
- * was shown live). When neither is known (restored at start-up, never read) the latest lines.
+ * was shown live; stored, so this holds across restarts). When neither is known (never
+ * read, and offline since before migration 9) the latest lines.
  * A person that still has another device attached catches up from the read marker alone: a
  * conversation never marked read is left to /history there. Lines up to the person's own
  * last line in a conversation are never news (it saw what it answered).

@@ -370,6 +370,14 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'always-on people: when the last connection closed',
+    // offline_at (ms): a device that comes back after a restart catches up from there
+    // (core/catch-up.ts) instead of from its read marker alone; null until it first goes.
+    sqlite: 'ALTER TABLE always_on ADD COLUMN offline_at INTEGER',
+    postgres: 'ALTER TABLE always_on ADD COLUMN offline_at BIGINT',
+  },
 ];
 
 /** The schema version this build of tertulia writes. */

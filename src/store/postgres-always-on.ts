@@ -41,6 +41,14 @@ export async function setAlwaysOn(
   if (!enabled) await client.query('DELETE FROM always_on_rooms WHERE account = $1', [account]);
 }
 
+export async function wentOffline(pool: pg.Pool, account: string, nick: string, time: number): Promise<void> {
+  await pool.query({
+    name: 'alwaysOnOffline',
+    text: 'INSERT INTO always_on (account, nick, enabled, offline_at) VALUES ($1, $2, TRUE, $3) ON CONFLICT (account) DO UPDATE SET nick = EXCLUDED.nick, enabled = TRUE, offline_at = EXCLUDED.offline_at',
+    values: [account, nick, time],
+  });
+}
+
 /** RENAME: every stored membership of `channel` moves to the new name (in the caller's transaction). */
 export async function renameMemberships(
   client: pg.PoolClient,
@@ -65,7 +73,7 @@ export async function renameMemberships(
 export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
   const { rows } = await pool.query<AlwaysOnRow>(
     // One pass over the rooms grouped by account (faster here than a subquery per account).
-    `SELECT p.account, a.name AS display, p.nick, p.enabled, r.rooms
+    `SELECT p.account, a.name AS display, p.nick, p.enabled, p.offline_at, r.rooms
      FROM always_on p JOIN accounts a ON a.folded = p.account
      LEFT JOIN (SELECT account, array_agg(name) AS rooms FROM always_on_rooms GROUP BY account) r
        ON r.account = p.account`,

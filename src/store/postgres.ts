@@ -620,6 +620,11 @@ export class PostgresStore extends HistoryQueries implements Store {
     await this.transaction((client) => alwaysOn.setAlwaysOn(client, account, nick, enabled));
   }
 
+  async wentOffline(account: string, nick: string, time: number): Promise<void> {
+    this.check();
+    await alwaysOn.wentOffline(this.pool, account, nick, time);
+  }
+
   async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
     await this.transaction((client) => alwaysOn.renameMemberships(client, channel, newChannel, newName));
   }

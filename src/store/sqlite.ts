@@ -466,6 +466,10 @@ export class SqliteStore extends HistoryQueries implements Store {
     this.alwaysOnSql.setAlwaysOn(account, nick, enabled);
   }
 
+  async wentOffline(account: string, nick: string, time: number): Promise<void> {
+    this.alwaysOnSql.wentOffline(account, nick, time);
+  }
+
   async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
     this.alwaysOnSql.renameMemberships(channel, newChannel, newName);
   }

@@ -238,6 +238,8 @@ export interface AlwaysOnRecord {
   enabled: boolean;
   /** Names of the rooms it is in (empty when turned off). */
   rooms: string[];
+  /** When its last connection closed (ms), or null when not recorded (migration 9). */
+  offlineAt: number | null;
 }
 
 export interface AlwaysOnStore {
@@ -253,6 +255,8 @@ export interface AlwaysOnStore {
    * transaction).
    */
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
+  /** The always-on person's last connection closed at `time` (ms) with this nick. */
+  wentOffline(account: string, nick: string, time: number): Promise<void>;
   /**
    * A room was renamed (RENAME): every account's stored membership of `channel` moves to
    * `newChannel` (folded) named `newName`, in one transaction.

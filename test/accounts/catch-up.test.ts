@@ -190,4 +190,30 @@ describe('catching up a device without chathistory', () => {
     );
     assert.deepEqual(messages(again.lines), [], 'the read marker held across the restart');
   });
+
+  test('after a restart a returning device starts where its last connection closed: what it saw live is not shown again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tertulia-catch-up-'));
+    let srv = await start({ dataDir });
+    await TestClient.registerAccount(srv.port, 'olga');
+    const pablo = track(await TestClient.register(srv.port, 'pablo'));
+    pablo.send('JOIN #bar');
+    await pablo.expect('366');
+    const first = await comeBack(srv, 'olga', []);
+    first.client.send('JOIN #bar');
+    await first.client.expect('366');
+    await say(pablo, '#bar', ['visto en directo']);
+    await first.client.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'visto en directo');
+    await leave(first.client);
+    await say(pablo, '#bar', ['dicho sin ella']);
+    pablo.close();
+
+    await srv.stop();
+    srv = await start({ dataDir });
+    const back = await comeBack(srv, 'olga', ['server-time', 'batch']);
+    assert.deepEqual(
+      messages(back.lines).map((m) => m.params[1]),
+      ['dicho sin ella'],
+      'only what came after she left, though she never marked anything read',
+    );
+  });
 });

@@ -586,9 +586,16 @@ export function storeSuite(backend: Backend): void {
           .map((r) => ({ ...r, rooms: [...r.rooms].sort() }))
           .sort((x, y) => x.account.localeCompare(y.account)),
         [
-          { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#A', '#b'] },
-          { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [] },
-          { account: 'carol', name: 'CAROL', nick: 'carol', enabled: true, rooms: [] },
+          {
+            account: 'alice',
+            name: 'ALICE',
+            nick: 'alicia',
+            enabled: true,
+            rooms: ['#A', '#b'],
+            offlineAt: null,
+          },
+          { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [], offlineAt: null },
+          { account: 'carol', name: 'CAROL', nick: 'carol', enabled: true, rooms: [], offlineAt: null },
         ],
       );
     });
@@ -599,12 +606,23 @@ export function storeSuite(backend: Backend): void {
       await store.addMembership('alice', 'alice', '#a', '#a');
       await store.setAlwaysOn('alice', 'alice', false);
       assert.deepEqual(await store.loadAlwaysOn(), [
-        { account: 'alice', name: 'ALICE', nick: 'alice', enabled: false, rooms: [] },
+        { account: 'alice', name: 'ALICE', nick: 'alice', enabled: false, rooms: [], offlineAt: null },
       ]);
       await store.addMembership('alice', 'alice', '#b', '#b');
       assert.equal((await store.loadAlwaysOn())[0]!.enabled, false);
       await store.setAlwaysOn('alice', 'alice', true);
       assert.equal((await store.loadAlwaysOn())[0]!.enabled, true);
+    });
+
+    it('the time the last connection closed is kept with the nick (migration 9), the rooms untouched', async (t) => {
+      const store = await fresh(t);
+      await store.createAccount(account('alice'));
+      await store.addMembership('alice', 'alice', '#a', '#a');
+      const time = 1_796_000_000_123; // past 2^32: BIGINT on PostgreSQL
+      await store.wentOffline('alice', 'alicia', time);
+      assert.deepEqual(await store.loadAlwaysOn(), [
+        { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#a'], offlineAt: time },
+      ]);
     });
 
     it("a RENAME moves every account's membership of the room to the new name, and only that room", async (t) => {
