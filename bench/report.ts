@@ -142,6 +142,13 @@ function summarize(r: ScenarioRecord): [string, string, string] {
           return util === null ? '—' : `${util.toFixed(2)} cores${s === null ? '' : `, ${s} s in all`}`;
         })(),
       ];
+    case 'restore': {
+      const size = (k: 'small' | 'large'): string =>
+        `${fmtRate(num(x, `${k}_accounts`))} offline: restored in ${fmtMs(x[`${k}_restore_ms`])} ms, listening after ${fmtMs(
+          x[`${k}_listen_ms`],
+        )} ms, ${fmtRate(num(x, `${k}_bytes_per_account`))} B/account`;
+      return [`${size('small')}; ${size('large')}`, '', '—'];
+    }
     default:
       return ['', '', ''];
   }

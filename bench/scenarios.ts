@@ -7,6 +7,7 @@ import net from 'node:net';
 import { now, sleep, sleepUntil } from './clock.js';
 import { type Histogram, quantileOf } from './histogram.js';
 import { ownCpu, readCpu, readRss, readTcpCounters } from './procfs.js';
+import { restore } from './restore.js';
 import {
   type Context,
   closeClients,
@@ -818,7 +819,16 @@ const slowreaders: ScenarioDef = {
   },
 };
 
-export const SCENARIOS: ScenarioDef[] = [idle, fanout, privmsg, history, chathistory, reconnect, slowreaders];
+export const SCENARIOS: ScenarioDef[] = [
+  idle,
+  fanout,
+  privmsg,
+  history,
+  chathistory,
+  reconnect,
+  slowreaders,
+  restore,
+];
 
 /** Parses `name` or `name:key=value,key=value` (lists with "/"), starting from the defaults. */
 export function resolveScenario(

@@ -10,6 +10,7 @@ import {
   isChannel,
   MessageFeatures,
   type Profile,
+  type OwnSession,
   replyOf,
 } from '../client/index.js';
 import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
@@ -55,6 +56,8 @@ const COMMANDS_HELP = [
   '                     in:#room or in:NICK, from:NICK)',
   '  /send FILE         upload a file and share its link here (needs --password)',
   ...PROFILE_HELP,
+  '  /sessions          your connections (client, address, since); /sessions end N ends one',
+  '  /always-on on|off  stay in your rooms while no device is connected (or not)',
   '  //TEXT             say a line that starts with /',
   '  /help              this list',
   '  /quit [REASON]     leave (also /exit, :q, chao, bye or Ctrl+C)',
@@ -169,6 +172,36 @@ export async function runChat(argv: string[]): Promise<number> {
     finish = resolve;
   });
   let leaving = false;
+
+  /** The sessions as numbered by the last /sessions (what /sessions end N names). */
+  let listedSessions: OwnSession[] = [];
+  const listSessions = (): void => {
+    client
+      .sessions()
+      .then((list) => {
+        listedSessions = list.sessions;
+        info(`Your sessions (always-on ${list.alwaysOn}):`);
+        list.sessions.forEach((x, i) => {
+          const since = x.since.toISOString().replace('T', ' ').slice(0, 16);
+          info(
+            `  ${i + 1}. ${x.client} from ${x.address}, since ${since} UTC${x.current ? ' (this one)' : ''}`,
+          );
+        });
+        if (list.sessions.length > 1) info('/sessions end N ends one of them');
+      })
+      .catch((err: Error) => print(c.error(`! ${err.message}`)));
+  };
+  const endSession = (which: string): void => {
+    const chosen = listedSessions[Number(which) - 1];
+    if (chosen === undefined) {
+      print(c.error('! Usage: /sessions end N, with N from the list /sessions shows'));
+      return;
+    }
+    client
+      .endSession(chosen.id)
+      .then(() => info(`Ended session ${which} (${chosen.client} from ${chosen.address})`))
+      .catch((err: Error) => print(c.error(`! ${err.message}`)));
+  };
   const leave = async (reason = 'bye'): Promise<void> => {
     if (leaving) return;
     leaving = true;
@@ -316,7 +349,7 @@ export async function runChat(argv: string[]): Promise<number> {
   });
   client.on('disconnected', (e) => {
     if (leaving) return;
-    info(`Connection lost (${e.reason})`);
+    info(e.ended ? 'This session was ended from another of your devices' : `Connection lost (${e.reason})`);
     if (!e.willReconnect && client.registered === false) {
       screen.close();
       finish(1);
@@ -466,6 +499,18 @@ export async function runChat(argv: string[]): Promise<number> {
           .catch((err: Error) => print(c.error(`! ${err.message}`)));
         break;
       }
+      case '/sessions':
+        if (first.toLowerCase() === 'end') endSession(more[0] ?? '');
+        else listSessions();
+        break;
+      case '/always-on':
+        if (first !== 'on' && first !== 'off') print(c.error('! Usage: /always-on on|off'));
+        else
+          client
+            .setAlwaysOn(first === 'on')
+            .then((state) => info(`Always-on is ${state} for your account`))
+            .catch((err: Error) => print(c.error(`! ${err.message}`)));
+        break;
       case '/reply': {
         const { m, rest: text } = pick(rest, false, true);
         if (m !== undefined && text === '') print(c.error('! Usage: /reply [^N|NICK] TEXT'));

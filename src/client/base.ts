@@ -14,6 +14,7 @@ import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
 import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
 import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
+import { type SessionList, SessionsReader } from './sessions.js';
 import type { Connector, LineTransport } from './transport.js';
 
 /** The capabilities this client understands and requests when offered. */
@@ -126,9 +127,15 @@ export interface ChatClientEvents {
   /** The nick asked for was refused; call `nick()` with another, or it stays as it was. */
   nickInUse: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean };
   error: { message: string; command: string; params: string[] };
-  disconnected: { reason: string; willReconnect: boolean };
+  /** `ended`: the person ended this session from another one (SESSIONS END); no reconnecting. */
+  disconnected: { reason: string; willReconnect: boolean; ended: boolean };
   reconnecting: { attempt: number; delayMs: number };
   reconnected: { nick: string };
+  /** A SESSIONS listing (sessions()), or the always-on switch after setAlwaysOn(). */
+  sessions: SessionList;
+  alwaysOn: { state: SessionList['alwaysOn'] };
+  /** One of the person's sessions was ended (endSession()). */
+  sessionEnded: { id: number };
   /** Every parsed line from the server (for debugging or extensions). */
   raw: IrcMessage;
 }
@@ -263,6 +270,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private readonly wanted = new Map<string, string>();
   private readonly namesBuffer = new Map<string, NamesEntry[]>();
   private listBuffer: RoomListing[] = [];
+  private readonly sessionsReader = new SessionsReader();
+  /** The server said this session was ended from another (FAIL * SESSION_ENDED): stay closed. */
+  private endedElsewhere = false;
   /** Last msgid seen per conversation (folded), for catch-up. */
   private readonly lastMsgid = new Map<string, string>();
   private readonly seen = new Set<string>();
@@ -326,6 +336,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** Connects and registers; resolves once registered (after the welcome and MOTD). */
   connect(): Promise<void> {
     this.quitting = false;
+    this.endedElsewhere = false;
     return new Promise((resolve, reject) => {
       this.connectWaiter = { resolve, reject };
       this.open();
@@ -421,9 +432,10 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       this.registerWaiter = null;
     }
     const max = this.opts.reconnectMaxAttempts ?? Number.POSITIVE_INFINITY;
+    const ended = this.endedElsewhere;
     const willReconnect =
-      !this.quitting && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
-    this.emit('disconnected', { reason, willReconnect });
+      !this.quitting && !ended && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
+    this.emit('disconnected', { reason, willReconnect, ended });
     if (this.connectWaiter && !willReconnect) {
       this.connectWaiter.reject(new Error(`could not connect: ${reason}`));
       this.connectWaiter = null;
@@ -562,6 +574,43 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     if (filter === undefined || filter === '') this.send('LIST');
     else this.send('LIST', filter);
     return p;
+  }
+
+  /**
+   * The account's connections now (client, address, since; SESSIONS), with its always-on
+   * switch. Rejects for a guest (the server's reason).
+   */
+  sessions(timeoutMs = 10_000): Promise<SessionList> {
+    const p = this.nextOrFail('sessions', 'SESSIONS', timeoutMs);
+    this.send('SESSIONS', 'LIST');
+    return p;
+  }
+
+  /** Ends one of the account's connections (its id from sessions()). */
+  endSession(id: number, timeoutMs = 10_000): Promise<void> {
+    const p = this.nextOrFail('sessionEnded', 'SESSIONS', timeoutMs).then(() => undefined);
+    this.send('SESSIONS', 'END', String(id));
+    return p;
+  }
+
+  /** Turns the account's always-on on or off; resolves with the switch as it is now. */
+  setAlwaysOn(on: boolean, timeoutMs = 10_000): Promise<SessionList['alwaysOn']> {
+    const p = this.nextOrFail('alwaysOn', 'SESSIONS', timeoutMs).then((e) => e.state);
+    this.send('SESSIONS', 'ALWAYS-ON', on ? 'ON' : 'OFF');
+    return p;
+  }
+
+  /** The next `event`, or a rejection with the text of a FAIL for `command` first. */
+  private nextOrFail<K extends 'sessions' | 'alwaysOn' | 'sessionEnded'>(
+    event: K,
+    command: string,
+    timeoutMs: number,
+  ): Promise<ChatClientEvents[K]> {
+    const failed = this.next('error', (e) => e.command === 'FAIL' && e.params[0] === command, timeoutMs);
+    return Promise.race([
+      this.next(event, () => true, timeoutMs),
+      failed.then((e) => Promise.reject(new Error(e.message))),
+    ]);
   }
 
   /** Rooms we are in (their names as the server spells them). */
@@ -1019,6 +1068,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         return;
       case '333':
         return;
+      case 'SESSIONS': {
+        const event = this.sessionsReader.read(msg);
+        if (event?.kind === 'list') this.emit('sessions', event.list);
+        else if (event?.kind === 'alwaysOn') this.emit('alwaysOn', { state: event.state });
+        else if (event?.kind === 'ended') this.emit('sessionEnded', { id: event.id });
+        return;
+      }
       case '321':
         this.listBuffer = [];
         return;
@@ -1116,6 +1172,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
           return;
         }
         if (p[0] === 'SEARCH' && this.searches.fail(p.at(-1) ?? 'search failed')) return;
+        if (p[1] === 'SESSION_ENDED') this.endedElsewhere = true;
         this.emit('error', { message: p.at(-1) ?? '', command: 'FAIL', params: p });
         return;
       }

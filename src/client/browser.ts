@@ -96,4 +96,5 @@ export {
   type RoomListing,
   splitText,
 } from './base.js';
+export type { OwnSession, SessionList } from './sessions.js';
 export { sameOriginWebSocketUrl } from './transport-browser.js';

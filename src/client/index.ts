@@ -37,6 +37,7 @@ export {
   searchAttributes,
   withHighlights,
 } from './search.js';
+export { type OwnSession, type SessionList, SessionsReader } from './sessions.js';
 export type { Connector, LineHandlers, LineTransport } from './transport.js';
 export { type NodeTransportOptions, nodeConnector, socketConnector, wsConnector } from './transport-node.js';
 export {

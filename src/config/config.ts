@@ -131,6 +131,7 @@ export interface Config {
   historyReplay: number;
   /** Whether guests (no account) get that replay too; accounts get what they missed. */
   historyReplayGuests: boolean;
+  catchUpLines: number;
   /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
   historyLimit: number;
   /** Days history is kept; 0 keeps everything. */

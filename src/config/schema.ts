@@ -482,6 +482,11 @@ const rows = {
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),
   },
+  catchUpLines: {
+    ...count(0, 1000),
+    default: 100,
+    help: 'Most lines per room and private conversation sent to a device that comes back without chathistory: what it missed since its read marker (0 turns it off).',
+  },
   historyLimit: { ...count(1, 10_000), default: 100, help: 'Most messages one CHATHISTORY request returns.' },
   historyRetentionDays: {
     ...count(0, 100_000),
@@ -523,7 +528,7 @@ const rows = {
   alwaysOn: {
     kind: 'boolean',
     hint: '[true|false]',
-    default: false,
+    default: true,
     help: 'Accounts stay in their rooms with no connection, away (offline), across restarts (each account may turn it off).',
     expected: 'true or false (also yes/no, 1/0)',
     schema: z.boolean(),

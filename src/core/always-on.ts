@@ -76,12 +76,23 @@ export function membershipLeft(server: ChatServer, user: User, channel: Channel)
   void write(server, 'part', () => store.removeMembership(account, channel.folded));
 }
 
-/** An always-on person's last connection closed: keep the nick it has now. */
+/** A room was renamed (RENAME): its stored members follow it to the new name. */
+export function roomRenamed(server: ChatServer, oldFolded: string, channel: Channel): void {
+  const store = server.store;
+  if (store === null) return;
+  const [folded, name] = [channel.folded, channel.name];
+  void write(server, 'rename', () => store.renameMemberships(oldFolded, folded, name));
+}
+
+/**
+ * An always-on person's last connection closed: keep the nick it has now, and when (a device
+ * that comes back after a restart catches up from there, catch-up.ts).
+ */
 export function personWentOffline(server: ChatServer, person: Person): void {
   if (!person.alwaysOn || person.account === null || server.store === null) return;
   const store = server.store;
-  const [account, nick] = [foldCase(person.account), person.nick];
-  void write(server, 'offline', () => store.setAlwaysOn(account, nick, true));
+  const [account, nick, time] = [foldCase(person.account), person.nick, person.offlineSince ?? Date.now()];
+  void write(server, 'offline', () => store.wentOffline(account, nick, time));
 }
 
 /**
@@ -140,6 +151,7 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
     person.nick = nick;
     person.folded = foldCase(nick);
     person.alwaysOn = true;
+    person.offlineSince = record.offlineAt;
     person.enterCensus();
     server.people.set(record.account, person);
     // Its profile (draft/metadata-2), for the members of its rooms to see while it is offline.

@@ -124,6 +124,11 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     'SEARCH <attributes> (soju.im/search)',
     'Searches the history you may read, e.g. SEARCH text=lunch;in=#lobby;limit=20.',
   ],
+  SESSIONS: [
+    'SESSIONS [LIST] | END <id> | ALWAYS-ON ON|OFF',
+    'Lists the connections of your account (client, address, since), ends one of them,',
+    'or turns always-on on or off. /msg NickServ SESSIONS says the same in words.',
+  ],
   SETNAME: ['SETNAME :<real name> (IRCv3 setname)', 'Changes your real name.'],
   TAGMSG: ['TAGMSG <target>', 'Sends only tags (typing notifications, reactions) to a channel or nick.'],
   TIME: ['TIME', "Shows the server's time."],

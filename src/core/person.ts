@@ -54,6 +54,11 @@ export class Person implements User {
   operName: string | null = null;
   /** Stays in its rooms with no connection (accounts only; server and account switches). */
   alwaysOn = false;
+  /**
+   * When its last connection closed (ms; always-on), so a returning device catches up on what
+   * came after (catch-up.ts); null while connected or when not known (restored at start-up).
+   */
+  offlineSince: number | null = null;
   /** Counted in the census and visible to the network (set when the welcome is sent). */
   registered = false;
   signonAt = Date.now();

@@ -20,6 +20,7 @@
  * a session leaves a room): a restart forgets presence, and the read marker still holds.
  */
 import { foldCase } from '../protocol/casemapping.js';
+import { isChannelName } from '../protocol/names.js';
 import type { Store, StoredMessage } from '../store/store.js';
 import { Cap } from './caps.js';
 import { sendMessages } from './commands/chathistory.js';
@@ -32,25 +33,43 @@ export interface Missed {
   rows: StoredMessage[];
   /** Older messages after `since` exist that were not included (the limit cut them). */
   more: boolean;
+  /**
+   * How many lines the limit left out, when counted (`countUpTo`); at least this many when
+   * `leftAtLeast` (counting stopped there).
+   */
+  left: number;
+  leftAtLeast: boolean;
 }
 
-const NOTHING: Missed = { rows: [], more: false };
+export const NOTHING: Missed = { rows: [], more: false, left: 0, leftAtLeast: false };
 
-/** The newest `limit` messages of `target` after `since` (exclusive), and whether more exist. */
+/**
+ * The newest `limit` messages of `target` after `since` (exclusive), and whether more exist.
+ * With `countUpTo` (> limit) up to that many are read so the lines left out can be counted.
+ */
 export async function missedSince(
   store: Store,
   target: string,
   since: number | null,
   limit: number,
+  countUpTo = limit,
 ): Promise<Missed> {
   if (limit <= 0) return NOTHING;
-  const rows = await store.latest(target, limit + 1, since === null ? undefined : { time: since });
+  const read = Math.max(limit, countUpTo) + 1;
+  const rows = await store.latest(target, read, since === null ? undefined : { time: since });
   // TAGMSG rows (reactions) ride along with their message; they do not count as lines.
   const lines = rows.filter((r) => r.command !== 'TAGMSG');
   const more = lines.length > limit;
-  if (!more) return { rows, more: false };
+  if (!more) return { rows, more: false, left: 0, leftAtLeast: false };
   const firstKept = lines[lines.length - limit]!;
-  return { rows: rows.slice(rows.indexOf(firstKept)), more: true };
+  // With fewer rows than asked the count is exact; TAGMSG rows may hide a few more lines.
+  const full = rows.length === read;
+  return {
+    rows: rows.slice(rows.indexOf(firstKept)),
+    more: true,
+    left: lines.length - limit,
+    leftAtLeast: full,
+  };
 }
 
 // What each connection and each account was last shown, per room (folded name → time).
@@ -151,7 +170,7 @@ export async function joinReplay(s: Session, folded: string): Promise<Missed> {
  * Sends missed lines to one connection, framed: "History of #room (N messages)", the lines
  * as first said (original time: tag or visible stamp), "End of history".
  */
-export function sendMissed(s: Session, name: string, missed: Missed): void {
+export function sendMissed(s: Session, name: string, missed: Missed, catchUp = false): void {
   const rows = missed.rows;
   const lines = rows.filter((r) => r.command !== 'TAGMSG');
   if (lines.length === 0) return;
@@ -163,11 +182,20 @@ export function sendMissed(s: Session, name: string, missed: Missed): void {
   const first = lines[0]!.time;
   const last = lines[lines.length - 1]!.time;
   const count = lines.length === 1 ? '1 message' : `${lines.length} messages`;
-  const opening = missed.more
-    ? `History of ${name}: the last ${count}; earlier ones with /history or CHATHISTORY`
-    : `History of ${name}: ${count} you have not seen`;
+  const opening =
+    missed.more && !catchUp
+      ? `History of ${name}: the last ${count}; earlier ones with /history or CHATHISTORY`
+      : missed.more
+        ? `History of ${name}: the last ${count} you have not seen`
+        : `History of ${name}: ${count} you have not seen`;
+  // A room's notices go to the room; a private conversation's to this person (a NOTICE to
+  // the other nick would read as one sent to them).
+  const to = isChannelName(name) ? name : s.nick;
   const frame = (text: string, time: number): Outgoing =>
-    new Outgoing(server.config.serverName, 'NOTICE', [name, text], new Date(time).toISOString());
+    new Outgoing(server.config.serverName, 'NOTICE', [to, text], new Date(time).toISOString());
+  // Catching up says how much was left out and how to read it, to every client (a batch
+  // client has no frame otherwise).
+  if (catchUp && missed.more) s.deliver(frame(`--- ${leftOut(name, missed, lines[0]!)} ---`, first));
   // A client with batch sees the chathistory batch as the frame (the text gateway prints
   // its own); the others get it as two notices.
   const framed = !s.hasCap(Cap.batch);
@@ -176,6 +204,17 @@ export function sendMissed(s: Session, name: string, missed: Missed): void {
   sendMessages(s, ['chathistory', name], stamped ? rows : rows.map((r) => withVisibleTime(r, now)));
   if (framed) s.deliver(frame('--- End of history ---', last));
   noteShown(s, foldCase(name), last);
+}
+
+/** "50 earlier messages in #room you have not seen are not shown: …how to read them". */
+function leftOut(name: string, missed: Missed, first: StoredMessage): string {
+  const n = `${missed.leftAtLeast ? 'over ' : ''}${missed.left}`;
+  const what = missed.left === 1 && !missed.leftAtLeast ? 'message' : 'messages';
+  // By msgid: several lines may share the first one's millisecond.
+  return (
+    `${n} earlier ${what} in ${name} you have not seen are not shown; read them with ` +
+    `/quote CHATHISTORY BEFORE ${name} msgid=${first.msgid} 100`
+  );
 }
 
 /** The text with its original time in front, for a client that cannot show the time tag. */

@@ -264,15 +264,19 @@ export class SendQueue {
       if (head.slot !== null) moved = this.readyAgain(head.slot.own) || moved;
       moved = this.readyAgain(head.chunks) || moved;
     }
-    if (held.length > 0) return;
-    this.held = null;
-    if (this.final !== null) {
-      const { bytes, then } = this.final;
-      this.final = null;
-      this.writeFinal(bytes);
-      then();
-      return;
+    if (held.length === 0) {
+      this.held = null;
+      if (this.final !== null) {
+        const { bytes, then } = this.final;
+        this.final = null;
+        this.writeFinal(bytes);
+        then();
+        return;
+      }
     }
+    // What moved goes out this turn even while a later slot still waits (a reply that
+    // reserved another slot while being filled, as an attach's catch-up does): nothing
+    // else might flush it.
     if (moved && this.plan !== FlushPlan.ThisTurn) {
       this.plan = FlushPlan.ThisTurn;
       this.scheduler.scheduleFlush(this);

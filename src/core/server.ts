@@ -70,8 +70,6 @@ export class ChatServer {
   fileHostUrl: string | null = null;
   /** Web Push notifications (draft/webpush, core/push.ts); null when off. */
   push: PushNotifier | null = null;
-  /** What an attaching connection missed (catch-up.ts); null when history is off. */
-  catchUp: ((session: Session) => void) | null = null;
   /** The other nodes of a cluster (src/cluster/); null for a single node. */
   network: Network | null = null;
 
@@ -247,6 +245,8 @@ export class ChatServer {
    * which peers with away-notify are told.
    */
   private personOffline(person: Person, last: Session): void {
+    // One millisecond back: a line said in the very millisecond of leaving is shown again.
+    person.offlineSince = Date.now() - 1;
     personWentOffline(this, person);
     if (last.ownAway !== null) return; // already away to everyone: nothing changes for peers
     const out = new Outgoing(person.mask, 'AWAY', [person.away ?? ''], null, null, person.account);

@@ -12,6 +12,8 @@ export interface Transport {
    * absent when it sent none or the transport is not TLS.
    */
   readonly certFingerprint?: string | null;
+  /** The client software as the transport learned it (a WebSocket's User-Agent), if any. */
+  readonly userAgent?: string;
   /** Writes bytes; the core has already coalesced them for this event-loop turn. */
   write(data: Buffer): void;
   /**

@@ -76,6 +76,7 @@ class WebSocketTransport implements Transport {
     readonly remoteAddress: string,
     readonly secure: boolean,
     private readonly binary: boolean,
+    readonly userAgent?: string,
   ) {}
 
   /** The core hands over a turn's lines concatenated (each ends in CR LF): one message each. */
@@ -127,9 +128,10 @@ export function attachWebSocket(
   socket: Duplex,
   address: string,
   secure: boolean,
+  userAgent?: string,
 ): void {
   const binary = ws.protocol === BINARY_PROTOCOL;
-  const session = server.attach(new WebSocketTransport(ws, socket, address, secure, binary));
+  const session = server.attach(new WebSocketTransport(ws, socket, address, secure, binary, userAgent));
   ws.on('error', (err) => {
     server.log.debug({ event: 'ws.error', ip: address, err: err.message }, 'websocket error');
   });

@@ -354,7 +354,8 @@ export function listenHttp(server: ChatServer, options: HttpOptions): Promise<Ht
       upgraded.add(socket);
       socket.on('close', () => upgraded.delete(socket));
       (socket as net.Socket).setNoDelay?.(true);
-      attachWebSocket(server, ws, socket, address, secure);
+      // Only to show a person which browser a session is (SESSIONS); bounded.
+      attachWebSocket(server, ws, socket, address, secure, req.headers['user-agent']?.slice(0, 256));
     });
   };
 

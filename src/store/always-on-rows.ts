@@ -12,9 +12,19 @@ export interface AlwaysOnRow {
   enabled: number | boolean;
   /** Room names: comma-joined (a channel name never holds a comma, RFC 2812 §1.3), or an array. */
   rooms: string | string[] | null;
+  /** PostgreSQL returns BIGINT as a string. */
+  offline_at: number | string | null;
 }
 
 export function toAlwaysOn(row: AlwaysOnRow): AlwaysOnRecord {
   const rooms = row.rooms === null ? [] : typeof row.rooms === 'string' ? row.rooms.split(',') : row.rooms;
-  return { account: row.account, name: row.display, nick: row.nick, enabled: Boolean(row.enabled), rooms };
+  const offlineAt = row.offline_at === null ? null : Number(row.offline_at);
+  return {
+    account: row.account,
+    name: row.display,
+    nick: row.nick,
+    enabled: Boolean(row.enabled),
+    rooms,
+    offlineAt,
+  };
 }

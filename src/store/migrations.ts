@@ -22,6 +22,7 @@
  *   v9  registered rooms' ban exceptions and invite exceptions (channels columns)
  *   v10 topic changes kept in history (topic_changes, draft/event-playback)
  *   v11 metadata (IRCv3 draft/metadata-2) of accounts
+ *   v12 always-on people: when the last connection closed (offline_at)
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -445,6 +446,14 @@ export const migrations: readonly Migration[] = [
         PRIMARY KEY (target, key)
       );
     `,
+  },
+  {
+    version: 12,
+    description: 'always-on people: when the last connection closed',
+    // offline_at (ms): a device that comes back after a restart catches up from there
+    // (core/catch-up.ts) instead of from its read marker alone; null until it first goes.
+    sqlite: 'ALTER TABLE always_on ADD COLUMN offline_at INTEGER',
+    postgres: 'ALTER TABLE always_on ADD COLUMN offline_at BIGINT',
   },
 ];
 

@@ -41,10 +41,39 @@ export async function setAlwaysOn(
   if (!enabled) await client.query('DELETE FROM always_on_rooms WHERE account = $1', [account]);
 }
 
+export async function wentOffline(pool: pg.Pool, account: string, nick: string, time: number): Promise<void> {
+  await pool.query({
+    name: 'alwaysOnOffline',
+    text: 'INSERT INTO always_on (account, nick, enabled, offline_at) VALUES ($1, $2, TRUE, $3) ON CONFLICT (account) DO UPDATE SET nick = EXCLUDED.nick, enabled = TRUE, offline_at = EXCLUDED.offline_at',
+    values: [account, nick, time],
+  });
+}
+
+/** RENAME: every stored membership of `channel` moves to the new name (in the caller's transaction). */
+export async function renameMemberships(
+  client: pg.PoolClient,
+  channel: string,
+  newChannel: string,
+  newName: string,
+): Promise<void> {
+  if (newChannel !== channel) {
+    // A row already under the new name (none is expected: that room did not exist) gives way.
+    await client.query(
+      'DELETE FROM always_on_rooms WHERE channel = $1 AND account IN (SELECT account FROM always_on_rooms WHERE channel = $2)',
+      [newChannel, channel],
+    );
+  }
+  await client.query('UPDATE always_on_rooms SET channel = $1, name = $2 WHERE channel = $3', [
+    newChannel,
+    newName,
+    channel,
+  ]);
+}
+
 export async function loadAlwaysOn(pool: pg.Pool): Promise<AlwaysOnRecord[]> {
   const { rows } = await pool.query<AlwaysOnRow>(
     // One pass over the rooms grouped by account (faster here than a subquery per account).
-    `SELECT p.account, a.name AS display, p.nick, p.enabled, r.rooms
+    `SELECT p.account, a.name AS display, p.nick, p.enabled, p.offline_at, r.rooms
      FROM always_on p JOIN accounts a ON a.folded = p.account
      LEFT JOIN (SELECT account, array_agg(name) AS rooms FROM always_on_rooms GROUP BY account) r
        ON r.account = p.account`,

@@ -638,12 +638,21 @@ export class PostgresStore extends HistoryQueries implements Store {
     await this.transaction((client) => alwaysOn.setAlwaysOn(client, account, nick, enabled));
   }
 
+  async wentOffline(account: string, nick: string, time: number): Promise<void> {
+    this.check();
+    await alwaysOn.wentOffline(this.pool, account, nick, time);
+  }
+
+  async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
+    await this.transaction((client) => alwaysOn.renameMemberships(client, channel, newChannel, newName));
+  }
+
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     this.check();
     return alwaysOn.loadAlwaysOn(this.pool);
   }
 
-  // ---- metadata (draft/metadata-2, migration 9) ----
+  // ---- metadata (draft/metadata-2, migration 11) ----
 
   async getMetadata(target: string): Promise<Array<[string, string]>> {
     const rows = await this.query<{ key: string; value: string }>('getMetadata', [target]);

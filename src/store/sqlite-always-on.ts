@@ -10,6 +10,9 @@ export class SqliteAlwaysOn {
   private readonly deleteRooms;
   private readonly setSwitch;
   private readonly loadAll;
+  private readonly dropRenamedOver;
+  private readonly offline;
+  private readonly renameRoom;
 
   constructor(private readonly db: Database.Database) {
     // A join keeps the account's switch as it is (an account that turned it off has no rows
@@ -27,8 +30,18 @@ export class SqliteAlwaysOn {
     this.setSwitch = db.prepare<[string, string, number]>(
       'INSERT INTO always_on (account, nick, enabled) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = excluded.enabled',
     );
+    this.offline = db.prepare<[string, string, number]>(
+      'INSERT INTO always_on (account, nick, enabled, offline_at) VALUES (?, ?, 1, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = 1, offline_at = excluded.offline_at',
+    );
+    // A row already under the new name (none is expected: that room did not exist) gives way.
+    this.dropRenamedOver = db.prepare<[string, string]>(
+      'DELETE FROM always_on_rooms WHERE channel = ? AND account IN (SELECT account FROM always_on_rooms WHERE channel = ?)',
+    );
+    this.renameRoom = db.prepare<[string, string, string]>(
+      'UPDATE always_on_rooms SET channel = ?, name = ? WHERE channel = ?',
+    );
     this.loadAll = db.prepare<[], AlwaysOnRow>(
-      `SELECT p.account, a.name AS display, p.nick, p.enabled,
+      `SELECT p.account, a.name AS display, p.nick, p.enabled, p.offline_at,
          (SELECT group_concat(r.name, ',') FROM always_on_rooms r WHERE r.account = p.account) AS rooms
        FROM always_on p JOIN accounts a ON a.folded = p.account`,
     );
@@ -52,6 +65,19 @@ export class SqliteAlwaysOn {
       .transaction(() => {
         this.setSwitch.run(account, nick, enabled ? 1 : 0);
         if (!enabled) this.deleteRooms.run(account);
+      })
+      .immediate();
+  }
+
+  wentOffline(account: string, nick: string, time: number): void {
+    this.offline.run(account, nick, time);
+  }
+
+  renameMemberships(channel: string, newChannel: string, newName: string): void {
+    this.db
+      .transaction(() => {
+        if (newChannel !== channel) this.dropRenamedOver.run(newChannel, channel);
+        this.renameRoom.run(newChannel, newName, channel);
       })
       .immediate();
   }

@@ -483,11 +483,19 @@ export class SqliteStore extends HistoryQueries implements Store {
     this.alwaysOnSql.setAlwaysOn(account, nick, enabled);
   }
 
+  async wentOffline(account: string, nick: string, time: number): Promise<void> {
+    this.alwaysOnSql.wentOffline(account, nick, time);
+  }
+
+  async renameMemberships(channel: string, newChannel: string, newName: string): Promise<void> {
+    this.alwaysOnSql.renameMemberships(channel, newChannel, newName);
+  }
+
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     return this.alwaysOnSql.load();
   }
 
-  // ---- metadata (draft/metadata-2, migration 9) ----
+  // ---- metadata (draft/metadata-2, migration 11) ----
 
   private metadataStatements: ReturnType<typeof prepareMetadata> | null = null;
 

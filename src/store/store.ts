@@ -269,6 +269,8 @@ export interface AlwaysOnRecord {
   enabled: boolean;
   /** Names of the rooms it is in (empty when turned off). */
   rooms: string[];
+  /** When its last connection closed (ms), or null when not recorded (migration 12). */
+  offlineAt: number | null;
 }
 
 export interface AlwaysOnStore {
@@ -284,12 +286,19 @@ export interface AlwaysOnStore {
    * transaction).
    */
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
+  /** The always-on person's last connection closed at `time` (ms) with this nick. */
+  wentOffline(account: string, nick: string, time: number): Promise<void>;
+  /**
+   * A room was renamed (RENAME): every account's stored membership of `channel` moves to
+   * `newChannel` (folded) named `newName`, in one transaction.
+   */
+  renameMemberships(channel: string, newChannel: string, newName: string): Promise<void>;
   /** Every account with a stored state, with its rooms, in one query (start-up); no order. */
   loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
 }
 
 /**
- * IRCv3 draft/metadata-2 keys and values (migration 9), of a target named `a:<folded account>`
+ * IRCv3 draft/metadata-2 keys and values (migration 11), of a target named `a:<folded account>`
  * or `c:<folded room>` (metadataTarget in core/metadata.ts). Keys are valid metadata keys
  * (lowercase), values at most the configured max-value-bytes: the caller checks both.
  */

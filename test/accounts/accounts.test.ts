@@ -65,7 +65,11 @@ for (const backend of backends()) {
 
     async function boot(t: TestContext, overrides: Partial<Config> = {}): Promise<Harness> {
       const database = overrides.database !== undefined ? overrides.database : await backend.fresh();
-      const server = await startServer({ serverName: SERVER, ...overrides, database });
+      // These tests are about logging in and services, with people who leave when their
+      // connection closes (the REGISTER helper's throwaway nick must not stay on as an
+      // always-on person); always-on, the default, is tested in people, always-on-restart
+      // and catch-up.
+      const server = await startServer({ serverName: SERVER, alwaysOn: false, ...overrides, database });
       const clients: TestClient[] = [];
       t.after(async () => {
         for (const c of clients) c.close();
@@ -761,7 +765,8 @@ for (const backend of backends()) {
 
     test('ChanServ REGISTER: after a restart on the same database the topic, modes and bans are back (and bind the first joiner), only the founder and listed operators get +o, from ChanServ', async (t) => {
       const database = await backend.fresh();
-      const first = await startServer({ serverName: SERVER, database });
+      // Without always-on (like boot): the restart must bring back the room, not its people.
+      const first = await startServer({ serverName: SERVER, database, alwaysOn: false });
       let second: TestServer | null = null;
       const clients: TestClient[] = [];
       t.after(async () => {
@@ -823,7 +828,12 @@ for (const backend of backends()) {
       assert.match(info, /registered to luz/);
       await first.stop();
 
-      second = await startServer({ serverName: SERVER, database, dataDir: first.config.dataDir });
+      second = await startServer({
+        serverName: SERVER,
+        database,
+        dataDir: first.config.dataDir,
+        alwaysOn: false,
+      });
       // The restored ban binds even the first to join the room again.
       const spam = await reg(second.port, 'spam');
       spam.send('JOIN #plaza');

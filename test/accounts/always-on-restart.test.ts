@@ -223,6 +223,42 @@ for (const backend of backends()) {
       await later.waitClosed();
     });
 
+    test('draft/channel-rename: a RENAME carries the stored memberships, so after a restart its always-on members are in the renamed room, not the old one', async () => {
+      await TestClient.registerAccount(srv.port, 'teo');
+      await TestClient.registerAccount(srv.port, 'uma');
+      // A guest opens the room (an account's new room is registered, and those are not renamed).
+      const host = track(await TestClient.register(srv.port, 'anfitrion'));
+      host.send('JOIN #viejo');
+      await host.expect('366');
+      for (const name of ['teo', 'uma']) {
+        const c = await device(name);
+        c.send('JOIN #viejo');
+        await c.expect('366');
+        c.send('QUIT');
+        await c.waitClosed();
+      }
+      host.send('RENAME #viejo #Nuevo :mudanza');
+      await host.waitFor((m) => m.command === 'JOIN' && m.params[0] === '#Nuevo');
+      host.send('QUIT');
+      await host.waitClosed();
+
+      await restart();
+
+      const mira = track(await TestClient.register(srv.port, 'mira'));
+      assert.deepEqual((await names(mira, '#nuevo')).sort(), ['teo', 'uma'], 'both in the renamed room');
+      assert.deepEqual(await names(mira, '#viejo'), [], 'nobody in the old name');
+      const back = await device('uma', HISTORY_CAPS);
+      assert.deepEqual(
+        back.received.filter((m) => m.command === 'JOIN').map((m) => m.params[0]),
+        ['#Nuevo'],
+        'uma comes back to the room under its new name',
+      );
+      for (const c of [back, mira]) {
+        c.send('QUIT');
+        await c.waitClosed();
+      }
+    });
+
     test('a guest is never always-on: its QUIT is seen, it is gone after a restart, and the switch refuses it', async () => {
       const guest = track(await TestClient.register(srv.port, 'paco'));
       const refusal = await nickServ(guest, 'SET ALWAYS-ON ON');

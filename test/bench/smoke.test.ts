@@ -67,6 +67,15 @@ const NUMERIC: Record<string, string[]> = {
     'rss_after_mb',
     'rss_after_growth_mb',
   ],
+  restore: [
+    'baseline_rss_mb',
+    'small_restore_ms',
+    'small_listen_ms',
+    'small_bytes_per_account',
+    'large_restore_ms',
+    'large_listen_ms',
+    'large_bytes_per_account',
+  ],
 };
 
 interface Run {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { connectWithSasl } from '../accounts/helpers.js';
 import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -263,6 +264,33 @@ describe('tertulia chat (two terminal clients under tmux)', { skip }, () => {
       await tmux.type('rio', ':q');
       assert.equal(await tmux.exitStatus('sol'), 0);
       assert.equal(await tmux.exitStatus('rio'), 0);
+    },
+  );
+
+  it(
+    "/sessions lists the account's connections and /sessions end N ends another device; /always-on switches it",
+    { timeout: 90_000 },
+    async () => {
+      await TestClient.registerAccount(server.port, 'lola');
+      // Another device of lola first (an IRC client logged in with SASL): number 1 in the list.
+      const { client: other } = await connectWithSasl(server.port, 'lola', 'PLAIN', 'lola', 'secret-lola');
+      await tmux.start('lola', chatCommand('--port', String(server.port), '--nick', 'lola', '--password'));
+      await tmux.waitFor('lola', /Password:/);
+      await tmux.type('lola', 'secret-lola');
+      await tmux.waitFor('lola', /You joined #lobby/);
+      await tmux.type('lola', '/sessions');
+      await tmux.waitFor('lola', /Your sessions \(always-on on\):/);
+      await tmux.waitFor('lola', /1\. IRC from 127\.0\.0\.1, since \d{4}-\d\d-\d\d \d\d:\d\d UTC\n/);
+      await tmux.waitFor('lola', /2\. IRC from 127\.0\.0\.1, since .* UTC \(this one\)/);
+      await tmux.type('lola', '/sessions end 1');
+      await tmux.waitFor('lola', /Ended session 1 \(IRC from 127\.0\.0\.1\)/);
+      const error = await other.waitFor((m) => m.command === 'ERROR');
+      assert.match(error.params[0]!, /Ended from your other session/);
+      await other.waitClosed();
+      await tmux.type('lola', '/always-on off');
+      await tmux.waitFor('lola', /Always-on is off for your account/);
+      await tmux.type('lola', 'chao');
+      assert.equal(await tmux.exitStatus('lola'), 0);
     },
   );
 

@@ -126,7 +126,9 @@ describe('join-time history replay', () => {
   });
 
   test('an account that comes back gets only what came after its last presence', async () => {
-    const srv = await start({ historyReplay: 20 });
+    // Without always-on, so leaving takes the account out of the room (with it the account
+    // stays and a returning device catches up: test/accounts/catch-up.test.ts).
+    const srv = await start({ historyReplay: 20, alwaysOn: false });
     await TestClient.registerAccount(srv.port, 'ana');
     const talker = await reg(srv, 'talker3');
     talker.send('JOIN #a');

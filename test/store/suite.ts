@@ -572,7 +572,7 @@ export function storeSuite(backend: Backend): void {
     });
   });
 
-  describe('metadata (draft/metadata-2, migration 9)', () => {
+  describe('metadata (draft/metadata-2, migration 11)', () => {
     it('sets, replaces and deletes keys per target, lists them sorted by key, and clears one target only', async (t) => {
       const store = await fresh(t);
       assert.deepEqual(await store.getMetadata('a:alice'), []);
@@ -631,9 +631,16 @@ export function storeSuite(backend: Backend): void {
           .map((r) => ({ ...r, rooms: [...r.rooms].sort() }))
           .sort((x, y) => x.account.localeCompare(y.account)),
         [
-          { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#A', '#b'] },
-          { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [] },
-          { account: 'carol', name: 'CAROL', nick: 'carol', enabled: true, rooms: [] },
+          {
+            account: 'alice',
+            name: 'ALICE',
+            nick: 'alicia',
+            enabled: true,
+            rooms: ['#A', '#b'],
+            offlineAt: null,
+          },
+          { account: 'bob', name: 'BOB', nick: 'bob', enabled: true, rooms: [], offlineAt: null },
+          { account: 'carol', name: 'CAROL', nick: 'carol', enabled: true, rooms: [], offlineAt: null },
         ],
       );
     });
@@ -644,12 +651,41 @@ export function storeSuite(backend: Backend): void {
       await store.addMembership('alice', 'alice', '#a', '#a');
       await store.setAlwaysOn('alice', 'alice', false);
       assert.deepEqual(await store.loadAlwaysOn(), [
-        { account: 'alice', name: 'ALICE', nick: 'alice', enabled: false, rooms: [] },
+        { account: 'alice', name: 'ALICE', nick: 'alice', enabled: false, rooms: [], offlineAt: null },
       ]);
       await store.addMembership('alice', 'alice', '#b', '#b');
       assert.equal((await store.loadAlwaysOn())[0]!.enabled, false);
       await store.setAlwaysOn('alice', 'alice', true);
       assert.equal((await store.loadAlwaysOn())[0]!.enabled, true);
+    });
+
+    it('the time the last connection closed is kept with the nick (migration 12), the rooms untouched', async (t) => {
+      const store = await fresh(t);
+      await store.createAccount(account('alice'));
+      await store.addMembership('alice', 'alice', '#a', '#a');
+      const time = 1_796_000_000_123; // past 2^32: BIGINT on PostgreSQL
+      await store.wentOffline('alice', 'alicia', time);
+      assert.deepEqual(await store.loadAlwaysOn(), [
+        { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#a'], offlineAt: time },
+      ]);
+    });
+
+    it("a RENAME moves every account's membership of the room to the new name, and only that room", async (t) => {
+      const store = await fresh(t);
+      for (const a of ['alice', 'bob']) await store.createAccount(account(a));
+      await store.addMembership('alice', 'alice', '#old', '#Old');
+      await store.addMembership('alice', 'alice', '#other', '#other');
+      await store.addMembership('bob', 'bob', '#old', '#Old');
+      await store.renameMemberships('#old', '#new', '#New');
+      const rooms = (await store.loadAlwaysOn())
+        .map((r) => [r.account, [...r.rooms].sort()] as const)
+        .sort((x, y) => x[0].localeCompare(y[0]));
+      assert.deepEqual(rooms, [
+        ['alice', ['#New', '#other']],
+        ['bob', ['#New']],
+      ]);
+      await store.renameMemberships('#new', '#new', '#NEW'); // a change of case only
+      assert.deepEqual((await store.loadAlwaysOn()).find((r) => r.account === 'bob')!.rooms, ['#NEW']);
     });
 
     it('refuses rows for an account that does not exist', async (t) => {

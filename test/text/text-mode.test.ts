@@ -101,8 +101,14 @@ describe('text mode: arriving', () => {
     assert.equal(said.source!.split('!')[0], guest);
     c.type('/msg NickServ IDENTIFY rosa rosapw');
     await c.waitFor('* You are now known as rosa.');
-    const nick = await watcher.expect('NICK', 'rosa');
-    assert.match(nick.source!, new RegExp(`^${guest}!`));
+    // rosa is always-on (the default): she never left #lobby, so the guest becomes her, and
+    // the room sees the guest go (docs/PEOPLE.md, "Attach").
+    const quit = await watcher.expect('QUIT');
+    assert.match(quit.source!, new RegExp(`^${guest}!`));
+    assert.equal(quit.params[0], 'Logged in as rosa');
+    c.type('hola otra vez');
+    const again = await watcher.expect('PRIVMSG', '#lobby', 'hola otra vez');
+    assert.match(again.source!, /^rosa!/);
   });
 
   test("Debian's nc (netcat-openbsd, no -N/-q) exits after the goodbye, with its stdin still open", async (t) => {

@@ -9,6 +9,7 @@ import {
   type ChatMessage,
   isChannel,
   type RoomListing,
+  type SessionList,
   sameOriginWebSocketUrl,
   UploadError,
 } from '../../src/client/browser.js';
@@ -382,7 +383,7 @@ export class Controller {
     c.on('disconnected', (e) => {
       this.update((s) => ({
         ...s,
-        connection: e.willReconnect ? 'reconnecting' : 'offline',
+        connection: e.ended ? 'ended' : e.willReconnect ? 'reconnecting' : 'offline',
         conversations: Object.fromEntries(
           Object.entries(s.conversations).map(([k, conv]) => [
             k,
@@ -616,6 +617,19 @@ export class Controller {
   /** The server's rooms (LIST), for the room directory. */
   listRooms(): Promise<RoomListing[]> {
     return this.client.list();
+  }
+
+  /** The account's sessions and always-on switch (SESSIONS). */
+  listSessions(): Promise<SessionList> {
+    return this.client.sessions();
+  }
+
+  endSession(id: number): Promise<void> {
+    return this.client.endSession(id);
+  }
+
+  setAlwaysOn(on: boolean): Promise<SessionList['alwaysOn']> {
+    return this.client.setAlwaysOn(on);
   }
 
   openPrivate(nick: string): void {

@@ -9,12 +9,14 @@
  *
  * `installAccounts(server)` wires it all in; call it once the store (if any) is open.
  */
+
 import { randomBytes, randomInt } from 'node:crypto';
 import { hashPassword, verifyPassword } from '../../crypto/password.js';
 import { foldCase } from '../../protocol/casemapping.js';
 import { isValidNick } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import type { AccountRecord } from '../../store/store.js';
+import { attachAfterLogin } from '../attach.js';
 import { Cap } from '../caps.js';
 import { toChannelPeers } from '../commands/queries.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
@@ -259,7 +261,9 @@ export class Accounts {
       record.name,
       `You are now logged in as ${record.name}`,
     );
-    if (s.registered) {
+    // A guest that logged in to its offline always-on self becomes that person (attach.ts).
+    const attached = s.registered && previous === null && attachAfterLogin(s);
+    if (s.registered && !attached) {
       this.announceAccount(s, previous);
       // Welcomed as a guest because it asked for this account's nick: it gets the nick now.
       const asked = this.reclaimed.get(s);

@@ -5,6 +5,7 @@
  *   LOGOUT                           logs out
  *   CERT ADD [fp] | DEL <fp> | LIST  TLS client certificates for SASL EXTERNAL
  *   SET ALWAYS-ON ON|OFF             stay in your rooms while no device is connected
+ *   SESSIONS [END <n>]               your connections (client, address, since); end one
  *   HELP
  * Replies are NOTICEs from NickServ!services@<server>. Slow work (hashing, the store, the
  * failed-login delay) holds the client's later commands so they run after it, in order:
@@ -12,6 +13,7 @@
  */
 import { foldCase } from '../../protocol/casemapping.js';
 import { setAccountAlwaysOn } from '../always-on.js';
+import { endSession, sessionsOf } from '../own-sessions.js';
 import type { Service } from '../services.js';
 import type { Session } from '../session.js';
 import type { Accounts } from './index.js';
@@ -31,6 +33,8 @@ const HELP = [
   '                                  as away, and messages to you are kept; OFF: you leave the',
   '                                  network when your last device disconnects',
   '  SET ALWAYS-ON                   show whether it is on',
+  '  SESSIONS                        list your connections: client, address, since',
+  '  SESSIONS END <n>                end connection number n of that list',
   'Clients with SASL can log in while connecting instead. A registered nick is only for its',
   'account: asked for without logging in, you get a guest nick (IDENTIFY gives it back).',
 ];
@@ -67,6 +71,9 @@ export class NickServ implements Service {
         return;
       case 'SET':
         this.set(s, args);
+        return;
+      case 'SESSIONS':
+        this.sessions(s, args);
         return;
       case 'LOGOUT':
         if (s.account === null) this.reply(s, 'You are not logged in.');
@@ -121,6 +128,34 @@ export class NickServ implements Service {
           ),
       ),
     );
+  }
+
+  /** SESSIONS [END <n>] (own-sessions.ts): numbered as listed, oldest first. */
+  private sessions(s: Session, args: string[]): void {
+    if (s.account === null) {
+      this.reply(s, 'You need to be logged in to an account to see its sessions.');
+      return;
+    }
+    const list = sessionsOf(s);
+    if ((args[0] ?? '').toUpperCase() === 'END') {
+      const n = Number(args[1] ?? '');
+      const item = Number.isInteger(n) ? list[n - 1] : undefined;
+      if (item === undefined) {
+        this.reply(s, `Syntax: SESSIONS END <n>, n from 1 to ${list.length} (SESSIONS lists them).`);
+        return;
+      }
+      this.reply(s, `Ending session ${n} (${item.client} from ${item.address}).`);
+      endSession(s, item.id);
+      return;
+    }
+    const count = list.length === 1 ? '1 session' : `${list.length} sessions`;
+    this.reply(s, `${s.account} has ${count}:`);
+    list.forEach((item, i) => {
+      const since = new Date(item.since).toISOString().replace('T', ' ').slice(0, 16);
+      const mine = item.current ? ' (this one)' : '';
+      this.reply(s, `  ${i + 1}. ${item.client} from ${item.address}, since ${since} UTC${mine}`);
+    });
+    if (list.length > 1) this.reply(s, 'SESSIONS END <n> ends one of them.');
   }
 
   private reply(s: Session, text: string): void {

@@ -15,7 +15,7 @@ import { inviteExcepted } from '../channel-access.js';
 import { syncChannel } from '../metadata.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
-import { sendMissed } from '../replay.js';
+import { NOTHING, sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
 import { writeFailures } from '../write-failures.js';
 import { formatMarker, joinExtras } from './chathistory.js';
@@ -76,7 +76,7 @@ function join(s: Session, msg: IrcMessage): void {
 }
 
 type JoinExtras = Awaited<ReturnType<typeof joinExtras>>;
-const NO_EXTRAS: JoinExtras = { marker: undefined, replay: { rows: [], more: false } };
+const NO_EXTRAS: JoinExtras = { marker: undefined, replay: NOTHING };
 
 function joinOne(s: Session, name: string, key: string, extras: JoinExtras): void {
   const server = s.server;

@@ -22,7 +22,7 @@ import type { Channel } from '../channel.js';
 import { connectionMarker, setConnectionMarker } from '../connection-read-markers.js';
 import { isMultiline, MultilineOutgoing } from '../multiline-outgoing.js';
 import { Outgoing } from '../outgoing.js';
-import { joinReplay, type Missed } from '../replay.js';
+import { joinReplay, type Missed, NOTHING } from '../replay.js';
 import type { ChatServer } from '../server.js';
 import type { Session } from '../session.js';
 import { dmConversation } from './messaging.js';
@@ -514,7 +514,7 @@ export async function joinExtras(
   folded: string,
 ): Promise<{ marker: number | null | undefined; replay: Missed }> {
   const store = server.store;
-  if (store === null) return { marker: undefined, replay: { rows: [], more: false } };
+  if (store === null) return { marker: undefined, replay: NOTHING };
   const wantMarker = s.hasCap(Cap.readMarker);
   const [marker, replay] = await Promise.all([
     !wantMarker

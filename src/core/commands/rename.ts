@@ -13,6 +13,7 @@ import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { roomRenamed } from '../always-on.js';
 import { Cap } from '../caps.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import { Person } from '../person.js';
@@ -62,10 +63,13 @@ function rename(s: Session, msg: IrcMessage): void {
     return;
   }
   const previous = channel.name;
+  const previousFolded = channel.folded;
   server.directory.removeChannel(channel);
   channel.name = newName;
   channel.folded = folded;
   server.directory.addChannel(channel);
+  // Always-on members are stored in it by name: they must be in the new one after a restart.
+  roomRenamed(server, previousFolded, channel);
   server.log.info(
     { event: 'channel.renamed', from: previous, to: newName, by: s.nick },
     `Room ${previous} renamed to ${newName} by ${s.nick}`,

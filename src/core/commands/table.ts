@@ -20,6 +20,7 @@ import { queryCommands } from './queries.js';
 import { registrationCommands } from './registration.js';
 import { renameCommands } from './rename.js';
 import { searchCommands } from './search.js';
+import { sessionCommands } from './sessions.js';
 import { webpushCommands } from './webpush.js';
 
 export type Handler = (session: Session, msg: IrcMessage) => void | Promise<void>;
@@ -55,6 +56,7 @@ export class CommandTable {
       webpushCommands,
       renameCommands,
       metadataCommands,
+      sessionCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }

@@ -23,6 +23,7 @@ import { Login } from './Login.js';
 import { RoomDirectory } from './RoomDirectory.js';
 import { SavedPageView } from './SavedPage.js';
 import { SearchPanel } from './Search.js';
+import { Sessions } from './Sessions.js';
 import { Sidebar } from './Sidebar.js';
 
 const LANG_KEY = 'tertulia.lang';
@@ -44,6 +45,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
   const [drawer, setDrawer] = useState(false);
   const [searching, setSearching] = useState(false);
   const [browsing, setBrowsing] = useState(false);
+  const [sessions, setSessions] = useState(false);
   const [members, setMembers] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
   const conv = state.active === null ? undefined : state.conversations[state.active];
 
@@ -83,6 +85,10 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
             setDrawer(false);
             setBrowsing(true);
           }}
+          onSessions={() => {
+            setDrawer(false);
+            setSessions(true);
+          }}
         />
       </aside>
       {searching && <SearchPanel controller={controller} onClose={() => setSearching(false)} />}
@@ -93,6 +99,7 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
           onJoined={() => setBrowsing(false)}
         />
       )}
+      {sessions && <Sessions controller={controller} onClose={() => setSessions(false)} />}
       {drawer && <div class="scrim" onClick={() => setDrawer(false)} aria-hidden="true" />}
       <main class="main">
         {conv !== undefined ? (

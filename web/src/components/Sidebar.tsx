@@ -18,6 +18,7 @@ export function Sidebar(props: {
   onLogout: () => void;
   onSearch: () => void;
   onDirectory: () => void;
+  onSessions: () => void;
 }) {
   const { state, controller } = props;
   const { t } = useI18n();
@@ -216,6 +217,11 @@ export function Sidebar(props: {
               {t('profile.open')}
             </button>
           ))}
+        {state.account !== null && (
+          <button type="button" class="link-button sessions-open" onClick={props.onSessions}>
+            {t('sessions.open')}
+          </button>
+        )}
         <LanguagePicker />
         <button type="button" class="link-button" onClick={props.onLogout}>
           {t('sidebar.logout')}

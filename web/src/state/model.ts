@@ -96,7 +96,7 @@ export interface Jump {
   seq: number;
 }
 
-export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline';
+export type ConnectionState = 'connecting' | 'online' | 'reconnecting' | 'offline' | 'ended';
 
 export interface State {
   /** Our nick as the server knows it. */
