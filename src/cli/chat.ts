@@ -9,8 +9,8 @@ import {
   fold,
   isChannel,
   MessageFeatures,
-  type Profile,
   type OwnSession,
+  type Profile,
   replyOf,
 } from '../client/index.js';
 import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
