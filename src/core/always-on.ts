@@ -1,7 +1,7 @@
 /**
  * Always-on across restarts (docs/PEOPLE.md): an always-on account's rooms and nick are
- * stored (store.ts AlwaysOnStore), written when the person joins, parts or is kicked and when
- * it goes offline, never per message; at start-up, before the first connection is accepted,
+ * stored (store.ts AlwaysOnStore), written when the person joins, parts or is kicked, changes
+ * its nick and goes offline, never per message; at start-up, before the first connection is accepted,
  * every stored account is put back in its rooms as an offline person (away, no QUIT).
  */
 import { foldCase } from '../protocol/casemapping.js';
@@ -82,6 +82,14 @@ export function roomRenamed(server: ChatServer, oldFolded: string, channel: Chan
   if (store === null) return;
   const [folded, name] = [channel.folded, channel.name];
   void write(server, 'rename', () => store.renameMemberships(oldFolded, folded, name));
+}
+
+/** An always-on person changed its nick: keep it now, not only at its next join or disconnect. */
+export function nickChanged(server: ChatServer, person: Person): void {
+  if (!person.alwaysOn || person.account === null || server.store === null) return;
+  const store = server.store;
+  const [account, nick] = [foldCase(person.account), person.nick];
+  void write(server, 'nick', () => store.nickChanged(account, nick));
 }
 
 /**

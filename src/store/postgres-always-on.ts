@@ -41,6 +41,14 @@ export async function setAlwaysOn(
   if (!enabled) await client.query('DELETE FROM always_on_rooms WHERE account = $1', [account]);
 }
 
+export async function nickChanged(pool: pg.Pool, account: string, nick: string): Promise<void> {
+  await pool.query({
+    name: 'alwaysOnNick',
+    text: 'UPDATE always_on SET nick = $2 WHERE account = $1',
+    values: [account, nick],
+  });
+}
+
 export async function wentOffline(pool: pg.Pool, account: string, nick: string, time: number): Promise<void> {
   await pool.query({
     name: 'alwaysOnOffline',

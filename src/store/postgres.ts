@@ -638,6 +638,11 @@ export class PostgresStore extends HistoryQueries implements Store {
     await this.transaction((client) => alwaysOn.setAlwaysOn(client, account, nick, enabled));
   }
 
+  async nickChanged(account: string, nick: string): Promise<void> {
+    this.check();
+    await alwaysOn.nickChanged(this.pool, account, nick);
+  }
+
   async wentOffline(account: string, nick: string, time: number): Promise<void> {
     this.check();
     await alwaysOn.wentOffline(this.pool, account, nick, time);

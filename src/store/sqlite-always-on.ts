@@ -12,6 +12,7 @@ export class SqliteAlwaysOn {
   private readonly loadAll;
   private readonly dropRenamedOver;
   private readonly offline;
+  private readonly setNick;
   private readonly renameRoom;
 
   constructor(private readonly db: Database.Database) {
@@ -33,6 +34,7 @@ export class SqliteAlwaysOn {
     this.offline = db.prepare<[string, string, number]>(
       'INSERT INTO always_on (account, nick, enabled, offline_at) VALUES (?, ?, 1, ?) ON CONFLICT (account) DO UPDATE SET nick = excluded.nick, enabled = 1, offline_at = excluded.offline_at',
     );
+    this.setNick = db.prepare<[string, string]>('UPDATE always_on SET nick = ? WHERE account = ?');
     // A row already under the new name (none is expected: that room did not exist) gives way.
     this.dropRenamedOver = db.prepare<[string, string]>(
       'DELETE FROM always_on_rooms WHERE channel = ? AND account IN (SELECT account FROM always_on_rooms WHERE channel = ?)',
@@ -67,6 +69,10 @@ export class SqliteAlwaysOn {
         if (!enabled) this.deleteRooms.run(account);
       })
       .immediate();
+  }
+
+  nickChanged(account: string, nick: string): void {
+    this.setNick.run(nick, account);
   }
 
   wentOffline(account: string, nick: string, time: number): void {

@@ -483,6 +483,10 @@ export class SqliteStore extends HistoryQueries implements Store {
     this.alwaysOnSql.setAlwaysOn(account, nick, enabled);
   }
 
+  async nickChanged(account: string, nick: string): Promise<void> {
+    this.alwaysOnSql.nickChanged(account, nick);
+  }
+
   async wentOffline(account: string, nick: string, time: number): Promise<void> {
     this.alwaysOnSql.wentOffline(account, nick, time);
   }

@@ -286,6 +286,11 @@ export interface AlwaysOnStore {
    * transaction).
    */
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
+  /**
+   * The always-on person changed its nick (NICK): kept at once, so a restart after a crash
+   * brings it back under the nick it had; a no-op for an account with no stored state.
+   */
+  nickChanged(account: string, nick: string): Promise<void>;
   /** The always-on person's last connection closed at `time` (ms) with this nick. */
   wentOffline(account: string, nick: string, time: number): Promise<void>;
   /**

@@ -670,6 +670,17 @@ export function storeSuite(backend: Backend): void {
       ]);
     });
 
+    it('a nick change is kept at once for a stored account, and is a no-op for one with nothing stored', async (t) => {
+      const store = await fresh(t);
+      for (const a of ['alice', 'bob']) await store.createAccount(account(a));
+      await store.addMembership('alice', 'alice', '#a', '#a');
+      await store.nickChanged('alice', 'alicia');
+      await store.nickChanged('bob', 'bobby');
+      assert.deepEqual(await store.loadAlwaysOn(), [
+        { account: 'alice', name: 'ALICE', nick: 'alicia', enabled: true, rooms: ['#a'], offlineAt: null },
+      ]);
+    });
+
     it("a RENAME moves every account's membership of the room to the new name, and only that room", async (t) => {
       const store = await fresh(t);
       for (const a of ['alice', 'bob']) await store.createAccount(account(a));

@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { foldCase } from '../../protocol/casemapping.js';
 import { isValidNick, sanitizeUsername } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import { nickChanged as alwaysOnNickChanged } from '../always-on.js';
 import { attachIfPresent } from '../attach.js';
 import { CAPABILITIES, Cap, findCap, offeredCaps } from '../caps.js';
 import { sendOwnMetadata } from '../metadata.js';
@@ -202,6 +203,7 @@ function changeNick(s: Session, wanted: string, folded: string): void {
     }
   }
   server.whowas.record(s, oldNick);
+  alwaysOnNickChanged(server, s.person);
   if (oldFolded !== folded) {
     server.monitors.notifyOffline(oldNick);
     server.monitors.notifyOnline(wanted, s.mask);
