@@ -56,7 +56,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const clientTags = relayableTags(msg.tags);
   // Reactions and edits are checked against history first (message-events.ts).
   if (needsHistoryCheck(s, command, clientTags)) {
-    sendWithHistoryCheck(s, command, targets, text, clientTags!);
+    sendWithHistoryCheck(s, command, targets, text, clientTags!, error);
     return;
   }
   s.idleSince = Date.now();
@@ -178,6 +178,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     (err) => {
       // Not stored means not delivered: nobody may see a message history does not have.
       writeFailures(server).failed(err); // one line per condition, not per message
+      if (command === 'NOTICE') return; // RFC 2812 §3.3.2: no error reply to a notice
       s.sendFail(
         command,
         'MESSAGE_ERROR',

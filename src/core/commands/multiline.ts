@@ -126,7 +126,7 @@ function close(s: Session, ref: string): void {
     s.sendFail('BATCH', 'MULTILINE_INVALID', 'A multiline message needs some text');
     return;
   }
-  const to = resolveDestination(s, open.target);
+  const to = resolveDestination(s, open.target, text);
   if (to === null) return;
   s.idleSince = Date.now();
   s.server.metrics.messagesIn++;

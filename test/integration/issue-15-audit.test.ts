@@ -1,0 +1,131 @@
+/**
+ * Gaps found auditing issue 15 ("Protocol completeness") against the specifications, over
+ * real sockets: what conformance.test.ts did not reach. One server for the file; every test
+ * uses nicks and rooms of its own.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type Received, TestClient } from '../helpers/client.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const TAGS = ['message-tags', 'server-time', 'echo-message', 'batch', 'labeled-response'];
+
+/** Everything a client receives until the answer to a PING: the whole reply to what it sent before. */
+async function reply(c: TestClient): Promise<Received[]> {
+  const token = `r${Math.random().toString(36).slice(2)}`;
+  c.send(`PING ${token}`);
+  const all = await c.until((m) => m.command === 'PONG' && m.params.at(-1) === token);
+  return all.slice(0, -1);
+}
+
+describe('issue 15 audit', () => {
+  let srv: TestServer;
+  const clients: TestClient[] = [];
+  const reg = async (nick: string, caps: string[] = []): Promise<TestClient> => {
+    const c = await TestClient.register(srv.port, nick, caps);
+    clients.push(c);
+    return c;
+  };
+  const room = async (name: string, ...members: TestClient[]): Promise<void> => {
+    for (const m of members) {
+      m.send(`JOIN ${name}`);
+      await m.expect('366', m.nick, name);
+    }
+    for (const m of members) await m.sync();
+  };
+  const say = async (c: TestClient, target: string, text: string): Promise<string> => {
+    c.send(`PRIVMSG ${target} :${text}`);
+    const echo = await c.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === text);
+    return echo.tags['msgid']!;
+  };
+
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await srv.stop();
+  });
+
+  test('RFC 2812 §3.3.2: a NOTICE carrying +draft/edit gets no error reply either (no FAIL, 401, 403, 404, 407)', async () => {
+    const alice = await reg('auNa', TAGS);
+    const bob = await reg('auNb', TAGS);
+    const outsider = await reg('auNout', TAGS);
+    await room('#aunotice', alice, bob);
+    const bobs = await say(bob, '#aunotice', 'bob wrote this');
+    await alice.waitFor((m) => m.params[1] === 'bob wrote this');
+    alice.mark();
+    // An unknown msgid, someone else's message, missing targets, too many targets, a room
+    // it may not speak in: each would be an error for a PRIVMSG.
+    alice.send('@+draft/edit=nosuchmsgid NOTICE #aunotice :fixed');
+    alice.send(`@+draft/edit=${bobs} NOTICE #aunotice :not mine`);
+    alice.send('@+draft/edit=nosuchmsgid NOTICE #aunowhere :fixed');
+    alice.send('@+draft/edit=nosuchmsgid NOTICE auNobody :fixed');
+    alice.send('@+draft/edit=nosuchmsgid NOTICE #aunotice,auNb :fixed');
+    outsider.send(`@+draft/edit=${bobs} NOTICE #aunotice :from outside`);
+    assert.deepEqual(
+      (await reply(alice)).map((m) => m.raw),
+      [],
+    );
+    assert.deepEqual(
+      (await reply(outsider)).map((m) => m.raw),
+      [],
+    );
+    // Nothing was relayed to the room either.
+    assert.deepEqual(
+      (await reply(bob)).filter((m) => m.command === 'NOTICE'),
+      [],
+    );
+    // The PRIVMSG counterparts still get their errors (RFC 2812 §3.3.1, message-edits FAIL codes).
+    alice.send('@+draft/edit=nosuchmsgid PRIVMSG #aunotice :fixed');
+    await alice.expect('FAIL', 'PRIVMSG', 'UNKNOWN_MSGID');
+    alice.send('@+draft/edit=nosuchmsgid PRIVMSG #aunowhere :fixed');
+    await alice.expect('403', 'auNa', '#aunowhere');
+    alice.send('@+draft/edit=nosuchmsgid PRIVMSG #aunotice,auNb :fixed');
+    await alice.expect('407');
+  });
+
+  test('modern.ircdocs.horse §Channel Modes (+C): an edit that is a CTCP is refused in a +C room like any message', async () => {
+    const op = await reg('auCop', TAGS);
+    const member = await reg('auCmember', TAGS);
+    await room('#auctcp', op, member);
+    const mine = await say(member, '#auctcp', 'typo here');
+    await op.expect('PRIVMSG', '#auctcp', 'typo here');
+    op.send('MODE #auctcp +C');
+    await member.expect('MODE', '#auctcp', '+C');
+    member.send(`@+draft/edit=${mine} PRIVMSG #auctcp :\x01PING 123\x01`);
+    assert.equal((await member.expect('404')).params[1], '#auctcp');
+    assert.deepEqual(
+      (await reply(op)).filter((m) => m.command === 'PRIVMSG'),
+      [],
+      'the CTCP edit was not relayed',
+    );
+    // A plain edit still goes through.
+    member.send(`@+draft/edit=${mine} PRIVMSG #auctcp :typo fixed`);
+    const edit = await op.expect('PRIVMSG', '#auctcp', 'typo fixed');
+    assert.equal(edit.tags['+draft/edit'], mine);
+  });
+
+  test('RFC 2812 §3.4.5: LINKS lists only the servers matching the mask; an unknown remote server is 402', async () => {
+    const c = await reg('auLinks');
+    const linksFor = async (line: string): Promise<string[][]> => {
+      c.send(line);
+      const got = await c.until((m) => m.command === '365' || m.command === '402');
+      return got.map((m) => [m.command, ...m.params.slice(1)]);
+    };
+    const info = (await linksFor('LINKS')).find((m) => m[0] === '364')![3]!;
+    assert.deepEqual(await linksFor('LINKS *.local'), [
+      ['364', '*', 'tertulia.local', info],
+      ['365', '*', 'End of /LINKS list'],
+    ]);
+    // "The returned list of servers MUST match the mask."
+    assert.deepEqual(await linksFor('LINKS *.example.org'), [['365', '*', 'End of /LINKS list']]);
+    assert.deepEqual(await linksFor('LINKS tertulia.* tertulia.local'), [
+      ['364', '*', 'tertulia.local', info],
+      ['365', '*', 'End of /LINKS list'],
+    ]);
+    assert.deepEqual(await linksFor('LINKS other.example.org *'), [
+      ['402', 'other.example.org', 'No such server'],
+    ]);
+  });
+});
