@@ -106,6 +106,47 @@ describe('issue 15 audit', () => {
     assert.equal(edit.tags['+draft/edit'], mine);
   });
 
+  test("IRCv3 bot-mode §The bot tag: a bot's edits, reactions, multiline batches, JOIN, PART and KICK carry it too", async () => {
+    const ml = ['draft/multiline', ...TAGS];
+    const bot = await reg('auBot', ml);
+    const human = await reg('auHuman', ml);
+    const victim = await reg('auVictim');
+    bot.send('MODE auBot +B');
+    await bot.expect('MODE', 'auBot', '+B');
+    await room('#aubot', human, victim);
+    bot.send('JOIN #aubot');
+    const join = await human.expect('JOIN', '#aubot');
+    assert.equal(join.tags['bot'], '', `JOIN: ${join.raw}`);
+    await bot.expect('366', 'auBot', '#aubot');
+    const first = await say(bot, '#aubot', 'beep');
+    await human.expect('PRIVMSG', '#aubot', 'beep');
+    bot.send(`@+draft/edit=${first} PRIVMSG #aubot :boop`);
+    const edit = await human.expect('PRIVMSG', '#aubot', 'boop');
+    assert.equal(edit.tags['bot'], '', `edit: ${edit.raw}`);
+    bot.send(`@+draft/react=🤖;+draft/reply=${first} TAGMSG #aubot`);
+    const react = await human.waitFor((m) => m.command === 'TAGMSG' && m.tags['+draft/react'] === '🤖');
+    assert.equal(react.tags['bot'], '', `reaction: ${react.raw}`);
+    bot.send('BATCH +b1 draft/multiline #aubot');
+    bot.send('@batch=b1 PRIVMSG #aubot :line one');
+    bot.send('@batch=b1 PRIVMSG #aubot :line two');
+    bot.send('BATCH -b1');
+    const open = await human.waitFor((m) => m.command === 'BATCH' && m.params[1] === 'draft/multiline');
+    assert.equal(open.tags['bot'], '', `multiline: ${open.raw}`);
+    human.send('MODE #aubot +o auBot');
+    await bot.expect('MODE', '#aubot', '+o', 'auBot');
+    bot.send('KICK #aubot auVictim :bye');
+    const kick = await human.expect('KICK', '#aubot', 'auVictim');
+    assert.equal(kick.tags['bot'], '', `KICK: ${kick.raw}`);
+    bot.send('PART #aubot');
+    const part = await human.expect('PART', '#aubot');
+    assert.equal(part.tags['bot'], '', `PART: ${part.raw}`);
+    // "This tag MUST only be sent to users who have requested the message-tags capability."
+    assert.deepEqual(
+      victim.received.filter((m) => m.raw.startsWith('@')).map((m) => m.raw),
+      [],
+    );
+  });
+
   test('RFC 2812 §3.4.5: LINKS lists only the servers matching the mask; an unknown remote server is 402', async () => {
     const c = await reg('auLinks');
     const linksFor = async (line: string): Promise<string[][]> => {

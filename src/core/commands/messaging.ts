@@ -54,9 +54,10 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   }
   // A TAGMSG whose tags were all stripped is still relayed (message-tags spec, TAGMSG example).
   const clientTags = relayableTags(msg.tags);
+  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
   // Reactions and edits are checked against history first (message-events.ts).
   if (needsHistoryCheck(s, command, clientTags)) {
-    sendWithHistoryCheck(s, command, targets, text, clientTags!, error);
+    sendWithHistoryCheck(s, command, targets, text, sentTags!, error);
     return;
   }
   s.idleSince = Date.now();
@@ -72,7 +73,6 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const records: StoredMessage[] = [];
   const writer = server.historyWriter;
   const storable = writer !== null && (command !== 'TAGMSG' || isLasting(clientTags));
-  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
 
   for (const target of targets) {
     const now = Date.now();
