@@ -85,6 +85,49 @@ describe('issue 15 audit', () => {
     await alice.expect('407');
   });
 
+  test('RFC 2812 §3.3.2: a NOTICE before registration is dropped without 451; PRIVMSG still gets 451', async () => {
+    const c = await TestClient.connect(srv.port);
+    clients.push(c);
+    c.send('NOTICE someone :too early');
+    c.send('PRIVMSG someone :too early');
+    const got = await c.waitFor((m) => m.command === '451');
+    assert.deepEqual(
+      c.received.filter((m) => m.command !== 'NOTICE' || m.source !== 'tertulia.local').map((m) => m.command),
+      ['451'],
+      'one 451, for the PRIVMSG',
+    );
+    assert.equal(got.params[0], '*');
+  });
+
+  test('RFC 2812 §2.3: replies quoting non-ASCII client input are cut on a UTF-8 character boundary', async () => {
+    const c = await TestClient.connect(srv.port);
+    clients.push(c);
+    // 'é' is two bytes: an odd-sized head makes a byte cut land inside one.
+    const caps = `x${'é'.repeat(248)}`;
+    c.send(`CAP REQ :${caps}`);
+    const nak = await c.expect('CAP', '*', 'NAK');
+    const emoji = '😀'.repeat(124); // four bytes each
+    c.send(`CAP REQ :${emoji}`);
+    const nak2 = await c.expect('CAP', '*', 'NAK');
+    c.send('CAP END');
+    await c.registerAs('auUtf8');
+    c.send(`WHOIS ${'é'.repeat(240)}`);
+    const whois = await c.expect('401');
+    for (const [m, sent] of [
+      [nak, caps],
+      [nak2, emoji],
+      [whois, 'é'.repeat(240)],
+    ] as const) {
+      const quoted = m.command === 'CAP' ? m.params[2]! : m.params[1]!;
+      assert.ok(Buffer.byteLength(m.raw) + 2 <= 512, `${m.command} is ${Buffer.byteLength(m.raw) + 2} bytes`);
+      assert.ok(!m.raw.includes('\ufffd'), `${m.command}: no broken character`);
+      assert.ok(
+        quoted.length > 0 && sent.startsWith(quoted),
+        `${m.command} quotes a prefix of what was sent`,
+      );
+    }
+  });
+
   test('modern.ircdocs.horse §Channel Modes (+C): an edit that is a CTCP is refused in a +C room like any message', async () => {
     const op = await reg('auCop', TAGS);
     const member = await reg('auCmember', TAGS);
