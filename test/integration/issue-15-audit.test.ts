@@ -190,6 +190,24 @@ describe('issue 15 audit', () => {
     );
   });
 
+  test('modern.ircdocs.horse §STATUSMSG: an operator writing to @#room is not sent its own message back (once with echo-message)', async () => {
+    const plainOp = await reg('auSop');
+    const echoOp = await reg('auSecho', ['echo-message']);
+    await room('#austatus', plainOp, echoOp);
+    plainOp.send('MODE #austatus +o auSecho');
+    await echoOp.expect('MODE', '#austatus', '+o', 'auSecho');
+    plainOp.send('PRIVMSG @#austatus :from the first op');
+    await echoOp.expect('PRIVMSG', '@#austatus', 'from the first op');
+    echoOp.send('NOTICE @#austatus :from the second op');
+    await plainOp.expect('NOTICE', '@#austatus', 'from the second op');
+    await reply(plainOp);
+    await reply(echoOp);
+    const own = (c: TestClient, text: string): number =>
+      c.received.filter((m) => m.params[0] === '@#austatus' && m.params[1] === text).length;
+    assert.equal(own(plainOp, 'from the first op'), 0, 'no echo without echo-message');
+    assert.equal(own(echoOp, 'from the second op'), 1, 'one echo with echo-message');
+  });
+
   test('RFC 2812 §3.4.5: LINKS lists only the servers matching the mask; an unknown remote server is 402', async () => {
     const c = await reg('auLinks');
     const linksFor = async (line: string): Promise<string[][]> => {
