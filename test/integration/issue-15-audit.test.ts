@@ -208,6 +208,24 @@ describe('issue 15 audit', () => {
     assert.equal(own(echoOp, 'from the second op'), 1, 'one echo with echo-message');
   });
 
+  test('IRCv3 extended-monitor: a watcher with account-notify sees the monitored user log in (ACCOUNT); one without it does not', async () => {
+    const target = await reg('auEmT', ['draft/account-registration']);
+    const watcher = await reg('auEmW', ['extended-monitor', 'account-notify']);
+    const noCap = await reg('auEmN', ['extended-monitor']);
+    for (const w of [watcher, noCap]) {
+      w.send('MONITOR + auEmT');
+      await w.expect('730');
+    }
+    target.send('REGISTER auEmT * secret-auEmT');
+    await target.expect('REGISTER', 'SUCCESS');
+    const account = await watcher.expect('ACCOUNT', 'auEmT');
+    assert.match(account.source ?? '', /^auEmT!/);
+    assert.deepEqual(
+      (await reply(noCap)).filter((m) => m.command === 'ACCOUNT'),
+      [],
+    );
+  });
+
   test('RFC 2812 §3.4.5: LINKS lists only the servers matching the mask; an unknown remote server is 402', async () => {
     const c = await reg('auLinks');
     const linksFor = async (line: string): Promise<string[][]> => {
