@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { connectWithSasl } from '../accounts/helpers.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -206,6 +207,38 @@ describe('issue 15 audit', () => {
       c.received.filter((m) => m.params[0] === '@#austatus' && m.params[1] === text).length;
     assert.equal(own(plainOp, 'from the first op'), 0, 'no echo without echo-message');
     assert.equal(own(echoOp, 'from the second op'), 1, 'one echo with echo-message');
+  });
+
+  test('modern.ircdocs.horse §STATUSMSG with one person on two devices (docs/PEOPLE.md): the other device sees what this one sent to @#room', async () => {
+    await TestClient.registerAccount(srv.port, 'auSdev', 'secret-auSdev');
+    const devices: TestClient[] = [];
+    for (const nick of ['auSdev', 'auSdev2']) {
+      const { client, result } = await connectWithSasl(
+        srv.port,
+        nick,
+        'PLAIN',
+        'auSdev',
+        'secret-auSdev',
+        [],
+      );
+      assert.equal(result.outcome.command, '903');
+      clients.push(client);
+      devices.push(client);
+    }
+    const [one, two] = devices as [TestClient, TestClient];
+    one.nick = two.nick = 'auSdev';
+    one.send('JOIN #audevices');
+    await two.expect('JOIN', '#audevices');
+    await one.expect('366');
+    one.send('PRIVMSG @#audevices :note to my other device');
+    const seen = await two.expect('PRIVMSG', '@#audevices', 'note to my other device');
+    assert.match(seen.source ?? '', /^auSdev!/);
+    await reply(one);
+    assert.equal(
+      one.received.filter((m) => m.params[1] === 'note to my other device').length,
+      0,
+      'the sending device, without echo-message, gets none',
+    );
   });
 
   test('IRCv3 extended-monitor: a watcher with account-notify sees the monitored user log in (ACCOUNT); one without it does not', async () => {
