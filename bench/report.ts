@@ -130,13 +130,16 @@ function summarize(r: ScenarioRecord): [string, string, string] {
       ];
     case 'slowreaders':
       return [
-        `${fmtRate(num(x, 'slow_dropped'))} of ${fmtRate(num(x, 'slow_clients'))} slow readers dropped (all by ${fmtMs(
-          x['all_dropped_s'],
-        )} s); RSS ${fmtMs(x['rss_baseline_mb'])} → peak ${fmtMs(x['rss_peak_mb'])} → ${fmtMs(x['rss_after_mb'])} MB`,
+        `${fmtRate(num(x, 'slow_dropped'))} of ${fmtRate(num(x, 'slow_clients'))} slow readers dropped (${fmtRate(
+          num(x, 'slow_dropped_budget'),
+        )} by the budget, all by ${fmtMs(x['all_dropped_s'])} s); RSS ${fmtMs(x['rss_baseline_mb'])} → peak ${fmtMs(
+          x['rss_peak_mb'],
+        )} → after ${fmtMs(x['rss_after_mb'])} MB`,
         `normal readers ${lat()}`,
         (() => {
           const util = num(x, 'server_cpu_util');
-          return util === null ? '—' : `${util.toFixed(2)} cores`;
+          const s = num(x, 'server_cpu_s_flood');
+          return util === null ? '—' : `${util.toFixed(2)} cores${s === null ? '' : `, ${s} s in all`}`;
         })(),
       ];
     default:

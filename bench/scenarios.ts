@@ -584,20 +584,31 @@ const reconnect: ScenarioDef = {
 // ------------------------------------------------------------------ slowreaders
 
 /**
- * A client that registers, joins, and then never reads again (its socket is paused: the
- * kernel buffers fill, then the server's queue). Opened from the coordinator thread with a
- * plain socket: the workers' clients always read.
+ * A member of the room opened from the coordinator thread with a plain socket (the workers'
+ * clients always read): it registers and joins, and then either never reads again (`slow`:
+ * its socket is paused, so the kernel's buffers fill, then the server's queue) or reads
+ * everything and notes, from the QUIT lines it sees, when and why each slow reader was
+ * dropped (`watch`). A paused socket cannot tell it was closed, so the drops are counted
+ * from what the room was told, as any member would see them.
  */
-interface SlowClient {
+interface RawMember {
   socket: net.Socket;
-  closed: boolean;
+  /** Slow readers' nick → when (ms, `now()`) and why the room saw them quit. */
+  quits: Map<string, { at: number; reason: string }>;
 }
 
-function openSlowClient(host: string, port: number, nick: string, room: string): Promise<SlowClient> {
+function openRawMember(
+  host: string,
+  port: number,
+  nick: string,
+  room: string,
+  mode: 'slow' | 'watch',
+): Promise<RawMember> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
-    const client: SlowClient = { socket, closed: false };
+    const member: RawMember = { socket, quits: new Map() };
     let text = '';
+    let joined = false;
     const timer = setTimeout(() => fail(new Error(`${nick}: no end of NAMES within 30 s`)), 30_000);
     const fail = (err: Error): void => {
       clearTimeout(timer);
@@ -605,10 +616,7 @@ function openSlowClient(host: string, port: number, nick: string, room: string):
       reject(err);
     };
     socket.on('error', (err) => {
-      if (!client.closed) fail(err);
-    });
-    socket.on('close', () => {
-      client.closed = true;
+      if (!joined) fail(err);
     });
     const onData = (chunk: Buffer): void => {
       text += chunk.toString('latin1');
@@ -621,9 +629,12 @@ function openSlowClient(host: string, port: number, nick: string, room: string):
         else if (words[1] === '001') socket.write(`JOIN ${room}\r\n`);
         else if (words[1] === '366') {
           clearTimeout(timer);
+          joined = true;
           socket.off('data', onData);
-          socket.pause(); // from here on it never reads
-          resolve(client);
+          if (mode === 'slow')
+            socket.pause(); // from here on it never reads
+          else watchQuits(member, text);
+          resolve(member);
           return;
         } else if (words[0] === 'ERROR') {
           fail(new Error(`${nick}: ${line}`));
@@ -637,13 +648,50 @@ function openSlowClient(host: string, port: number, nick: string, room: string):
   });
 }
 
+const QUIT_MARK = Buffer.from(' QUIT ');
+const PING_MARK = Buffer.from('PING ');
+
+/**
+ * Reads the room's flood (about 1 MB/s) cheaply: only lines holding " QUIT " or starting
+ * with PING are decoded; everything else is skipped by a native search.
+ */
+function watchQuits(member: RawMember, pending: string): void {
+  let rest: Buffer = Buffer.from(pending, 'latin1');
+  member.socket.on('data', (chunk: Buffer) => {
+    const buf = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+    const last = buf.lastIndexOf(0x0a);
+    if (last === -1) {
+      rest = Buffer.from(buf);
+      return;
+    }
+    rest = Buffer.from(buf.subarray(last + 1));
+    const at = now();
+    for (let hit = buf.indexOf(QUIT_MARK); hit !== -1 && hit < last; hit = buf.indexOf(QUIT_MARK, hit + 1)) {
+      const start = buf.lastIndexOf(0x0a, hit) + 1;
+      const line = buf.toString('utf8', start, buf.indexOf(0x0a, hit)).replace(/\r$/, '');
+      // `:nick!user@host QUIT :reason` (no capabilities were asked for, so no tags)
+      const m = /^:([^! ]+)\S* QUIT :?(.*)$/.exec(line);
+      if (m !== null && !member.quits.has(m[1]!)) member.quits.set(m[1]!, { at, reason: m[2]! });
+    }
+    for (let hit = buf.indexOf(PING_MARK); hit !== -1 && hit < last; hit = buf.indexOf(PING_MARK, hit + 1)) {
+      const start = buf.lastIndexOf(0x0a, hit) + 1;
+      const line = buf.toString('latin1', start, buf.indexOf(0x0a, hit)).replace(/\r$/, '');
+      // `PING token` or `:server PING token` (the server's PINGs may carry its name)
+      const m = /^(?::\S+ )?PING (.*)$/.exec(line);
+      if (m !== null) member.socket.write(`PONG ${m[1]}\r\n`);
+    }
+  });
+}
+
+const MB = 1048576;
+
 const slowreaders: ScenarioDef = {
   name: 'slowreaders',
   summary:
-    "K clients join a busy room and never read while it is flooded; RSS over time and the normal readers' latency",
+    "K clients join a busy room and never read while it is flooded: server RSS before, at its peak and after they are dropped, how many were dropped and why, and the normal readers' latency",
   params: {
     slow: { full: 1000, quick: 20, help: 'clients that join and never read (K)' },
-    readers: { full: 5, quick: 2, help: 'normal readers in the room' },
+    readers: { full: 5, quick: 2, help: 'normal readers in the room (latency measured)' },
     senders: { full: 4, quick: 2, help: 'members that send' },
     rate: { full: 2000, quick: 400, help: 'offered messages/s into the room' },
     size: { full: 330, quick: 330, help: 'bytes of message text' },
@@ -658,34 +706,32 @@ const slowreaders: ScenarioDef = {
     const ids = readerSpecs.map((x) => x.id);
     const senderIds = ids.slice(0, p.n('senders'));
     const readerIds = ids.slice(p.n('senders'));
-    const slow: SlowClient[] = [];
+    const slow: RawMember[] = [];
+    const slowNick = (j: number): string => `${ctx.token}z${j.toString(36)}`;
+    let watch: RawMember | null = null;
     const pid = ctx.server.pid;
+    const { host, port } = ctx.server;
     try {
       await openAll(ctx, readerSpecs, roundRobin, { concurrency: 50, rate: 0, timeoutMs: 30_000 });
       await joinAll(ctx, ids, room, 30_000);
+      watch = await openRawMember(host, port, `${ctx.token}q`, room, 'watch');
       const k = p.n('slow');
       ctx.log(`slowreaders: ${k} clients join ${room} and stop reading`);
       for (let i = 0; i < k; i += 50) {
         const batch = [];
-        for (let j = i; j < Math.min(k, i + 50); j++) {
-          batch.push(
-            openSlowClient(ctx.server.host, ctx.server.port, `${ctx.token}z${j.toString(36)}`, room),
-          );
-        }
+        for (let j = i; j < Math.min(k, i + 50); j++)
+          batch.push(openRawMember(host, port, slowNick(j), room, 'slow'));
         slow.push(...(await Promise.all(batch)));
       }
       await sleep(500);
       const rssBaseline = readRss(pid);
+      const cpuBefore = readCpu(pid);
       const curve: Array<[number, number]> = [];
       const origin = now();
       const sampler = setInterval(() => {
         const rss = readRss(pid);
-        if (rss !== null) curve.push([round((now() - origin) / 1000, 2), round(rss / 1048576, 1)]);
+        if (rss !== null) curve.push([round((now() - origin) / 1000, 2), round(rss / MB, 1)]);
       }, p.n('sample'));
-      let allDroppedAt: number | null = null;
-      const watcher = setInterval(() => {
-        if (allDroppedAt === null && slow.every((c) => c.closed)) allDroppedAt = now();
-      }, 50);
       ctx.log(`slowreaders: flooding at ${p.n('rate')} msgs/s × ${p.n('size')} B`);
       const t = await runTraffic(ctx, {
         senders: senderIds.map((id) => ({ clientId: id, target: room, receivers: readerIds })),
@@ -697,22 +743,41 @@ const slowreaders: ScenarioDef = {
         warmupMs: p.n('warmup'),
         durationMs: p.n('duration'),
         drainMs: 30_000,
+        samples: true,
       });
       const floodEnd = now();
       await sleep(p.n('after'));
       clearInterval(sampler);
-      clearInterval(watcher);
       const rssAfter = readRss(pid);
+      const cpuAfter = readCpu(pid);
       ctx.log(`slowreaders: server RSS (s:MB) ${curve.map(([at, mb]) => `${at}:${mb}`).join(' ')}`);
       const peak = curve.reduce((m, [, mb]) => Math.max(m, mb), 0);
-      const base = rssBaseline === null ? null : rssBaseline / 1048576;
-      const dropped = slow.filter((c) => c.closed).length;
+      const base = rssBaseline === null ? null : rssBaseline / MB;
+      const drops = [...slow.keys()].map((j) => watch!.quits.get(slowNick(j))).filter((q) => q !== undefined);
+      const byReason = (r: string): number => drops.filter((q) => q.reason === r).length;
+      const dropTimes = drops.map((q) => q.at).sort((a, b) => a - b);
+      const sinceFlood = (at: number | undefined): number | null =>
+        at === undefined ? null : round((at - origin) / 1000, 2);
       check(t, 'slowreaders (normal readers)');
+      // The normal readers' worst latency per second since the flood began, and per 100 ms for the chart.
+      const worstBy = (ms: number): Array<[number, number]> => {
+        const worst = new Map<number, number>();
+        for (const [at, lat] of t.samples) {
+          const slot = Math.floor((at - origin) / ms);
+          if (slot >= 0) worst.set(slot, Math.max(worst.get(slot) ?? 0, lat));
+        }
+        return [...worst]
+          .sort((a, b) => a[0] - b[0])
+          .map(([slot, lat]) => [round((slot * ms) / 1000, 2), round(lat, 1)]);
+      };
       return {
         results: {
           slow_clients: k,
-          slow_dropped: dropped,
-          all_dropped_s: allDroppedAt === null ? null : round((allDroppedAt - origin) / 1000, 2),
+          slow_dropped: drops.length,
+          slow_dropped_budget: byReason('SendQ exceeded (server output budget)'),
+          slow_dropped_sendq: byReason('SendQ exceeded'),
+          first_dropped_s: sinceFlood(dropTimes[0]),
+          all_dropped_s: drops.length === k ? sinceFlood(dropTimes[dropTimes.length - 1]) : null,
           sent_per_s: Math.round(t.sentPerS),
           deliveries_per_s: Math.round(t.deliveriesPerS),
           ...latencyFields('', t.latency),
@@ -720,16 +785,34 @@ const slowreaders: ScenarioDef = {
           rss_baseline_mb: base === null ? null : round(base, 1),
           rss_peak_mb: peak,
           rss_growth_mb: base === null ? null : round(peak - base, 1),
-          rss_after_mb: rssAfter === null ? null : round(rssAfter / 1048576, 1),
+          rss_after_mb: rssAfter === null ? null : round(rssAfter / MB, 1),
+          rss_after_growth_mb: base === null || rssAfter === null ? null : round(rssAfter / MB - base, 1),
           rss_curve_mb: curve.map(([at, mb]) => `${at}s:${mb}`).join(' '),
+          worst_latency_by_s_ms: worstBy(1000)
+            .map(([at, ms]) => `${at}s:${Math.round(ms)}`)
+            .join(' '),
           flood_s: round((floodEnd - origin) / 1000, 2),
           server_cpu_util: t.serverCpuUtil === null ? null : round(t.serverCpuUtil, 3),
+          // What the whole flood and its aftermath cost the server, however little CPU it got.
+          server_cpu_s_flood: cpuBefore === null || cpuAfter === null ? null : round(cpuAfter - cpuBefore, 2),
           gen_cpu_util: round(t.genCpuUtil, 3),
         },
-        charts: [],
+        charts: [
+          {
+            kind: 'timeline',
+            title: `slowreaders: normal readers' worst latency per 100 ms while ${k} members never read (${p.n('rate')} msgs/s × ${p.n('size')} B)`,
+            points: worstBy(100),
+            span: {
+              from: dropTimes.length === 0 ? 0 : round((dropTimes[0]! - origin) / 1000, 2),
+              to: dropTimes.length === 0 ? 0 : round((dropTimes[dropTimes.length - 1]! - origin) / 1000, 2),
+              label: `${drops.length} slow readers dropped`,
+            },
+          },
+        ],
       };
     } finally {
       for (const c of slow) c.socket.destroy();
+      watch?.socket.destroy();
       await closeClients(ctx, ids, 'quit');
     }
   },

@@ -9,9 +9,11 @@ import {
   fold,
   isChannel,
   MessageFeatures,
+  type Profile,
   replyOf,
 } from '../client/index.js';
 import { accountMark, MessageLog, parsePointer, quote, reactionLine } from './chat-messages.js';
+import { PROFILE_HELP, profileChangeLine, profileCommand, shownName } from './chat-profile.js';
 import { ReplyRenderer } from './chat-replies.js';
 import { clean, clock, palette, Screen, useColour } from './chat-ui.js';
 import { formatHit, parseSearchArgs } from './search-view.js';
@@ -52,6 +54,7 @@ const COMMANDS_HELP = [
   '  /search WORDS      search your rooms and private messages ("a phrase", word*, -word,',
   '                     in:#room or in:NICK, from:NICK)',
   '  /send FILE         upload a file and share its link here (needs --password)',
+  ...PROFILE_HELP,
   '  //TEXT             say a line that starts with /',
   '  /help              this list',
   '  /quit [REASON]     leave (also /exit, :q, chao, bye or Ctrl+C)',
@@ -203,8 +206,10 @@ export async function runChat(argv: string[]): Promise<number> {
     const where =
       !m.private && m.conversation.toLowerCase() !== current.toLowerCase() ? `${m.conversation} ` : '';
     const mark = accountMark(m);
-    const who = m.self ? `${c.me(m.from)}${mark} (you)` : c.nick(m.from || 'server') + mark;
-    const plainWho = m.self ? `${m.from}${mark} (you)` : (m.from || 'server') + mark;
+    // Someone with a display name (draft/metadata-2) shows as `Display Name (nick)`.
+    const name = m.from === '' ? 'server' : shownName(m.from, client.profileOf(m.from));
+    const who = m.self ? `${c.me(m.from)}${mark} (you)` : c.nick(name) + mark;
+    const plainWho = m.self ? `${m.from}${mark} (you)` : name + mark;
     if (kind === 'notice') {
       print(`${time} ${where}${c.notice(`-${m.from || 'server'}- ${text}`)}`);
     } else if (m.action) {
@@ -248,6 +253,16 @@ export async function runChat(argv: string[]): Promise<number> {
     return { m, rest };
   };
 
+  // Profiles (draft/metadata-2): someone else's change is told as it is made (not those
+  // learnt on joining a room).
+  const profiles = new Map<string, Profile>();
+  client.on('profile', (e) => {
+    const before = profiles.get(fold(e.nick));
+    profiles.set(fold(e.nick), { ...e.profile });
+    if (!e.live || fold(e.nick) === fold(client.currentNick)) return;
+    const line = profileChangeLine(e.nick, before, e.profile);
+    if (line !== null) info(line);
+  });
   client.on('message', (m) => show(m, 'message'));
   client.on('notice', (m) => show(m, 'notice'));
   const replies = new ReplyRenderer();
@@ -521,6 +536,17 @@ export async function runChat(argv: string[]): Promise<number> {
           });
         break;
       }
+      case '/profile':
+        profileCommand(client, rest, (file) => client.upload(file, contentTypeOf(file)))
+          .then((lines) => {
+            for (const l of lines) print(l.startsWith('!') ? c.error(l) : l);
+            screen.prompt();
+          })
+          .catch((err: Error) => {
+            print(c.error(`! ${err.message}`));
+            screen.prompt();
+          });
+        break;
       default:
         print(
           c.error(

@@ -12,6 +12,7 @@ import { type IrcMessage, parseLine, serializeMessage } from '../protocol/messag
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
+import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
 import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import type { Connector, LineTransport } from './transport.js';
 
@@ -36,6 +37,8 @@ export const CLIENT_CAPS = [
   'draft/event-playback',
   'soju.im/search',
   'draft/webpush',
+  // Profiles (profiles.ts): display name, avatar and status of people.
+  'draft/metadata-2',
 ] as const;
 
 /** Everything but the transport: who to be, what to ask for, how to reconnect. */
@@ -118,6 +121,8 @@ export interface ChatClientEvents {
   typing: { from: string; target: string; state: string };
   /** A read marker (draft/read-marker): everything up to `time` in `target` has been read. */
   readMarker: { target: string; time: Date | null };
+  /** Someone's profile (draft/metadata-2) is known or changed: their display name, avatar, status. */
+  profile: { nick: string; profile: Profile; live: boolean };
   /** The nick asked for was refused; call `nick()` with another, or it stays as it was. */
   nickInUse: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean };
   error: { message: string; command: string; params: string[] };
@@ -229,6 +234,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   currentNick: string;
   /** Capabilities the server acknowledged. */
   readonly caps = new Set<string>();
+  private readonly profiles = new Profiles();
   registered = false;
   connected = false;
   /** The account we are logged in to (SASL or REGISTER), or null. */
@@ -718,6 +724,72 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     this.stopPing();
   }
 
+  // ------------------------------------------------------------------ profiles
+
+  /** What is known of someone's profile (draft/metadata-2), or undefined. */
+  profileOf(nick: string): Profile | undefined {
+    return this.profiles.get(nick);
+  }
+
+  /** Whether the server keeps profiles (it offered draft/metadata-2). */
+  get profilesAvailable(): boolean {
+    return this.caps.has('draft/metadata-2');
+  }
+
+  /**
+   * Sets a field of one's own profile, or clears it with null or ''. Resolves once the
+   * server took it (its RPL_KEYVALUE or RPL_KEYNOTSET); rejects with the server's reason.
+   */
+  setProfile(field: ProfileField, value: string | null): Promise<void> {
+    const key = PROFILE_KEYS[field];
+    const clearing = value === null || value === '';
+    if (clearing && this.profiles.get(this.currentNick)?.[field] === undefined) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => {
+      const onRaw = (m: IrcMessage): void => {
+        const ours = m.params[2] === key || (m.command === 'FAIL' && m.params[0] === 'METADATA');
+        if (!ours) return;
+        if (m.command === '761' || m.command === '766') {
+          this.off('raw', onRaw);
+          resolve();
+        } else if (m.command === 'FAIL') {
+          this.off('raw', onRaw);
+          reject(new Error(m.params.at(-1) ?? 'the server refused the change'));
+        }
+      };
+      this.on('raw', onRaw);
+    });
+    if (clearing) this.send('METADATA', '*', 'SET', key);
+    else this.send('METADATA', '*', 'SET', key, value);
+    return done;
+  }
+
+  /** Asks the server for someone's profile (METADATA GET) and resolves with it. */
+  fetchProfile(nick: string, timeoutMs = 10_000): Promise<Profile> {
+    if (!this.profilesAvailable) return Promise.resolve({});
+    const keys: string[] = Object.values(PROFILE_KEYS);
+    return new Promise<Profile>((resolve, reject) => {
+      const pending = new Set(keys);
+      const finish = (err: Error | null): void => {
+        this.off('raw', onRaw);
+        clearTimeout(timer);
+        // The line that completed it is stored once its own handling runs, right after 'raw'.
+        if (err === null) queueMicrotask(() => resolve(this.profiles.get(nick) ?? {}));
+        else reject(err);
+      };
+      const onRaw = (m: IrcMessage): void => {
+        if ((m.command === '761' || m.command === '766') && fold(m.params[1] ?? '') === fold(nick)) {
+          pending.delete(m.params[2] ?? '');
+          if (pending.size === 0) finish(null);
+        } else if (m.command === 'FAIL' && m.params[0] === 'METADATA' && m.params[1] === 'INVALID_TARGET') {
+          finish(new Error(`${nick} is not on the network`));
+        }
+      };
+      const timer = unref(setTimeout(() => finish(new Error('no answer from the server')), timeoutMs));
+      this.on('raw', onRaw);
+      this.send('METADATA', nick, 'GET', ...keys);
+    });
+  }
+
   // ------------------------------------------------------------------ receiving
 
   private isMe(nick: string): boolean {
@@ -755,6 +827,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       case 'PING':
         this.send('PONG', ...p);
         return;
+      case 'METADATA':
+      case '761':
+      case '766': {
+        const change = this.profiles.handle(msg);
+        if (change !== null) this.emit('profile', change);
+        return;
+      }
       case 'PONG':
         if (p.at(-1) === NICK_PROBE && !this.userSent && !this.nickRefused) this.sendUser();
         return;
@@ -859,6 +938,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         const newNick = p[0] ?? '';
         const self = this.isMe(oldNick);
         if (self) this.currentNick = newNick;
+        this.profiles.rename(oldNick, newNick);
         for (const ch of this.channels.values()) {
           const entry = ch.users.get(fold(oldNick));
           if (entry) {
@@ -916,6 +996,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         const nick = nickOf(msg.source);
         const channels: string[] = [];
         for (const ch of this.channels.values()) if (ch.users.delete(fold(nick))) channels.push(ch.name);
+        this.profiles.forget(nick);
         this.emit('quit', { nick, reason: p[0] ?? '', channels });
         return;
       }
@@ -1247,6 +1328,8 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     const reconnecting = this.everRegistered;
     this.everRegistered = true;
     this.attempt = 0;
+    // Before any JOIN, so each room's profiles come with it (metadata §Concepts).
+    if (this.caps.has('draft/metadata-2')) this.send('METADATA', '*', 'SUB', ...Object.values(PROFILE_KEYS));
     this.emit('registered', { nick: this.currentNick });
     if (this.connectWaiter) {
       this.connectWaiter.resolve();

@@ -25,6 +25,7 @@ export {
   type RedactEvent,
   replyOf,
 } from './message-features.js';
+export { PROFILE_KEYS, type Profile, type ProfileField } from './profiles.js';
 export {
   SEARCH_BATCH,
   type SearchApiHit,

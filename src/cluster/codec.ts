@@ -65,12 +65,16 @@ export interface ChanSnap {
   name: string;
   /** creation time: the older wins when two nodes created the room at once */
   ts: number;
-  /** flags: any of "imnst" */
+  /** flags: any of "Cimnst" */
   f: string;
   key: string | null;
   limit: number | null;
   topic: { text: string; setBy: string; setAt: number } | null;
   bans: BanRec[];
+  /** ban exceptions (+e) */
+  ex: BanRec[];
+  /** invite exceptions (+I) */
+  invex: BanRec[];
 }
 
 export interface ChanBurst extends ChanSnap {
@@ -246,7 +250,7 @@ function chanSnap(o: Obj): ChanSnap {
   const limit = o['limit'];
   if (limit !== null && (typeof limit !== 'number' || !Number.isInteger(limit))) fail('limit');
   const f = str(o, 'f');
-  if (!/^[imnst]*$/.test(f)) fail('f: unknown channel flag');
+  if (!/^[Cimnst]*$/.test(f)) fail('f: unknown channel flag');
   return {
     name: str(o, 'name'),
     ts: num(o, 'ts'),
@@ -254,11 +258,18 @@ function chanSnap(o: Obj): ChanSnap {
     key: strOrNull(o, 'key'),
     limit: limit as number | null,
     topic,
-    bans: arr(o, 'bans').map((b) => {
-      const e = obj(b, 'ban');
-      return { mask: str(e, 'mask'), setBy: str(e, 'setBy'), setAt: num(e, 'setAt') };
-    }),
+    bans: listEntries(o, 'bans'),
+    ex: listEntries(o, 'ex'),
+    invex: listEntries(o, 'invex'),
   };
+}
+
+/** A room's list (+b, +e, +I). */
+function listEntries(o: Obj, key: string): BanRec[] {
+  return arr(o, key).map((b) => {
+    const e = obj(b, key);
+    return { mask: str(e, 'mask'), setBy: str(e, 'setBy'), setAt: num(e, 'setAt') };
+  });
 }
 
 function chanBurst(v: unknown): ChanBurst {

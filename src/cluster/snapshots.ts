@@ -1,7 +1,8 @@
 /**
  * Core objects as bus records and back: a local Session as a UserRec, an Outgoing as an
  * OutRec (rebuilt on the receiving node so each of its clients gets its own tag variant,
- * with the same msgid and server-time), a room's own state as a ChanSnap.
+ * with the same msgid and server-time), a room's own state (modes, topic, its +b, +e and +I
+ * lists) as a ChanSnap.
  */
 import type { Channel } from '../core/channel.js';
 import { MultilineOutgoing } from '../core/multiline-outgoing.js';
@@ -55,6 +56,7 @@ export function outgoingOf(rec: OutRec): Outgoing {
 }
 
 const FLAGS = [
+  ['C', 'noCtcp'],
   ['i', 'inviteOnly'],
   ['m', 'moderated'],
   ['n', 'noExternal'],
@@ -73,16 +75,24 @@ export function chanSnapshot(channel: Channel): ChanSnap {
     limit: channel.limit,
     topic: channel.topic === null ? null : { ...channel.topic },
     bans: channel.bans.map((b) => ({ ...b })),
+    ex: channel.exceptions.map((b) => ({ ...b })),
+    invex: channel.inviteExceptions.map((b) => ({ ...b })),
   };
 }
 
-/** Makes a room's own state (modes, key, limit, topic, bans) that of the snapshot. */
+/** Makes a room's own state (modes, key, limit, topic, its lists) that of the snapshot. */
 export function applySnapshot(channel: Channel, snap: ChanSnap): void {
   for (const [c, key] of FLAGS) channel[key] = snap.f.includes(c);
   channel.key = snap.key;
   channel.limit = snap.limit;
   channel.topic = snap.topic === null ? null : { ...snap.topic };
-  channel.bans.length = 0;
-  for (const b of snap.bans) channel.bans.push({ ...b });
+  replaceList(channel.bans, snap.bans);
+  replaceList(channel.exceptions, snap.ex);
+  replaceList(channel.inviteExceptions, snap.invex);
   channel.createdAt = snap.ts;
+}
+
+function replaceList(list: Channel['bans'], from: readonly Channel['bans'][number][]): void {
+  list.length = 0;
+  for (const b of from) list.push({ ...b });
 }

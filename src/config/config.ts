@@ -60,6 +60,14 @@ export interface Config {
   maxMonitor: number;
   /** Max parametered mode changes per MODE command (MODES). */
   maxModes: number;
+  /** draft/metadata-2 (core/metadata.ts): keys one user or room may hold (max-keys). */
+  metadataMaxKeys: number;
+  /** Keys one connection may subscribe to (max-subs). */
+  metadataMaxSubs: number;
+  /** Longest value in UTF-8 bytes (max-value-bytes). */
+  metadataMaxValueBytes: number;
+  /** Rooms with more members than this get 774 (sync later) on JOIN instead of their metadata. */
+  metadataSyncMembers: number;
 
   // Flood control: token bucket per client (operators exempt).
   /** Commands a client may send back to back. */

@@ -313,6 +313,27 @@ const rows = {
   maxTargets: { ...count(1), default: 4, help: 'Targets per PRIVMSG, NOTICE, JOIN... (TARGMAX).' },
   maxBans: { ...count(1), default: 100, help: "Entries in a channel's ban list (MAXLIST)." },
   maxMonitor: { ...count(1), default: 100, help: 'MONITOR entries per client (MONITOR).' },
+  metadataMaxKeys: {
+    ...count(1, 1000),
+    default: 20,
+    help: 'Metadata keys one user or room may hold (draft/metadata-2 max-keys).',
+  },
+  metadataMaxSubs: {
+    ...count(1, 1000),
+    default: 50,
+    help: 'Metadata keys one connection may subscribe to (draft/metadata-2 max-subs).',
+  },
+  metadataMaxValueBytes: {
+    // A value must fit one line with the longest nick, room name and key around it (512 bytes).
+    ...count(1, 300),
+    default: 300,
+    help: 'Longest metadata value in UTF-8 bytes (draft/metadata-2 max-value-bytes).',
+  },
+  metadataSyncMembers: {
+    ...count(0),
+    default: 500,
+    help: 'Rooms with more members answer JOIN with 774 (sync later) instead of their metadata.',
+  },
   maxModes: { ...count(1, 100), default: 4, help: 'Mode changes with a parameter per MODE command (MODES).' },
   floodBurst: { ...count(1), default: 10, help: 'Commands a client may send back to back (flood control).' },
   floodRate: {

@@ -142,6 +142,8 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
     person.alwaysOn = true;
     person.enterCensus();
     server.people.set(record.account, person);
+    // Its profile (draft/metadata-2), for the members of its rooms to see while it is offline.
+    void server.metadata.load(record.account);
     for (const name of record.rooms) {
       const folded = foldCase(name);
       let channel = server.directory.findChannel(folded);

@@ -10,6 +10,7 @@ import { foldCase } from '../protocol/casemapping.js';
 import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { sendNames, sendTopic } from './commands/channels.js';
+import { sendOwnMetadata, syncChannel } from './metadata.js';
 import { Outgoing, serverTimeNow } from './outgoing.js';
 import { deliverWithCap } from './person.js';
 import { type Session, State } from './session.js';
@@ -39,6 +40,7 @@ export function attachIfPresent(s: Session): boolean {
   s.state = State.Registered;
   server.census.connections++;
   sendWelcome(server, s);
+  void sendOwnMetadata(s);
   for (const channel of person.channels) sendRoom(s, channel);
   server.log.info(
     { event: 'client.attached', nick: person.nick, ip: s.ip, transport: s.transport.kind },
@@ -56,6 +58,7 @@ export function sendRoom(s: Session, channel: Channel): void {
   s.deliver(new Outgoing(s.mask, 'JOIN', params, time, null, s.account));
   if (channel.topic !== null) sendTopic(s, channel);
   sendNames(s, channel);
+  syncChannel(s, channel, true);
 }
 
 /** The person's away changed because a device came back: peers with away-notify hear it. */

@@ -32,6 +32,7 @@ export const Cap = {
   eventPlayback: 1 << 21,
   extendedMonitor: 1 << 22,
   channelRename: 1 << 23,
+  metadata: 1 << 24,
 } as const;
 
 export interface CapDefinition {
@@ -99,6 +100,16 @@ export const CAPABILITIES: CapDefinition[] = [
   { name: 'draft/event-playback', bit: Cap.eventPlayback, value: () => null, available: hasHistory },
   // draft/channel-rename: RENAME reaches the client as is, not as PART and JOIN (rename.ts).
   { name: 'draft/channel-rename', bit: Cap.channelRename, value: () => null },
+  // draft/metadata-2 (core/metadata.ts, commands/metadata.ts): METADATA may be used during
+  // registration (before-connect), and the limits of this server.
+  {
+    name: 'draft/metadata-2',
+    bit: Cap.metadata,
+    value: (server) => {
+      const c = server.config;
+      return `before-connect,max-subs=${c.metadataMaxSubs},max-keys=${c.metadataMaxKeys},max-value-bytes=${c.metadataMaxValueBytes}`;
+    },
+  },
   // extended-monitor: MONITOR watchers get AWAY, ACCOUNT, CHGHOST and SETNAME (monitor.ts).
   { name: 'extended-monitor', bit: Cap.extendedMonitor, value: () => null },
   // soju.im/search (commands/search.ts) and draft/webpush (commands/webpush.ts) only announce

@@ -83,6 +83,12 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     'm moderated, n no outside messages, s secret, t topic lock, C no CTCP, o operator, v voice.',
     'Extended bans: m:<mask> mutes, a:<account> matches an account. User modes: i, w, o, B (bot).',
   ],
+  METADATA: [
+    'METADATA <target> GET|LIST|SET|CLEAR|SUB|UNSUB|SUBS|SYNC ... (IRCv3 draft/metadata-2)',
+    'Profile keys of users and rooms: METADATA * SET display-name :Ana sets yours,',
+    'METADATA <nick> GET status reads theirs, METADATA * SUB avatar follows a key.',
+    "Target * is you; a room's keys are set by its operators.",
+  ],
   MONITOR: [
     'MONITOR + <nicks> | - <nicks> | C | L | S',
     'Tells you when the nicks you follow come online or leave (730, 731).',

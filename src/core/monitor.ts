@@ -10,6 +10,8 @@ import type { Outgoing } from './outgoing.js';
 import { ownCopy } from './own-copy.js';
 import type { Session } from './session.js';
 
+const NO_WATCHERS: ReadonlySet<Session> = new Set();
+
 export class MonitorRegistry {
   private readonly watchers = new Map<string, Set<Session>>();
 
@@ -68,6 +70,11 @@ export class MonitorRegistry {
       seen.add(s);
       s.deliver(out);
     }
+  }
+
+  /** The connections that MONITOR this nick (draft/metadata-2 notifications, metadata.ts). */
+  watchersOf(nick: string): ReadonlySet<Session> {
+    return this.watchers.get(foldCase(nick)) ?? NO_WATCHERS;
   }
 
   /** `mask` is nick!user@host of the user who came online. */

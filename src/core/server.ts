@@ -13,6 +13,7 @@ import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { CommandTable } from './commands/table.js';
 import type { Directory } from './directory.js';
+import { MetadataRegistry } from './metadata.js';
 import { Metrics } from './metrics.js';
 import { MonitorRegistry } from './monitor.js';
 import type { Network } from './network.js';
@@ -38,6 +39,8 @@ export class ChatServer {
   readonly commands: CommandTable;
   readonly metrics = new Metrics();
   readonly monitors = new MonitorRegistry();
+  /** draft/metadata-2 values and subscriptions (metadata.ts). */
+  readonly metadata = new MetadataRegistry(this);
   readonly whowas: WhowasLog;
   readonly admission: Admission;
   readonly createdAt = new Date();
@@ -171,7 +174,7 @@ export class ChatServer {
         new Outgoing(null, 'ERROR', [
           `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
         ]),
-        () => session.transport.end(),
+        () => session.transport.end(session.droppedForSendq),
       );
     } else {
       session.transport.destroy();
@@ -196,6 +199,7 @@ export class ChatServer {
   disownPerson(person: Person, account: string): void {
     const key = foldCase(account);
     if (this.people.get(key) === person) this.people.delete(key);
+    this.metadata.forget(account);
     forgetRooms(this, person, account); // the account is no longer in them
     person.alwaysOn = false; // guests are never always-on
   }
@@ -230,6 +234,7 @@ export class ChatServer {
     if (person.account !== null && this.people.get(foldCase(person.account)) === person) {
       this.people.delete(foldCase(person.account));
     }
+    if (person.account !== null) this.metadata.forget(person.account);
     if (person.folded !== '') this.directory.releaseNick(person.folded, person);
     this.log.info(
       { event: 'client.disconnected', nick: person.nick, ip: last?.ip ?? person.ip, reason },

@@ -102,6 +102,8 @@ export class Session implements User, SendQueueOwner {
   /** What this connection has been sent and its transport has not taken yet. */
   readonly sendQueue: SendQueue;
   quitReason: string | null = null;
+  /** Dropped for SendQ (it stopped reading): its transport may discard what it holds. */
+  droppedForSendq = false;
   /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
   multiline: OpenMultiline | null = null;
 
@@ -595,6 +597,7 @@ export class Session implements User, SendQueueOwner {
 
   /** For the send queue: this client stopped reading. */
   sendqExceeded(reason: string): void {
+    this.droppedForSendq = true;
     this.server.metrics.sendqDrops++;
     this.server.disconnect(this, reason);
   }

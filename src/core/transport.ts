@@ -23,8 +23,11 @@ export interface Transport {
   writeMany?(chunks: readonly Buffer[], bytes: number): boolean;
   /** Bytes accepted by write() that the OS has not taken yet (the send queue). */
   readonly pendingBytes: number;
-  /** Flushes what is queued, then closes. */
-  end(): void;
+  /**
+   * Flushes what is queued, then closes. `unread`: the peer was dropped for not reading
+   * (SendQ); if it still has not read a moment later, what is held for it may be thrown away.
+   */
+  end(unread?: boolean): void;
   /** Closes at once, dropping anything queued. */
   destroy(): void;
 }

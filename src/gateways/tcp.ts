@@ -3,6 +3,7 @@
  * them to a Session. TLS will reuse `attachSocket` with a TLS socket.
  */
 import net from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { ChatServer } from '../core/server.js';
 import type { Session } from '../core/session.js';
 import type { Transport } from '../core/transport.js';
@@ -34,18 +35,16 @@ class SocketTransport implements Transport {
   }
 
   /**
-   * The buffers are other connections' too: they go to the socket by reference. One buffer
-   * goes as it is; several are joined into one only when the socket holds nothing (the
-   * kernel almost always takes the copy at once, and one `write` beats a `writev` of many
-   * small pieces); a socket that still holds bytes gets them corked, as one `writev` of the
-   * shared buffers, so a slow reader never holds a private copy of what it has not read.
-   * Returns false once the socket holds its high-water mark: 'drain' then resumes the queue.
+   * The buffers are other connections' too: they go to the socket by reference, never
+   * copied here (the send queue joins a small batch once for every member that gets it,
+   * core/send-queue.ts). Several are corked into one `writev`, so a slow reader never holds
+   * a private copy of what it has not read. Returns false once the socket holds its
+   * high-water mark: 'drain' then resumes the queue.
    */
-  writeMany(chunks: readonly Buffer[], bytes: number): boolean {
+  writeMany(chunks: readonly Buffer[], _bytes: number): boolean {
     const socket = this.socket;
     if (socket.destroyed) return true;
     if (chunks.length === 1) return socket.write(chunks[0]!);
-    if (socket.writableLength === 0) return socket.write(Buffer.concat(chunks as Buffer[], bytes));
     socket.cork();
     let ok = true;
     for (const chunk of chunks) ok = socket.write(chunk);
@@ -57,11 +56,17 @@ class SocketTransport implements Transport {
     return this.socket.writableLength;
   }
 
-  end(): void {
+  end(unread = false): void {
     if (this.socket.destroyed) return;
     this.socket.end();
-    // A peer that never reads would keep the socket half-open forever.
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    // A peer that never reads would keep the socket half-open forever. One dropped for not
+    // reading gets a reset: closed, the kernel would keep trying to deliver what it holds for
+    // it (megabytes per socket for a flooded room). A TLS socket's handle cannot be reset.
+    setTimeout(() => {
+      if (unread && !(this.socket instanceof TLSSocket) && !this.socket.destroyed)
+        this.socket.resetAndDestroy();
+      else this.socket.destroy();
+    }, 2000).unref();
   }
 
   destroy(): void {

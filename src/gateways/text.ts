@@ -11,7 +11,8 @@ import type { Session } from '../core/session.js';
 import type { Transport } from '../core/transport.js';
 import { type BoundListener, bindListener } from './listener.js';
 import { normalizeAddress } from './tcp.js';
-import { LOBBY, TextLineReader, TextTranslator } from './text-translator.js';
+import { TextLineReader } from './text-mode/line-reader.js';
+import { LOBBY, TextTranslator } from './text-mode/translator.js';
 
 /** Longest line a person may type (bytes); a message must also fit the core's IRC limits. */
 export const MAX_TEXT_LINE_BYTES = 4096;

@@ -117,6 +117,14 @@ export const RPL_MONLIST = '732';
 export const RPL_ENDOFMONLIST = '733';
 export const ERR_MONLISTFULL = '734';
 export const ERR_NOPRIVS = '723';
+// IRCv3 draft/metadata-2 (metadata §Numerics).
+export const RPL_WHOISKEYVALUE = '760';
+export const RPL_KEYVALUE = '761';
+export const RPL_KEYNOTSET = '766';
+export const RPL_METADATASUBOK = '770';
+export const RPL_METADATAUNSUBOK = '771';
+export const RPL_METADATASUBS = '772';
+export const RPL_METADATASYNCLATER = '774';
 // IRCv3 SASL (sasl-3.1 §Numerics used by this extension).
 export const RPL_LOGGEDIN = '900';
 export const RPL_LOGGEDOUT = '901';

@@ -287,6 +287,8 @@ export interface ChannelRow<J> {
   modes: J;
   operators: J;
   bans: J;
+  exceptions: J;
+  invite_exceptions: J;
 }
 
 /** Converters from a back end's rows, given how it hands over JSON columns. */
@@ -337,6 +339,8 @@ export function rowDecoders<J>(json: <T>(value: J) => T) {
         modes: json<string[]>(row.modes),
         operators: json<string[]>(row.operators),
         bans: json<RegisteredChannel['bans']>(row.bans),
+        exceptions: json<RegisteredChannel['exceptions']>(row.exceptions),
+        inviteExceptions: json<RegisteredChannel['inviteExceptions']>(row.invite_exceptions),
       };
     },
   };

@@ -1,8 +1,38 @@
 /**
- * Rows of the v5 tables (reactions, redactions) as both SQL back ends select them, and their
- * conversion to records; JSON columns differ per back end as in common.ts.
+ * Rows of the v5 tables (reactions, redactions) and of v10's topic_changes as both SQL back
+ * ends select them, and their conversion to records; JSON columns differ per back end as in
+ * common.ts.
  */
-import type { Redaction, StoredReaction } from './store.js';
+import type { Redaction, StoredReaction, TopicChange } from './store.js';
+
+export const TOPIC_COLUMNS = 'msgid, conversation, target, time, sender, sender_account, text';
+
+export interface TopicRow {
+  msgid: string;
+  conversation: string;
+  target: string;
+  time: number | string;
+  sender: string;
+  sender_account: string | null;
+  text: string;
+}
+
+export function toTopicChange(row: TopicRow): TopicChange {
+  return {
+    msgid: row.msgid,
+    conversation: row.conversation,
+    target: row.target,
+    time: Number(row.time),
+    sender: row.sender,
+    senderAccount: row.sender_account,
+    text: row.text,
+  };
+}
+
+/** The parameters of an INSERT INTO topic_changes (TOPIC_COLUMNS order). */
+export function topicParams(t: TopicChange): unknown[] {
+  return [t.msgid, t.conversation, t.target, t.time, t.sender, t.senderAccount, t.text];
+}
 
 export const REACTION_COLUMNS =
   'msgid, reply_to, conversation, identity, emoji, time, target, sender, sender_account, client_tags';

@@ -18,6 +18,10 @@
  *       Web Push subscriptions
  *   v7  SQLite: the search index is filled after the commit, not by an insert trigger
  *       (search_index_state holds how far it has got); PostgreSQL: nothing
+ *   v8  always-on people: per-account switch, nick and rooms
+ *   v9  registered rooms' ban exceptions and invite exceptions (channels columns)
+ *   v10 topic changes kept in history (topic_changes, draft/event-playback)
+ *   v11 metadata (IRCv3 draft/metadata-2) of accounts
  *
  * Opening a store runs every pending migration (`migrateSqlite` / `migratePostgres`); tests
  * stop at an earlier version with the `target` argument to check upgrades with data in place.
@@ -367,6 +371,78 @@ export const migrations: readonly Migration[] = [
         channel TEXT NOT NULL,
         name TEXT NOT NULL,
         PRIMARY KEY (account, channel)
+      );
+    `,
+  },
+  {
+    version: 9,
+    description: 'registered rooms keep their ban exceptions (+e) and invite exceptions (+I)',
+    // The same shape as bans: a JSON list of { mask, setBy, setAt }, empty for every room
+    // registered before (none could have kept any).
+    sqlite: `
+      ALTER TABLE channels ADD COLUMN exceptions TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE channels ADD COLUMN invite_exceptions TEXT NOT NULL DEFAULT '[]';
+    `,
+    postgres: `
+      ALTER TABLE channels ADD COLUMN exceptions JSONB NOT NULL DEFAULT '[]';
+      ALTER TABLE channels ADD COLUMN invite_exceptions JSONB NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    version: 10,
+    description: 'topic changes kept in history (draft/event-playback)',
+    // A room's TOPIC lines as sent: who, when, the text and the msgid, replayed among its
+    // messages to clients with draft/event-playback. Apart from messages, like redactions,
+    // so a page of N messages is N messages, and pruned with them.
+    sqlite: `
+      CREATE TABLE topic_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        msgid TEXT NOT NULL UNIQUE,
+        conversation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        sender_account TEXT,
+        text TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX topic_changes_conversation_time ON topic_changes (conversation, time, id);
+      CREATE INDEX topic_changes_time ON topic_changes (time);
+    `,
+    postgres: `
+      CREATE TABLE topic_changes (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        msgid TEXT NOT NULL UNIQUE,
+        conversation TEXT NOT NULL,
+        target TEXT NOT NULL,
+        time BIGINT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_account TEXT,
+        text TEXT NOT NULL
+      );
+      CREATE INDEX topic_changes_conversation_time ON topic_changes (conversation, time, id);
+      CREATE INDEX topic_changes_time ON topic_changes (time);
+    `,
+  },
+  {
+    version: 11,
+    description: 'metadata (draft/metadata-2) of accounts',
+    // One row per key of a target: `a:<folded account>` (core/metadata.ts metadataTarget; the
+    // `c:` prefix is kept for registered rooms, not stored yet). Keys are lowercase by the spec's
+    // grammar, so the primary key needs no folding. Read once per login, written per SET.
+    sqlite: `
+      CREATE TABLE metadata (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (target, key)
+      ) STRICT, WITHOUT ROWID;
+    `,
+    postgres: `
+      CREATE TABLE metadata (
+        target TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (target, key)
       );
     `,
   },

@@ -11,10 +11,14 @@ import {
   type RedactionRow,
   reactionParams,
   redactionParams,
+  TOPIC_COLUMNS,
+  type TopicRow,
+  topicParams,
   toReaction,
   toRedaction,
+  toTopicChange,
 } from './message-event-rows.js';
-import type { MessageEventStore, ReactionResult, Redaction, StoredReaction } from './store.js';
+import type { MessageEventStore, ReactionResult, Redaction, StoredReaction, TopicChange } from './store.js';
 
 const asTags = (value: unknown): Record<string, string> => value as Record<string, string>;
 
@@ -43,6 +47,10 @@ const SQL = {
   redactions: `SELECT ${REDACTION_COLUMNS} FROM redactions
     WHERE conversation = $1 AND time >= $2 AND time <= $3 ORDER BY time, id LIMIT $4`,
   pruneRedactions: 'DELETE FROM redactions WHERE time < $1',
+  insertTopic: `INSERT INTO topic_changes (${TOPIC_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  topicChanges: `SELECT ${TOPIC_COLUMNS} FROM topic_changes
+    WHERE conversation = $1 AND time >= $2 AND time <= $3 ORDER BY time, id LIMIT $4`,
+  pruneTopics: 'DELETE FROM topic_changes WHERE time < $1',
 } as const;
 
 export class PostgresMessageEvents implements MessageEventStore {
@@ -120,7 +128,18 @@ export class PostgresMessageEvents implements MessageEventStore {
     return rows.map(toRedaction);
   }
 
+  async addTopicChange(change: TopicChange): Promise<void> {
+    await this.query('insertTopic', topicParams(change));
+  }
+
+  async topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    if (limit < 1) return [];
+    const { rows } = await this.query<TopicRow>('topicChanges', [conversation, from, to, Math.floor(limit)]);
+    return rows.map(toTopicChange);
+  }
+
   async prune(olderThan: number): Promise<void> {
     await this.query('pruneRedactions', [olderThan]);
+    await this.query('pruneTopics', [olderThan]);
   }
 }

@@ -47,6 +47,7 @@ import type {
   Store,
   StoredMessage,
   StoredReaction,
+  TopicChange,
   UploadRecord,
 } from './store.js';
 
@@ -113,6 +114,8 @@ function channelParams(c: RegisteredChannel): unknown[] {
     JSON.stringify(c.modes),
     JSON.stringify(c.operators),
     JSON.stringify(c.bans),
+    JSON.stringify(c.exceptions),
+    JSON.stringify(c.inviteExceptions),
   ];
 }
 
@@ -163,6 +166,12 @@ const SQL = {
     'DELETE FROM webpush_subscriptions WHERE endpoint = $1 AND ($2::text IS NULL OR account = $2::text)',
   pushByAccount: 'SELECT * FROM webpush_subscriptions WHERE account = $1 ORDER BY created_at, endpoint',
   pushAccounts: 'SELECT DISTINCT account FROM webpush_subscriptions ORDER BY account',
+  // Byte order, as SQLite sorts (keys are ASCII).
+  getMetadata: 'SELECT key, value FROM metadata WHERE target = $1 ORDER BY key COLLATE "C"',
+  setMetadata: `INSERT INTO metadata (target, key, value) VALUES ($1, $2, $3)
+    ON CONFLICT (target, key) DO UPDATE SET value = EXCLUDED.value`,
+  removeMetadata: 'DELETE FROM metadata WHERE target = $1 AND key = $2',
+  clearMetadata: 'DELETE FROM metadata WHERE target = $1',
   append: `
     WITH batch AS (
       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -242,11 +251,12 @@ const SQL = {
       ORDER BY fingerprint) AS certs
     FROM accounts a WHERE a.folded = (SELECT account FROM account_certs WHERE fingerprint = $1)`,
   registerChannel: `INSERT INTO channels (folded, name, founder, registered_at, topic_text, topic_set_by,
-      topic_set_at, modes, operators, bans)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)
+      topic_set_at, modes, operators, bans, exceptions, invite_exceptions)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11::jsonb, $12::jsonb)
     ON CONFLICT (folded) DO NOTHING`,
   updateChannel: `UPDATE channels SET name = $2, founder = $3, registered_at = $4, topic_text = $5,
-      topic_set_by = $6, topic_set_at = $7, modes = $8::jsonb, operators = $9::jsonb, bans = $10::jsonb
+      topic_set_by = $6, topic_set_at = $7, modes = $8::jsonb, operators = $9::jsonb, bans = $10::jsonb,
+      exceptions = $11::jsonb, invite_exceptions = $12::jsonb
     WHERE folded = $1`,
   getChannel: 'SELECT * FROM channels WHERE folded = $1',
   dropChannel: 'DELETE FROM channels WHERE folded = $1',
@@ -474,6 +484,14 @@ export class PostgresStore extends HistoryQueries implements Store {
     return this.events.redactions(conversation, from, to, limit);
   }
 
+  addTopicChange(change: TopicChange): Promise<void> {
+    return this.events.addTopicChange(change);
+  }
+
+  topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    return this.events.topicChanges(conversation, from, to, limit);
+  }
+
   // ---- accounts ----
 
   async createAccount(account: AccountRecord): Promise<boolean> {
@@ -623,6 +641,22 @@ export class PostgresStore extends HistoryQueries implements Store {
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     this.check();
     return alwaysOn.loadAlwaysOn(this.pool);
+  }
+
+  // ---- metadata (draft/metadata-2, migration 9) ----
+
+  async getMetadata(target: string): Promise<Array<[string, string]>> {
+    const rows = await this.query<{ key: string; value: string }>('getMetadata', [target]);
+    return rows.map((r) => [r.key, r.value]);
+  }
+
+  async setMetadata(target: string, key: string, value: string | null): Promise<void> {
+    if (value === null) await this.query('removeMetadata', [target, key]);
+    else await this.query('setMetadata', [target, key, value]);
+  }
+
+  async clearMetadata(target: string): Promise<void> {
+    await this.query('clearMetadata', [target]);
   }
 
   // ---- web push subscriptions ----

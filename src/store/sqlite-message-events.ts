@@ -14,10 +14,14 @@ import {
   type RedactionRow,
   reactionParams,
   redactionParams,
+  TOPIC_COLUMNS,
+  type TopicRow,
+  topicParams,
   toReaction,
   toRedaction,
+  toTopicChange,
 } from './message-event-rows.js';
-import type { MessageEventStore, ReactionResult, Redaction, StoredReaction } from './store.js';
+import type { MessageEventStore, ReactionResult, Redaction, StoredReaction, TopicChange } from './store.js';
 
 const parseTags = (text: string): Record<string, string> => JSON.parse(text) as Record<string, string>;
 
@@ -34,6 +38,9 @@ export class SqliteMessageEvents implements MessageEventStore {
   private readonly redactionsIn;
   private readonly pruneRedactions;
   private readonly redactTx;
+  private readonly insertTopic;
+  private readonly topicsIn;
+  private readonly pruneTopics;
 
   constructor(private readonly db: Database.Database) {
     this.insertReaction = db.prepare(
@@ -72,6 +79,14 @@ export class SqliteMessageEvents implements MessageEventStore {
        ORDER BY time, id LIMIT ?`,
     );
     this.pruneRedactions = db.prepare<[number]>('DELETE FROM redactions WHERE time < ?');
+    this.insertTopic = db.prepare(
+      `INSERT INTO topic_changes (${TOPIC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.topicsIn = db.prepare<[string, number, number, number], TopicRow>(
+      `SELECT ${TOPIC_COLUMNS} FROM topic_changes WHERE conversation = ? AND time >= ? AND time <= ?
+       ORDER BY time, id LIMIT ?`,
+    );
+    this.pruneTopics = db.prepare<[number]>('DELETE FROM topic_changes WHERE time < ?');
     this.redactTx = db.transaction((r: Redaction): boolean => {
       // Reactions go with the message (ON DELETE CASCADE); edits point at it through a tag.
       const removed =
@@ -116,8 +131,18 @@ export class SqliteMessageEvents implements MessageEventStore {
     return this.redactionsIn.all(conversation, from, to, Math.floor(limit)).map(toRedaction);
   }
 
-  /** Tombstones older than the time go with the messages they stood for. */
+  async addTopicChange(change: TopicChange): Promise<void> {
+    this.insertTopic.run(...topicParams(change));
+  }
+
+  async topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    if (limit < 1) return [];
+    return this.topicsIn.all(conversation, from, to, Math.floor(limit)).map(toTopicChange);
+  }
+
+  /** Tombstones and topic changes older than the time go with the messages around them. */
   prune(olderThan: number): void {
     this.pruneRedactions.run(olderThan);
+    this.pruneTopics.run(olderThan);
   }
 }

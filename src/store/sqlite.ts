@@ -52,6 +52,7 @@ import type {
   Store,
   StoredMessage,
   StoredReaction,
+  TopicChange,
   UploadRecord,
 } from './store.js';
 
@@ -87,6 +88,8 @@ function channelParams(c: RegisteredChannel): Record<string, string | number | n
     modes: JSON.stringify(c.modes),
     operators: JSON.stringify(c.operators),
     bans: JSON.stringify(c.bans),
+    exceptions: JSON.stringify(c.exceptions),
+    inviteExceptions: JSON.stringify(c.inviteExceptions),
   };
 }
 
@@ -310,15 +313,16 @@ function prepareStatements(db: Database.Database) {
     ),
     insertChannel: db.prepare<[Record<string, string | number | null>]>(
       `INSERT INTO channels (folded, name, founder, registered_at, topic_text, topic_set_by, topic_set_at,
-         modes, operators, bans)
+         modes, operators, bans, exceptions, invite_exceptions)
        VALUES (@folded, @name, @founder, @registeredAt, @topicText, @topicSetBy, @topicSetAt,
-         @modes, @operators, @bans)
+         @modes, @operators, @bans, @exceptions, @inviteExceptions)
        ON CONFLICT (folded) DO NOTHING`,
     ),
     updateChannel: db.prepare<[Record<string, string | number | null>]>(
       `UPDATE channels SET name = @name, founder = @founder, registered_at = @registeredAt,
          topic_text = @topicText, topic_set_by = @topicSetBy, topic_set_at = @topicSetAt,
-         modes = @modes, operators = @operators, bans = @bans
+         modes = @modes, operators = @operators, bans = @bans, exceptions = @exceptions,
+         invite_exceptions = @inviteExceptions
        WHERE folded = @folded`,
     ),
     getChannel: db.prepare<[string], ChannelRow>('SELECT * FROM channels WHERE folded = ?'),
@@ -399,6 +403,19 @@ function searchSql(order: SearchOrder): string {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+function prepareMetadata(db: Database.Database) {
+  return {
+    get: db.prepare<[string], { key: string; value: string }>(
+      'SELECT key, value FROM metadata WHERE target = ? ORDER BY key',
+    ),
+    set: db.prepare<[string, string, string]>(
+      'INSERT INTO metadata (target, key, value) VALUES (?, ?, ?) ON CONFLICT (target, key) DO UPDATE SET value = excluded.value',
+    ),
+    remove: db.prepare<[string, string]>('DELETE FROM metadata WHERE target = ? AND key = ?'),
+    clear: db.prepare<[string]>('DELETE FROM metadata WHERE target = ?'),
+  };
+}
+
 export class SqliteStore extends HistoryQueries implements Store {
   readonly kind = 'sqlite';
   readonly schemaVersion: number;
@@ -468,6 +485,30 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   async loadAlwaysOn(): Promise<AlwaysOnRecord[]> {
     return this.alwaysOnSql.load();
+  }
+
+  // ---- metadata (draft/metadata-2, migration 9) ----
+
+  private metadataStatements: ReturnType<typeof prepareMetadata> | null = null;
+
+  private get metadataSql(): ReturnType<typeof prepareMetadata> {
+    this.check();
+    this.s; // only on the latest schema
+    this.metadataStatements ??= prepareMetadata(this.db);
+    return this.metadataStatements;
+  }
+
+  async getMetadata(target: string): Promise<Array<[string, string]>> {
+    return this.metadataSql.get.all(target).map((r) => [r.key, r.value]);
+  }
+
+  async setMetadata(target: string, key: string, value: string | null): Promise<void> {
+    if (value === null) this.metadataSql.remove.run(target, key);
+    else this.metadataSql.set.run(target, key, value);
+  }
+
+  async clearMetadata(target: string): Promise<void> {
+    this.metadataSql.clear.run(target);
   }
 
   /** Reactions and redactions (sqlite-message-events.ts). */
@@ -597,6 +638,19 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   async redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]> {
     return this.events.redactions(conversation, from, to, limit);
+  }
+
+  async addTopicChange(change: TopicChange): Promise<void> {
+    this.check();
+    if (this.writer !== null) {
+      await this.writer.call('addTopicChange', [change]);
+      return;
+    }
+    return this.events.addTopicChange(change);
+  }
+
+  async topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]> {
+    return this.events.topicChanges(conversation, from, to, limit);
   }
 
   // ---- accounts ----
@@ -777,7 +831,7 @@ export class SqliteStore extends HistoryQueries implements Store {
 }
 
 /** The message-event writes the writer thread runs (the reads stay on the main connection). */
-export type WriterCall = 'addReaction' | 'removeReaction' | 'redact';
+export type WriterCall = 'addReaction' | 'removeReaction' | 'redact' | 'addTopicChange';
 
 /**
  * What the main thread sends the writer: a history batch, one message-event write, or a

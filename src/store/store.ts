@@ -135,6 +135,22 @@ export interface Redaction {
   reason: string | null;
 }
 
+/** A room's TOPIC as it was sent (draft/event-playback: an event history replays). */
+export interface TopicChange {
+  /** The TOPIC line's msgid. */
+  msgid: string;
+  /** The room's folded name (its history conversation). */
+  conversation: string;
+  /** The room's name as shown. */
+  target: string;
+  time: number;
+  /** nick!user@host of whoever set it. */
+  sender: string;
+  senderAccount: string | null;
+  /** The new topic; empty when it was cleared. */
+  text: string;
+}
+
 export type ReactionResult = 'added' | 'duplicate' | 'unknown';
 
 export interface MessageEventStore {
@@ -158,6 +174,10 @@ export interface MessageEventStore {
   redact(redaction: Redaction): Promise<boolean>;
   /** Tombstones of a conversation with `from <= time <= to`, oldest first, at most `limit`. */
   redactions(conversation: string, from: number, to: number, limit: number): Promise<Redaction[]>;
+  /** Records a topic change, durably. */
+  addTopicChange(change: TopicChange): Promise<void>;
+  /** Topic changes of a room with `from <= time <= to`, oldest first, at most `limit`. */
+  topicChanges(conversation: string, from: number, to: number, limit: number): Promise<TopicChange[]>;
 }
 
 export interface AccountRecord {
@@ -203,8 +223,19 @@ export interface RegisteredChannel {
   modes: string[];
   /** Folded accounts that get operator status (+o) on join. */
   operators: string[];
-  /** Ban masks. */
-  bans: Array<{ mask: string; setBy: string; setAt: number }>;
+  /** Ban masks (+b). */
+  bans: ListEntryRecord[];
+  /** Ban exceptions (+e). */
+  exceptions: ListEntryRecord[];
+  /** Invite exceptions (+I). */
+  inviteExceptions: ListEntryRecord[];
+}
+
+/** One mask of a room's list (+b, +e, +I), with who set it and when. */
+export interface ListEntryRecord {
+  mask: string;
+  setBy: string;
+  setAt: number;
 }
 
 export interface ChannelStore {
@@ -255,6 +286,20 @@ export interface AlwaysOnStore {
   setAlwaysOn(account: string, nick: string, enabled: boolean): Promise<void>;
   /** Every account with a stored state, with its rooms, in one query (start-up); no order. */
   loadAlwaysOn(): Promise<AlwaysOnRecord[]>;
+}
+
+/**
+ * IRCv3 draft/metadata-2 keys and values (migration 9), of a target named `a:<folded account>`
+ * or `c:<folded room>` (metadataTarget in core/metadata.ts). Keys are valid metadata keys
+ * (lowercase), values at most the configured max-value-bytes: the caller checks both.
+ */
+export interface MetadataStore {
+  /** Every key of the target with its value, sorted by key. */
+  getMetadata(target: string): Promise<Array<[key: string, value: string]>>;
+  /** Sets a key (insert or replace), or deletes it with value null (a no-op when unset). */
+  setMetadata(target: string, key: string, value: string | null): Promise<void>;
+  /** Deletes every key of the target. */
+  clearMetadata(target: string): Promise<void>;
 }
 
 /** Metadata of an uploaded file; the bytes are stored by content hash, never by name. */
@@ -370,7 +415,8 @@ export interface Store
     UploadStore,
     SearchStore,
     PushSubscriptionStore,
-    AlwaysOnStore {
+    AlwaysOnStore,
+    MetadataStore {
   /** 'sqlite' or 'postgres'. */
   readonly kind: string;
   /** Schema version after migrations ran. */

@@ -198,5 +198,53 @@ for (const backend of backends()) {
       assert.equal(again.find((m) => m.command === '332')?.params[2], 'Normas: sed amables');
       assert.deepEqual(await namesOf(ana2, '#lobby'), ['ana']);
     });
+
+    test('a registered room keeps its ban exceptions (+e), invite exceptions (+I) and +C across a restart (modern.ircdocs.horse §Ban Exception, §Invite Exception)', async (t) => {
+      const h = harness(t);
+      const database = await backend.fresh();
+      const first = await h.start({ database });
+      const ana = await h.account(first.port, 'ana', 'anapw');
+      ana.send('JOIN #lista');
+      await ana.expect('366');
+      await ana.waitFor(noticeFrom('ChanServ')); // registered to ana
+      ana.send('MODE #lista +b *!*@127.0.0.1');
+      ana.send('MODE #lista +e amigo!*@*');
+      ana.send('MODE #lista +C');
+      await ana.expect('MODE', '#lista', '+C');
+      ana.send('JOIN #privada');
+      await ana.expect('366', 'ana', '#privada');
+      await ana.waitFor(noticeFrom('ChanServ'));
+      ana.send('MODE #privada +i');
+      ana.send('MODE #privada +I invitado!*@*');
+      await ana.expect('MODE', '#privada', '+I');
+      await accountsOf(first.tertulia.server)!.flush();
+      await first.stop();
+
+      const second = await h.start({ database, dataDir: first.config.dataDir });
+      // The first to come back is bound by the restored lists: the ban, less its exception.
+      const intruso = await h.guest(second.port, 'intruso');
+      intruso.send('JOIN #lista');
+      await intruso.expect('474', 'intruso', '#lista');
+      const amigo = await h.guest(second.port, 'amigo');
+      amigo.send('JOIN #lista');
+      await amigo.expect('366', 'amigo', '#lista');
+      amigo.send('MODE #lista');
+      assert.match((await amigo.expect('324')).params[2]!, /C/);
+      amigo.send('MODE #lista e');
+      const exceptions = await amigo.until((m) => m.command === '349');
+      assert.deepEqual(
+        exceptions.filter((m) => m.command === '348').map((m) => m.params[2]),
+        ['amigo!*@*'],
+      );
+      amigo.send('PRIVMSG #lista :\x01VERSION\x01');
+      await amigo.expect('404', 'amigo', '#lista');
+
+      const otro = await h.guest(second.port, 'otro');
+      otro.send('JOIN #privada');
+      await otro.expect('473', 'otro', '#privada');
+      const invitado = await h.guest(second.port, 'invitado');
+      invitado.send('JOIN #privada');
+      await invitado.expect('366', 'invitado', '#privada');
+    });
   });
 }

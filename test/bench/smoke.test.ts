@@ -59,11 +59,13 @@ const NUMERIC: Record<string, string[]> = {
   slowreaders: [
     'slow_clients',
     'slow_dropped',
+    'slow_dropped_budget',
     'p50_ms',
     'p99_ms',
     'rss_baseline_mb',
     'rss_peak_mb',
     'rss_after_mb',
+    'rss_after_growth_mb',
   ],
 };
 

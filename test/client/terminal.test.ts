@@ -225,6 +225,47 @@ describe('tertulia chat (two terminal clients under tmux)', { skip }, () => {
     assert.equal(await tmux.exitStatus('leo'), 0);
   });
 
+  it(
+    '/profile sets a display name, status and avatar (IRCv3 draft/metadata-2); others see the name on messages and the change, and /profile NICK shows theirs',
+    { timeout: 90_000 },
+    async () => {
+      const chat = (nick: string) =>
+        chatCommand('--port', String(server.port), '--nick', nick, '--room', '#perfil');
+      await tmux.start('sol', chat('sol'));
+      await tmux.waitFor('sol', /You joined #perfil/);
+      await tmux.start('rio', chat('rio'));
+      await tmux.waitFor('rio', /You joined #perfil/);
+      await tmux.waitFor('sol', /rio has joined #perfil/);
+
+      await tmux.type('sol', '/profile name Sol García');
+      await tmux.waitFor('sol', /Your name is now Sol García/);
+      await tmux.waitFor('rio', /sol set their name to Sol García/);
+      await tmux.type('sol', '/profile status en la playa');
+      await tmux.waitFor('rio', /sol set their status to en la playa/);
+      await tmux.type('sol', '/profile avatar https://example.test/sol.png');
+      await tmux.waitFor('sol', /Your avatar is now https:\/\/example\.test\/sol\.png/);
+      await tmux.type('sol', 'hola rio');
+      await tmux.waitFor('rio', /\[\d\d:\d\d\] Sol García \(sol\): hola rio/);
+
+      await tmux.type('rio', '/profile sol');
+      await tmux.waitFor(
+        'rio',
+        /Profile of sol:\n +name: Sol García\n +status: en la playa\n +avatar: https:\/\/example\.test\/sol\.png/,
+      );
+      await tmux.type('sol', '/profile status');
+      await tmux.waitFor('sol', /Your status is cleared/);
+      await tmux.waitFor('rio', /sol cleared their status/);
+      await tmux.type('sol', '/profile');
+      await tmux.waitFor('sol', /Profile of sol \(you\):\n +name: Sol García\n +avatar: /);
+      await tmux.type('rio', '/profile nadie');
+      await tmux.waitFor('rio', /nadie is not on the network/);
+      await tmux.type('sol', ':q');
+      await tmux.type('rio', ':q');
+      assert.equal(await tmux.exitStatus('sol'), 0);
+      assert.equal(await tmux.exitStatus('rio'), 0);
+    },
+  );
+
   it('reconnects after a server restart and shows what was missed, once', { timeout: 90_000 }, async () => {
     const port = server.port;
     const dataDir = server.config.dataDir;

@@ -44,12 +44,18 @@ export interface BrowserUser {
 /** A person with their own browser profile (storage, cookies) and one tab. */
 export async function newUser(
   browser: Browser,
-  opts: { locale?: string; viewport?: { width: number; height: number } } = {},
+  opts: {
+    locale?: string;
+    viewport?: { width: number; height: number };
+    /** A phone: touch input, no hover, mobile viewport rules (CSS `(hover: none)`, `(pointer: coarse)`). */
+    touch?: boolean;
+  } = {},
 ): Promise<BrowserUser> {
   const context = await browser.newContext({
     locale: opts.locale ?? 'en-US',
     viewport: opts.viewport ?? { width: 1280, height: 800 },
     timezoneId: 'Europe/Madrid',
+    ...(opts.touch === true ? { hasTouch: true, isMobile: true } : {}),
   });
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
@@ -73,7 +79,8 @@ export async function loginGuest(user: BrowserUser, base: string, nick: string):
   await user.page.goto(base);
   await user.page.fill('input[name=nick]', nick);
   await user.page.click('button[type=submit]');
-  await user.page.locator('#join-room').waitFor();
+  // Attached, not visible: on a phone the list it is in is a closed drawer.
+  await user.page.locator('#join-room').waitFor({ state: 'attached' });
 }
 
 export async function loginAccount(
@@ -88,7 +95,7 @@ export async function loginAccount(
   await page.fill('input[name=nick]', name);
   await page.fill('input[name=password]', `${name}-secret-pw`);
   await page.click('button[type=submit]');
-  await page.locator('#join-room').waitFor();
+  await page.locator('#join-room').waitFor({ state: 'attached' });
 }
 
 export async function joinRoom(page: Page, room: string): Promise<void> {

@@ -197,6 +197,35 @@ for (const backend of backends()) {
       );
     });
 
+    test('draft/event-playback: a TAGMSG kept in history comes back, with its msgid, only to clients that negotiated it', async () => {
+      const alice = await reg('tAlice');
+      const bob = await reg('tBob');
+      const older = await reg('tOlder', [...BASE, 'draft/chathistory']);
+      await room('#tagged', alice, bob, older);
+      const before = await say(alice, '#tagged', 'look');
+      // A client tag of its own (message-tags §Client-only tags): kept, unlike +typing.
+      alice.send('@+example.org/nudge=1 TAGMSG #tagged');
+      const live = await bob.waitFor((m) => m.command === 'TAGMSG' && m.tags['+example.org/nudge'] === '1');
+      alice.send('@+typing=active TAGMSG #tagged');
+      await bob.waitFor((m) => m.command === 'TAGMSG' && m.tags['+typing'] === 'active');
+      const after = await say(alice, '#tagged', 'there');
+      const replay = await history(bob, 'CHATHISTORY LATEST #tagged * 10');
+      assert.deepEqual(
+        replay.map((m) => [m.command, m.tags['msgid']]),
+        [
+          ['PRIVMSG', before],
+          ['TAGMSG', live.tags['msgid']],
+          ['PRIVMSG', after],
+        ],
+      );
+      assert.equal(replay[1]!.tags['+example.org/nudge'], '1');
+      // Without draft/event-playback: the messages only (chathistory §Implementation).
+      assert.deepEqual(
+        (await history(older, 'CHATHISTORY LATEST #tagged * 10')).map((m) => m.command),
+        ['PRIVMSG', 'PRIVMSG'],
+      );
+    });
+
     test('REDACT (draft/message-redaction §Command): the author; others, a guest room operator too, are refused', async () => {
       const op = await reg('dOp');
       const bob = await reg('dBob');
@@ -247,6 +276,12 @@ for (const backend of backends()) {
         ],
       );
       assert.equal(replay[0]!.tags['msgid'], kept);
+      // An event replayed is the event as first sent: its msgid, time and source
+      // (chathistory §Returned message notes: the msgid as originally sent).
+      assert.match(seen.tags['msgid'] ?? '', /^[A-Za-z0-9_-]+$/);
+      assert.equal(replay[1]!.tags['msgid'], seen.tags['msgid']);
+      assert.equal(replay[1]!.tags['time'], seen.tags['time']);
+      assert.equal(replay[1]!.source, seen.source);
       const older = await reg('dOlder', [...BASE, 'draft/chathistory']);
       older.send('JOIN #redact');
       await older.waitFor((m) => m.command === '366');

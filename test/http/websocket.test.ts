@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { parseLine } from '../../src/protocol/message.js';
 import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -118,6 +119,52 @@ describe('IRCv3 WebSocket transport', () => {
     await c.sync();
     assert.equal(c.closed, false, 'the embedded QUIT was not run');
     c.close();
+  });
+
+  test('the line rules of TCP (RFC 2812 §2.3, message-tags §Size limit): a long relayed line is cut to fit and arrives as one message, never split', async () => {
+    const raw = await open(srv.httpPort, ['text.ircv3.net']);
+    raw.ws.send('CAP REQ :message-tags');
+    raw.ws.send('NICK wsfit');
+    raw.ws.send('USER w 0 * :W');
+    raw.ws.send('CAP END');
+    await raw.next((f) => f.data.includes(' 376 '));
+    raw.ws.send('JOIN #wsfit');
+    await raw.next((f) => f.data.includes(' 366 '));
+    const sender = await TestClient.connectWs(srv.httpPort);
+    await sender.registerAs('wsfitter', ['message-tags']);
+    sender.send('JOIN #wsfit');
+    await sender.expect('366');
+    const head = 'PRIVMSG #wsfit :';
+    // 'é' is two bytes and the ASCII head is even-sized: a byte cut would land inside one.
+    const text = 'é'.repeat((510 - head.length) / 2);
+    assert.equal(Buffer.byteLength(head + text), 510);
+    sender.send(`@+draft/reply=${'r'.repeat(4000)} ${head}${text}`);
+    const got = await raw.next((f) => f.data.includes(' PRIVMSG #wsfit '));
+    assert.doesNotMatch(got.data, /[\r\n]/, 'one line per message');
+    const space = got.data.indexOf(' ');
+    const tags = got.data.slice(0, space + 1);
+    const body = got.data.slice(space + 1);
+    assert.ok(
+      tags.startsWith('@') && tags.includes(`+draft/reply=${'r'.repeat(4000)}`),
+      'the tags came whole',
+    );
+    assert.ok(Buffer.byteLength(tags) <= 8191, `tag section is ${Buffer.byteLength(tags)} bytes`);
+    assert.ok(Buffer.byteLength(body) <= 510, `line is ${Buffer.byteLength(body)} bytes (CR LF left out)`);
+    const parsed = parseLine(got.data);
+    assert.ok(parsed.ok);
+    const shown = parsed.message.params[1]!;
+    assert.ok(shown.length > 0 && shown.length < text.length, 'the text was cut');
+    assert.ok(text.startsWith(shown) && !shown.includes('\ufffd'), 'on a character boundary');
+    // Nothing else of that line came in another message.
+    raw.ws.send('PING :after');
+    await raw.next((f) => f.data.includes('PONG') && f.data.endsWith('after'));
+    const rest = raw.frames.slice(raw.frames.indexOf(got) + 1);
+    assert.ok(
+      rest.every((f) => !f.data.includes('é')),
+      'no piece of the text in a second message',
+    );
+    sender.close();
+    raw.ws.close();
   });
 
   test('an over-long message gets 417 as on TCP; one past the payload bound closes (1009)', async () => {

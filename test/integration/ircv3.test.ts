@@ -30,6 +30,7 @@ const IMPLEMENTED = [
   'extended-monitor',
   'draft/channel-rename',
   'draft/multiline=max-bytes=8192,max-lines=100',
+  'draft/metadata-2=before-connect,max-subs=50,max-keys=20,max-value-bytes=300',
   // With a store (test servers always have one): history and accounts.
   'draft/chathistory',
   'draft/read-marker',

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Received, TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { joinRoom, privmsgTexts, say, senderOf } from './util.js';
+import { isPrivmsg, joinRoom, privmsgTexts, say, senderOf } from './util.js';
 
 const isQuitOf =
   (nick: string) =>
@@ -96,5 +96,75 @@ describe('slow readers and the server-wide output budget (sendqTotalBytes)', () 
     const dave = await register('dave');
     await joinRoom('#busy', dave);
     await say(dave, '#busy', 'did I miss anything?', bob, carol, alice);
+  });
+});
+
+describe('the server-wide output budget drops the slowest reader first', () => {
+  let server: TestServer;
+  const clients: TestClient[] = [];
+  const register = async (nick: string): Promise<TestClient> => {
+    const c = await TestClient.register(server.port, nick);
+    clients.push(c);
+    return c;
+  };
+  const MiB = 1024 * 1024;
+  before(async () => {
+    server = await startServer({
+      sendqBytes: 256 * MiB, // only the budget drops anyone here
+      sendqTotalBytes: 16 * MiB,
+      floodBurst: 1_000_000,
+      floodRate: 1_000_000,
+      floodQueue: 1_000_000,
+    });
+  });
+  after(async () => {
+    for (const c of clients) c.close();
+    await server.stop();
+  });
+
+  test('of two clients that stopped reading, the one further behind is dropped and the other keeps everything', async () => {
+    const alice = await register('alice');
+    const bob = await register('bob');
+    const early = await register('early');
+    const late = await register('late');
+    await joinRoom('#busy', alice, bob, early, late);
+    alice.socket.setNoDelay(true);
+    const startLate = late.received.length;
+    const filler = 'y'.repeat(400);
+    let sent = 0;
+    const send = async (bytes: number, until: () => boolean = () => false): Promise<void> => {
+      const stop = sent + Math.ceil(bytes / (filler.length + 30));
+      while (sent < stop && !until()) {
+        alice.sendRaw(lines(100, (i) => `PRIVMSG #busy :${sent + i} ${filler}`));
+        sent += 100;
+        await alice.sync();
+      }
+    };
+    // `early` stops reading 8 MB before `late` does: more than the kernel's buffers for one
+    // socket hold, so whatever those take, `early` is further behind once both are backed up.
+    early.socket.pause();
+    await send(8 * MiB);
+    late.socket.pause();
+    // Both back up; past 16 MiB queued for the two, the budget drops the largest first, until
+    // the rest is under three quarters of it: `early` alone has to go. (Bounded: 64 MB.)
+    const earlyGone = (): boolean => bob.received.some(isQuitOf('early'));
+    await send(56 * MiB, earlyGone);
+    await bob.waitFor(isQuitOf('early'), 30_000);
+    assert.equal(bob.received.find(isQuitOf('early'))!.params[0], 'SendQ exceeded (server output budget)');
+    // Once everything sent has reached bob, `late` has still not been dropped.
+    alice.send('PRIVMSG #busy :end of flood');
+    await bob.waitFor((m) => isPrivmsg(m, 'alice', '#busy', 'end of flood'), 60_000);
+    assert.ok(!bob.received.some(isQuitOf('late')), 'the reader less far behind was dropped too');
+
+    // `late` reads again and gets every message, in order, and is still in the room.
+    late.socket.resume();
+    await late.waitFor((m) => isPrivmsg(m, 'alice', '#busy', 'end of flood'), 60_000);
+    const got = privmsgTexts(late, startLate);
+    assert.equal(got.length, sent + 1, `late got ${got.length - 1} of ${sent}`);
+    for (let i = 0; i < sent; i++) {
+      if (got[i] !== `${i} ${filler}`) assert.fail(`late: message ${i} arrived as ${got[i]?.slice(0, 20)}`);
+    }
+    await say(alice, '#busy', 'still here?', bob, late);
+    assert.ok(!late.closed);
   });
 });

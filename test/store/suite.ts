@@ -42,6 +42,8 @@ function channel(folded: string, over: Partial<RegisteredChannel> = {}): Registe
     modes: ['+nt'],
     operators: ['alice'],
     bans: [],
+    exceptions: [],
+    inviteExceptions: [],
     ...over,
   };
 }
@@ -512,6 +514,8 @@ export function storeSuite(backend: Backend): void {
         modes: ['+ntkl', 'sekrit', '20'],
         operators: ['alice', 'bob'],
         bans: [{ mask: '*!*@bad.example', setBy: 'alice', setAt: T + 6 }],
+        exceptions: [{ mask: 'friend!*@bad.example', setBy: 'alice', setAt: T + 7 }],
+        inviteExceptions: [{ mask: 'a:bob', setBy: 'alice', setAt: T + 8 }],
       };
       await store.updateChannel(updated);
       assert.deepEqual(await store.getChannel('#lobby'), updated);
@@ -565,6 +569,47 @@ export function storeSuite(backend: Backend): void {
       const times = [5, 3, 9, 1, 7, 2, 8].map((d) => T + d);
       await Promise.all(times.map((time) => store.setReadMarker('alice', '#x', time)));
       assert.equal(await store.getReadMarker('alice', '#x'), T + 9);
+    });
+  });
+
+  describe('metadata (draft/metadata-2, migration 9)', () => {
+    it('sets, replaces and deletes keys per target, lists them sorted by key, and clears one target only', async (t) => {
+      const store = await fresh(t);
+      assert.deepEqual(await store.getMetadata('a:alice'), []);
+      await store.setMetadata('a:alice', 'status', 'out for lunch');
+      await store.setMetadata('a:alice', 'display-name', 'Alice Liddell');
+      await store.setMetadata('a:alice', 'avatar', 'https://example.test/u/abc');
+      await store.setMetadata('c:#lobby', 'display-name', 'The Lobby');
+      assert.deepEqual(await store.getMetadata('a:alice'), [
+        ['avatar', 'https://example.test/u/abc'],
+        ['display-name', 'Alice Liddell'],
+        ['status', 'out for lunch'],
+      ]);
+      await store.setMetadata('a:alice', 'status', 'back 🙂'); // replaced, UTF-8 kept
+      await store.setMetadata('a:alice', 'avatar', null);
+      await store.setMetadata('a:alice', 'no-such-key', null); // deleting an unset key is a no-op
+      await store.setMetadata('a:alice', 'empty', ''); // an empty value is a value
+      assert.deepEqual(await store.getMetadata('a:alice'), [
+        ['display-name', 'Alice Liddell'],
+        ['empty', ''],
+        ['status', 'back 🙂'],
+      ]);
+      await store.clearMetadata('a:alice');
+      assert.deepEqual(await store.getMetadata('a:alice'), []);
+      assert.deepEqual(await store.getMetadata('c:#lobby'), [['display-name', 'The Lobby']]);
+    });
+
+    it('keeps what was set when the store is opened again', async () => {
+      const location = await backend.location();
+      const first = await backend.open(location);
+      await first.setMetadata('a:bob', 'display-name', 'Roberto');
+      await first.close();
+      const second = await backend.open(location);
+      try {
+        assert.deepEqual(await second.getMetadata('a:bob'), [['display-name', 'Roberto']]);
+      } finally {
+        await second.close();
+      }
     });
   });
 
@@ -776,6 +821,32 @@ export function storeSuite(backend: Backend): void {
       } finally {
         await store.close();
       }
+    });
+
+    it('topic changes (draft/event-playback): kept per room, read by time span in order, pruned with the history', async (t) => {
+      const store = await fresh(t);
+      const change = (msgid: string, conversation: string, time: number, text: string) => ({
+        msgid,
+        conversation,
+        target: conversation.toUpperCase(),
+        time,
+        sender: 'alice!a@h',
+        senderAccount: msgid === 't3' ? null : 'alice',
+        text,
+      });
+      const t1 = change('t1', '#r', T + 1, 'the plan');
+      const t2 = change('t2', '#r', T + 2, '');
+      const t3 = change('t3', '#r', T + 2, 'same millisecond, later');
+      await store.addTopicChange(t1);
+      await store.addTopicChange(t2);
+      await store.addTopicChange(t3);
+      await store.addTopicChange(change('t4', '#other', T + 1, 'elsewhere'));
+      assert.deepEqual(await store.topicChanges('#r', T, T + 10, 10), [t1, t2, t3]);
+      assert.deepEqual(await store.topicChanges('#r', T + 2, T + 2, 10), [t2, t3]);
+      assert.deepEqual(await store.topicChanges('#r', T, T + 10, 2), [t1, t2]);
+      assert.deepEqual(await store.topicChanges('#r', T + 3, T + 10, 10), []);
+      await store.prune(T + 2);
+      assert.deepEqual(await store.topicChanges('#r', 0, T + 10, 10), [t2, t3]);
     });
   });
 
@@ -1152,6 +1223,9 @@ export function storeSuite(backend: Backend): void {
               modes: ['+nt'],
               operators: ['alice'],
               bans: [],
+              // Rooms registered before version 9 kept no exceptions.
+              exceptions: [],
+              inviteExceptions: [],
             });
             assert.equal(await store.getReadMarker('alice', '#room'), T + 10);
           }

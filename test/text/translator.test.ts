@@ -3,7 +3,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clean, type TextInput, TextLineReader, TextTranslator } from '../../src/gateways/text-translator.js';
+import { clean } from '../../src/gateways/text-mode/format.js';
+import { type TextInput, TextLineReader } from '../../src/gateways/text-mode/line-reader.js';
+import { TextTranslator } from '../../src/gateways/text-mode/translator.js';
 
 function harness() {
   const core: string[] = [];

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { crc32, deflateSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import {
   ARTIFACTS,
@@ -23,32 +22,14 @@ import {
   screenshot,
 } from '../helpers/browser.js';
 import { TestClient } from '../helpers/client.js';
+import { redPng } from '../helpers/png.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-/** A real PNG of `width`×`height` red pixels, built here so the test needs no fixture file. */
-function redPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer): Buffer => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, Buffer.from([220, 38, 38]))]);
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', pixels),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 const PNG = redPng(160, 90);
+/** Small uploads; flood limits that let one IRC client fill a room with 10,000 messages. */
+const SERVER_OPTS = { uploadMaxBytes: 64 * 1024, floodBurst: 20_000, floodQueue: 20_000 };
+/** Messages in the room whose reload is timed (issue 17: the target is for 10,000). */
+const ARCHIVE_SIZE = 10_000;
 
 describe('web client in Chromium', { timeout: 180_000 }, () => {
   let srv: TestServer;
@@ -66,7 +47,7 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
 
   before(async () => {
     browser = await launchBrowser();
-    srv = await startServer({ uploadMaxBytes: 64 * 1024 });
+    srv = await startServer(SERVER_OPTS);
     base = `http://127.0.0.1:${srv.httpPort}/`;
   });
   after(async () => {
@@ -240,6 +221,53 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await laptopBadge.waitFor({ state: 'detached' });
   });
 
+  test('a reload in a room with 10,000 messages shows its latest at once, then the live room, each message once', async (t) => {
+    const carol = users[2]!;
+    const seeder = await TestClient.register(srv.port, 'archivero');
+    irc.push(seeder);
+    seeder.send('JOIN #archivo');
+    await seeder.expect('366');
+    for (let i = 1; i <= ARCHIVE_SIZE; i++) seeder.send(`PRIVMSG #archivo :mensaje ${i}`);
+    seeder.send('PING :seeded');
+    await seeder.waitFor((m) => m.command === 'PONG' && m.params.at(-1) === 'seeded', 60_000);
+    await joinRoom(carol.page, '#archivo');
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+
+    // Whether the loading screen showed the saved messages, however briefly it was up.
+    await carol.context.addInitScript(() => {
+      const g = globalThis as unknown as {
+        document: { querySelector(s: string): { textContent: string } | null };
+        savedShown?: string;
+        MutationObserver: new (f: () => void) => { observe(n: unknown, o: object): void };
+      };
+      new g.MutationObserver(() => {
+        const last = g.document.querySelector('.saved-page .message:last-child .text');
+        if (last !== null && g.savedShown === undefined) g.savedShown = last.textContent;
+      }).observe(g.document, { subtree: true, childList: true });
+    });
+    await carol.page.reload();
+    // At once, from what this device saved of the room (before logging in again)...
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+    metrics['reloadToHistory10kMs'] = await carol.page.evaluate(() => Math.round(performance.now()));
+    // ...then the live room (logged in, joined, the server's latest page merged in).
+    await carol.page.locator('#composer-input').waitFor();
+    await carol.page.locator('.members .member', { hasText: 'archivero' }).waitFor();
+    await message(carol.page, `mensaje ${ARCHIVE_SIZE}`).waitFor();
+    metrics['reloadToLiveRoom10kMs'] = await carol.page.evaluate(() => Math.round(performance.now()));
+    t.diagnostic(
+      `#archivo (${ARCHIVE_SIZE} messages) after a reload: saved history shown in ${metrics['reloadToHistory10kMs']} ms, live room in ${metrics['reloadToLiveRoom10kMs']} ms`,
+    );
+    assert.equal(
+      await carol.page.evaluate(() => (globalThis as unknown as { savedShown?: string }).savedShown),
+      `mensaje ${ARCHIVE_SIZE}`,
+      'the loading screen showed the saved messages',
+    );
+    seeder.send('PRIVMSG #archivo :said after the reload');
+    await message(carol.page, 'said after the reload').waitFor();
+    for (const n of [ARCHIVE_SIZE - 40, ARCHIVE_SIZE - 1, ARCHIVE_SIZE])
+      assert.equal(await message(carol.page, `mensaje ${n}`).count(), 1, `mensaje ${n} shown once`);
+  });
+
   test('an IRC client and a browser user see each other', async () => {
     const alice = users[0]!;
     await conversationButton(alice.page, '#plaza').click();
@@ -268,7 +296,7 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     await srv.stop();
     await alice.page.locator('.banner', { hasText: 'Reconnecting' }).waitFor();
     await screenshot(alice.page, 'reconnecting');
-    srv = await startServer({ dataDir, httpPort, uploadMaxBytes: 64 * 1024 });
+    srv = await startServer({ ...SERVER_OPTS, dataDir, httpPort });
     await alice.page.locator('.banner').waitFor({ state: 'detached', timeout: 30_000 });
     await bob.page.locator('.banner').waitFor({ state: 'detached', timeout: 30_000 });
     await alice.page.locator('.members .member', { hasText: 'bob' }).waitFor();

@@ -9,6 +9,7 @@ import {
   mergeEntries,
   neighbour,
   renameUser,
+  replaceSavedPage,
   setActive,
   setMembers,
   setReadMarker,
@@ -65,6 +66,32 @@ describe('merging history pages and live messages', () => {
     assert.deepEqual(
       merged.map((e) => e.id),
       ['a', 'b', 'c'],
+    );
+  });
+});
+
+describe('the page saved on this device, shown at once on a reload', () => {
+  const saved = [msg('m1', 'ann', T0 + 1000), msg('m2', 'bob', T0 + 2000), msg('m3', 'ann', T0 + 3000)];
+  const ids = new Set(saved.map((e) => e.id));
+
+  test("the server's latest page overlapping it extends it, each message once", () => {
+    const s = addEntries(initialState('me'), '#sala', saved, T0);
+    const page = [msg('m3', 'ann', T0 + 3000), msg('m4', 'bob', T0 + 4000)];
+    const next = replaceSavedPage(s, '#sala', ids, page, T0);
+    assert.deepEqual(
+      conv(next, '#sala').entries.map((e) => e.id),
+      ['m1', 'm2', 'm3', 'm4'],
+    );
+  });
+
+  test('a latest page that does not reach it replaces it: no silent gap in the history', () => {
+    let s = addEntries(initialState('me'), '#sala', saved, T0);
+    s = addEntries(s, '#sala', [msg('live', 'bob', T0 + 99_000)], T0); // arrived meanwhile
+    const page = [msg('m80', 'bob', T0 + 80_000), msg('m81', 'ann', T0 + 81_000)];
+    const next = replaceSavedPage(s, '#sala', ids, page, T0);
+    assert.deepEqual(
+      conv(next, '#sala').entries.map((e) => e.id),
+      ['m80', 'm81', 'live'],
     );
   });
 });

@@ -23,8 +23,11 @@ import {
 import {
   hasSavedConversations,
   loadConversations,
+  loadPage,
+  SAVED_PAGE_ENTRIES,
   type SavedSession,
   saveConversations,
+  savePage,
   saveSession,
 } from './session.js';
 import {
@@ -38,6 +41,7 @@ import {
   removeMember,
   removeUpload,
   renameUser,
+  replaceSavedPage,
   setActive,
   setAway,
   setMembers,
@@ -59,6 +63,7 @@ import {
   togglesOn,
 } from './state/features.js';
 import type { ComposeMode, Entry, EntryKind, State } from './state/model.js';
+import { renameProfile, setProfile } from './state/profiles.js';
 import { Store } from './store.js';
 
 /** Messages fetched per history page. */
@@ -229,13 +234,19 @@ export class Controller {
     this.features = new MessageFeatures(client);
     this.identity = session.account ?? session.nick;
     this.bind();
+    this.showSavedPage();
     this.restoreConversations();
     this.cleanups.push(this.store.subscribe((s) => this.afterChange(s)));
-    const onVisible = (): void => this.markActiveRead();
+    const onVisible = (): void => {
+      this.markActiveRead();
+      // A phone may discard a hidden tab without a pagehide: save while it is still here.
+      if (document.visibilityState === 'hidden') this.saveActivePage();
+    };
     document.addEventListener('visibilitychange', onVisible);
     this.cleanups.push(() => document.removeEventListener('visibilitychange', onVisible));
     // Leave cleanly when the page goes away, so a reload can take the same nick at once.
     const onHide = (): void => {
+      this.saveActivePage();
       this.client.quit('Page closed').catch(() => {});
     };
     window.addEventListener('pagehide', onHide);
@@ -308,7 +319,8 @@ export class Controller {
       // Who is away (WHO flag G), since away-notify only reports changes from now on.
       this.client.send('WHO', e.channel);
       const conv = this.state.conversations[fold(e.channel)];
-      if (conv !== undefined && conv.entries.length === 0) this.loadLatest(e.channel);
+      if (conv !== undefined && (conv.entries.length === 0 || this.savedPage.has(conv.key)))
+        this.loadLatest(e.channel);
     });
     c.on('part', (e) => {
       if (e.self) {
@@ -343,10 +355,11 @@ export class Controller {
         for (const conv of Object.values(s.conversations))
           if (conv.members[fold(e.oldNick)] !== undefined)
             next = addEntries(next, conv.name, [event('nick', e.oldNick, e.newNick)], Date.now());
-        next = renameUser(next, e.oldNick, e.newNick);
+        next = renameProfile(renameUser(next, e.oldNick, e.newNick), e.oldNick, e.newNick);
         return e.self ? { ...next, me: e.newNick } : next;
       });
     });
+    c.on('profile', (e) => this.update((s) => setProfile(s, e.nick, e.profile)));
     c.on('topic', (e) => {
       this.update((s) => {
         const next = updateConversation(s, e.channel, (conv) => ({ ...conv, topic: e.topic }));
@@ -402,6 +415,41 @@ export class Controller {
   }
 
   // ------------------------------------------------------------------ start-up
+
+  /** Ids of the messages shown from the saved page, by conversation, until the server's page comes. */
+  private readonly savedPage = new Map<string, ReadonlySet<string>>();
+
+  /**
+   * The conversation that was on screen, with the messages this device saved of it, before
+   * the server has sent anything: what the loading screen showed stays (the server's latest
+   * page replaces or extends it, `replaceSavedPage`).
+   */
+  private showSavedPage(): void {
+    const page = loadPage(this.identity);
+    const active = loadConversations(this.identity).active;
+    if (page === null || active === null || fold(page.conversation) !== fold(active)) return;
+    if (!this.client.caps.has('draft/chathistory')) return; // nothing would replace it
+    this.update((s) => addEntries(s, page.conversation, page.entries, Date.now()));
+    this.savedPage.set(fold(page.conversation), new Set(page.entries.map((e) => e.id)));
+    // On screen at once, as on the loading screen (a room opens again when joined).
+    this.open(page.conversation);
+  }
+
+  /** Saves the newest messages of the conversation on screen (on pagehide, and when hidden). */
+  private saveActivePage(): void {
+    const s = this.state;
+    const conv = s.active === null ? undefined : s.conversations[s.active];
+    if (conv === undefined) return;
+    const entries = conv.entries
+      .filter((e) => e.msgid !== undefined)
+      .slice(-SAVED_PAGE_ENTRIES)
+      .map(({ edited: _, ...e }) => e);
+    savePage(
+      this.identity,
+      { conversation: conv.name, fileHost: this.client.fileHost, entries },
+      this.session.remember,
+    );
+  }
 
   private restoreConversations(): void {
     if (!hasSavedConversations(this.identity)) void this.joinServerRooms();
@@ -491,8 +539,14 @@ export class Controller {
       .history(name, before === undefined ? { limit: PAGE_SIZE } : { before, limit: PAGE_SIZE })
       .then((messages) => {
         const entries = messages.map((m) => entryFromMessage(m, 'message'));
+        const saved = before === undefined ? this.savedPage.get(key) : undefined;
+        this.savedPage.delete(key);
         this.update((s) => {
-          let next = updateConversation(addEntries(s, name, entries, Date.now()), name, (conv) => ({
+          const merged =
+            saved === undefined
+              ? addEntries(s, name, entries, Date.now())
+              : replaceSavedPage(s, name, saved, entries, Date.now());
+          let next = updateConversation(merged, name, (conv) => ({
             ...conv,
             history: messages.length < PAGE_SIZE ? 'complete' : 'more',
           }));
@@ -861,6 +915,37 @@ export class Controller {
   dismissUpload(id: string): void {
     this.uploads.get(id)?.abort();
     this.update((s) => removeUpload(s, id));
+  }
+
+  // ------------------------------------------------------------------ profile
+
+  /** Whether the server keeps profiles (draft/metadata-2). */
+  get profilesAvailable(): boolean {
+    return this.client.profilesAvailable;
+  }
+
+  /** Saves one's display name and status ('' clears one); resolves when the server has both. */
+  async saveProfile(displayName: string, status: string): Promise<void> {
+    const mine = this.client.profileOf(this.state.me) ?? {};
+    const name = displayName.trim();
+    const text = status.trim();
+    if ((mine.displayName ?? '') !== name) await this.client.setProfile('displayName', name);
+    if ((mine.status ?? '') !== text) await this.client.setProfile('status', text);
+  }
+
+  /**
+   * Uploads an image through the file host and makes its link one's avatar. Needs an account
+   * (uploads do: `uploadBlocker`).
+   */
+  async setAvatar(file: File): Promise<void> {
+    if (this.uploadBlocker !== null) throw new Error(this.uploadBlocker);
+    const handle = this.client.uploadBlob(file, file.name, () => {}, window.location.origin);
+    const link = await handle.done;
+    await this.client.setProfile('avatar', link);
+  }
+
+  clearAvatar(): Promise<void> {
+    return this.client.setProfile('avatar', null);
   }
 
   // ------------------------------------------------------------------ around the chat

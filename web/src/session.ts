@@ -1,8 +1,10 @@
 /**
  * What survives a reload: who the person is (and their password only when they asked to be
  * remembered, in localStorage; otherwise in sessionStorage, which lasts as long as the tab)
- * and which conversations they had open.
+ * and which conversations they had open, with the last messages of the one on screen
+ * (`SavedPage`), so a reload shows them at once instead of after logging in again.
  */
+import type { Entry } from './state/model.js';
 
 export interface SavedSession {
   nick: string;
@@ -17,8 +19,20 @@ export interface SavedConversations {
   active: string | null;
 }
 
+/** The newest messages of the conversation on screen when the page went away. */
+export interface SavedPage {
+  conversation: string;
+  /** The server's file host then (so shared pictures show as pictures). */
+  fileHost: string | null;
+  entries: Entry[];
+}
+
+/** Messages kept per saved page: one screen and more, a few KB. */
+export const SAVED_PAGE_ENTRIES = 50;
+
 const SESSION_KEY = 'tertulia.session';
 const CONVERSATIONS_KEY = 'tertulia.conversations';
+const PAGE_KEY = 'tertulia.page';
 
 function storages(): Storage[] {
   return [window.localStorage, window.sessionStorage];
@@ -72,6 +86,16 @@ export function hasSavedConversations(identity: string): boolean {
 
 export function saveConversations(identity: string, c: SavedConversations, remember: boolean): void {
   write(conversationsKey(identity), c, remember);
+}
+
+/** Kept where the session is (localStorage only for "remember me"), cleared with it. */
+export function savePage(identity: string, page: SavedPage, remember: boolean): void {
+  write(`${PAGE_KEY}.${identity.toLowerCase()}`, page, remember);
+}
+
+export function loadPage(identity: string): SavedPage | null {
+  const p = read<SavedPage>(`${PAGE_KEY}.${identity.toLowerCase()}`);
+  return p !== null && typeof p.conversation === 'string' && Array.isArray(p.entries) ? p : null;
 }
 
 export function clearSession(): void {

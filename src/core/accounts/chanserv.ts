@@ -7,7 +7,7 @@
  *   DROP #room                       unregister (founder or IRC operator)
  *
  * Every registered room is kept in memory (loaded at start-up) and written through to the
- * store, so the synchronous JOIN path can restore a room's topic, modes and bans the
+ * store, so the synchronous JOIN path can restore a room's topic, modes and lists (+b, +e, +I) the
  * moment it is re-created, and give the founder and listed operators +o as they join.
  *
  * A room created by someone logged in is registered to their account at once. The server
@@ -17,7 +17,7 @@
  * unregistered, and ChanServ tells each joiner how to register it.
  */
 import { foldCase } from '../../protocol/casemapping.js';
-import type { RegisteredChannel } from '../../store/store.js';
+import type { ListEntryRecord, RegisteredChannel } from '../../store/store.js';
 import { type Channel, OP } from '../channel.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import type { ChannelHooks, Service } from '../services.js';
@@ -31,7 +31,7 @@ type Finish = (() => void) | undefined;
 export const SERVER_FOUNDER = '*';
 
 const HELP = [
-  'ChanServ keeps registered rooms: their founder, operators, topic, modes and bans survive restarts.',
+  'ChanServ keeps registered rooms: their founder, operators, topic, modes, bans and exceptions survive restarts.',
   'A room you create while logged in is registered to your account at once.',
   '  REGISTER #room                       register a room you are an operator of, or that has none (log in first)',
   '  INFO #room                           who founded it, when, and its operators',
@@ -77,6 +77,8 @@ export class ChanServ implements Service, ChannelHooks {
           modes: ['+nt'],
           operators: [],
           bans: [],
+          exceptions: [],
+          inviteExceptions: [],
         };
         this.rooms.set(folded, record);
         await this.persist(folded, (store) => store.registerChannel(structuredClone(record)));
@@ -103,14 +105,15 @@ export class ChanServ implements Service, ChannelHooks {
 
   // ---------------------------------------------------------------- channel hooks
 
-  /** A registered room re-created in memory gets its topic, modes and bans back. */
+  /** A registered room re-created in memory gets its topic, modes and lists (+b, +e, +I) back. */
   created(channel: Channel): void {
     const room = this.rooms.get(channel.folded);
     if (room === undefined) return;
     channel.topic = room.topic === null ? null : { ...room.topic };
     applyModes(channel, room.modes);
-    channel.bans.length = 0;
-    for (const ban of room.bans) channel.bans.push({ ...ban });
+    restoreList(channel.bans, room.bans);
+    restoreList(channel.exceptions, room.exceptions);
+    restoreList(channel.inviteExceptions, room.inviteExceptions);
   }
 
   /**
@@ -170,6 +173,8 @@ export class ChanServ implements Service, ChannelHooks {
       modes: [],
       operators: [],
       bans: [],
+      exceptions: [],
+      inviteExceptions: [],
     };
     snapshot(room, channel);
     this.rooms.set(room.folded, room);
@@ -195,7 +200,7 @@ export class ChanServ implements Service, ChannelHooks {
       this.reply(
         s,
         `${channel.name} is new, so it is registered to your account ${account}: you get operator status whenever you join, ` +
-          `and its topic, modes and bans are kept. /msg ChanServ ACCESS ${channel.name} ADD <account> names other operators.`,
+          `and its topic, modes, bans and exceptions are kept. /msg ChanServ ACCESS ${channel.name} ADD <account> names other operators.`,
       );
     });
   }
@@ -331,6 +336,8 @@ export class ChanServ implements Service, ChannelHooks {
       modes: [],
       operators: [],
       bans: [],
+      exceptions: [],
+      inviteExceptions: [],
     };
     snapshot(room, channel);
     let created = false;
@@ -354,7 +361,7 @@ export class ChanServ implements Service, ChannelHooks {
       `Room ${room.name} registered by ${account}`,
     );
     return say(
-      `${channel.name} is now registered to your account ${account}. Its topic, modes, bans and operators are kept across restarts, and you get operator status whenever you join.`,
+      `${channel.name} is now registered to your account ${account}. Its topic, modes, bans, exceptions and operators are kept across restarts, and you get operator status whenever you join.`,
     );
   }
 
@@ -464,6 +471,13 @@ function snapshot(room: RegisteredChannel, channel: Channel): void {
   room.topic = channel.topic === null ? null : { ...channel.topic };
   room.modes = channel.modeString(true);
   room.bans = channel.bans.map((b) => ({ ...b }));
+  room.exceptions = channel.exceptions.map((b) => ({ ...b }));
+  room.inviteExceptions = channel.inviteExceptions.map((b) => ({ ...b }));
+}
+
+function restoreList(list: Channel['bans'], stored: readonly ListEntryRecord[]): void {
+  list.length = 0;
+  for (const entry of stored) list.push({ ...entry });
 }
 
 /** Applies a stored mode string with parameters (e.g. ["+ntk", "key"]), replacing the defaults. */
@@ -475,10 +489,14 @@ export function applyModes(channel: Channel, modes: readonly string[]): void {
   channel.noExternal = false;
   channel.secret = false;
   channel.topicLocked = false;
+  channel.noCtcp = false;
   channel.key = null;
   channel.limit = null;
   for (const c of flags) {
     switch (c) {
+      case 'C':
+        channel.noCtcp = true;
+        break;
       case 'i':
         channel.inviteOnly = true;
         break;

@@ -251,6 +251,8 @@ export class Accounts {
     if (s.state === State.Closed) return;
     const previous = s.account;
     s.account = record.name;
+    // The account's profile (draft/metadata-2) is read now, so it is there by the welcome.
+    void this.server.metadata.load(record.folded);
     s.numeric(
       N.RPL_LOGGEDIN,
       `${s.nick}!${s.username || '*'}@${s.host}`,

@@ -13,10 +13,12 @@ import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
 import { inviteExcepted } from '../channel-access.js';
+import { syncChannel } from '../metadata.js';
 import { newMsgid } from '../msgid.js';
 import { Outgoing, serverTime, serverTimeNow } from '../outgoing.js';
 import { sendMissed } from '../replay.js';
 import type { Session } from '../session.js';
+import { writeFailures } from '../write-failures.js';
 import { formatMarker, joinExtras } from './chathistory.js';
 import type { CommandGroup } from './table.js';
 
@@ -162,10 +164,13 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     marker === undefined ? undefined : () => s.reply('MARKREAD', [channel.name, formatMarker(marker)]),
   );
   sendMissed(s, channel.name, extras.replay);
+  // draft/metadata-2 §Concepts: on joining, the room's and its members' metadata.
+  syncChannel(s, channel, true);
   // The person's other devices got the JOIN above; they need the room's topic and names too.
   for (const other of s.otherConnections()) {
     if (channel.topic !== null) sendTopic(other, channel);
     sendNames(other, channel);
+    syncChannel(other, channel, true);
   }
 }
 
@@ -232,10 +237,38 @@ function topic(s: Session, msg: IrcMessage): void {
   const text = msg.params[1]!.slice(0, s.server.config.topicLen);
   channel.topic = text === '' ? null : { text, setBy: s.mask, setAt: Date.now() };
   s.server.channelHooks?.changed(channel);
-  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid.
+  // draft/event-playback: a TOPIC is an event clients may see again, so it carries a msgid
+  // and is kept in history, shown to the room once kept (in the order the server accepted
+  // it, like a message: a gate).
   const now = Date.now();
-  channel.broadcast(
-    new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account),
+  const out = new Outgoing(s.mask, 'TOPIC', [channel.name, text], serverTime(now), newMsgid(now), s.account);
+  const server = s.server;
+  if (server.store === null || server.historyWriter === null) {
+    channel.broadcast(out);
+    return;
+  }
+  const kept = server.store.addTopicChange({
+    msgid: out.msgid!,
+    conversation: channel.folded,
+    target: channel.name,
+    time: now,
+    sender: s.mask,
+    senderAccount: s.account,
+    text,
+  });
+  s.deferUntil(
+    kept,
+    () => {
+      writeFailures(server).succeeded();
+      channel.broadcast(out);
+    },
+    (err) => {
+      // The topic did change (everyone asking sees it); only its history lacks the event.
+      writeFailures(server).failed(err);
+      channel.broadcast(out);
+    },
+    false,
+    server.output.openGate(),
   );
 }
 

@@ -9,7 +9,14 @@
 import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import { isChannelName, isValidNick } from '../../protocol/names.js';
-import type { HistoryBound, Redaction, Store, StoredMessage, StoredReaction } from '../../store/store.js';
+import type {
+  HistoryBound,
+  Redaction,
+  Store,
+  StoredMessage,
+  StoredReaction,
+  TopicChange,
+} from '../../store/store.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
 import { connectionMarker, setConnectionMarker } from '../connection-read-markers.js';
@@ -94,7 +101,7 @@ function chathistory(s: Session, msg: IrcMessage): void {
     query.then(async (r) => {
       rows = r;
       extras = await historyExtras(s, store, conversation, rows, () =>
-        redactionSpan(store, conversation, sub, rows, limit, first ?? null, second ?? null),
+        eventSpan(store, conversation, sub, rows, limit, first ?? null, second ?? null),
       );
     }),
     () => sendBatch(s, target, rows, extras),
@@ -169,16 +176,22 @@ export function readableScope(s: Session): { rooms: string[]; identity: string }
 
 /**
  * What history replays besides the page's messages, for clients that asked for it:
- * with draft/event-playback the current reactions to each message (right after it), with
- * draft/message-redaction the REDACTs of the page's span. Neither counts toward the limit
- * (message-redaction §Chat history).
+ * with draft/event-playback the current reactions to each message (right after it) and the
+ * room's TOPIC changes in the page's span, with draft/message-redaction the REDACTs of the
+ * span. None counts toward the limit (message-redaction §Chat history).
  */
 interface HistoryExtras {
   reactions: Map<string, StoredReaction[]>;
-  redactions: Redaction[];
+  /** REDACTs and TOPICs, oldest first, each replayed among the messages by its time. */
+  events: TimedEvent[];
 }
 
-const NO_EXTRAS: HistoryExtras = { reactions: new Map(), redactions: [] };
+interface TimedEvent {
+  time: number;
+  out: Outgoing;
+}
+
+const NO_EXTRAS: HistoryExtras = { reactions: new Map(), events: [] };
 
 async function historyExtras(
   s: Session,
@@ -189,7 +202,10 @@ async function historyExtras(
 ): Promise<HistoryExtras> {
   const wantReactions = s.hasCap(Cap.eventPlayback) && s.hasCap(Cap.messageTags);
   const wantRedactions = s.hasCap(Cap.messageRedaction);
-  if (!wantReactions && !wantRedactions) return NO_EXTRAS;
+  // A TOPIC is a line that changes the client's state: only with draft/event-playback
+  // (chathistory §Implementation), and only rooms have one.
+  const wantTopics = s.hasCap(Cap.eventPlayback) && !conversation.startsWith('dm:');
+  if (!wantReactions && !wantRedactions && !wantTopics) return NO_EXTRAS;
   const reactions = new Map<string, StoredReaction[]>();
   if (wantReactions) {
     const msgids = rows.filter((r) => r.command !== 'TAGMSG').map((r) => r.msgid);
@@ -199,23 +215,32 @@ async function historyExtras(
       else list.push(reaction);
     }
   }
-  let redactions: Redaction[] = [];
-  if (wantRedactions) {
-    const range = await span();
-    if (range !== null) {
-      redactions = await store.redactions(conversation, range.from, range.to, s.server.config.historyLimit);
+  const events: TimedEvent[] = [];
+  const range = wantRedactions || wantTopics ? await span() : null;
+  if (range !== null) {
+    const limit = s.server.config.historyLimit;
+    if (wantRedactions) {
+      for (const r of await store.redactions(conversation, range.from, range.to, limit)) {
+        events.push({ time: r.time, out: redactionEvent(r) });
+      }
+    }
+    if (wantTopics) {
+      for (const t of await store.topicChanges(conversation, range.from, range.to, limit)) {
+        events.push({ time: t.time, out: topicEvent(t) });
+      }
+      events.sort((a, b) => a.time - b.time); // stable: same-time events keep their kind's order
     }
   }
-  return { reactions, redactions };
+  return { reactions, events };
 }
 
 /**
- * The stretch of time a page covers, for the redactions to replay with it: between its first
- * and last message, reaching back to the start when the page did not fill going back, and on
- * to now when it did not fill going forward (so a client catching up with AFTER learns of
- * redactions made since it last saw the conversation).
+ * The stretch of time a page covers, for the events (redactions, topic changes) to replay
+ * with it: between its first and last message, reaching back to the start when the page did
+ * not fill going back, and on to now when it did not fill going forward (so a client catching
+ * up with AFTER learns of what happened since it last saw the conversation).
  */
-async function redactionSpan(
+async function eventSpan(
   store: Store,
   conversation: string,
   sub: string,
@@ -235,10 +260,12 @@ async function redactionSpan(
   const newest = rows[rows.length - 1]?.time;
   const END = Number.MAX_SAFE_INTEGER;
   if (sub === 'LATEST') return { from: full ? oldest! : ((await boundTime(first)) ?? 0), to: END };
-  if (sub === 'BEFORE') return { from: full ? oldest! : 0, to: newest ?? (await boundTime(first)) ?? END };
+  // Up to the bound itself, not the nearest message: what happened between that message and
+  // the bound belongs to this page (the next one stops at this page's first message).
+  if (sub === 'BEFORE') return { from: full ? oldest! : 0, to: (await boundTime(first)) ?? newest ?? END };
   if (sub === 'AFTER') {
-    const from = oldest ?? (await boundTime(first));
-    return from === null ? null : { from, to: full ? newest! : END };
+    const from = (await boundTime(first)) ?? oldest;
+    return from === undefined ? null : { from, to: full ? newest! : END };
   }
   if (sub === 'BETWEEN' && rows.length === 0) {
     const a = await boundTime(first);
@@ -273,19 +300,32 @@ export function sendMessages(
   const id = batched ? server.newBatchId() : '';
   const emit = (out: Outgoing): void => s.deliver(batched ? withBatch(out, id, s) : out);
   if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`+${id}`, ...batchType]));
-  const redactions = extras.redactions;
+  const timeline = extras.events;
+  // A TAGMSG kept in history (client tags other than typing) is an event, not a message:
+  // only for clients that said they can take events in history (draft/event-playback) and
+  // tags at all (message-tags §TAGMSG). Reactions are replayed below, after their message.
+  const events = s.hasCap(Cap.eventPlayback) && s.hasCap(Cap.messageTags);
   let next = 0;
   for (const row of rows) {
-    // Only PRIVMSG and NOTICE are messages (chathistory §Returned message notes); reactions
-    // are replayed below, with the message they belong to.
-    if (row.command === 'TAGMSG') continue;
-    while (next < redactions.length && redactions[next]!.time < row.time)
-      emit(redactionEvent(redactions[next++]!));
+    if (row.command === 'TAGMSG' && !events) continue;
+    while (next < timeline.length && timeline[next]!.time < row.time) emit(timeline[next++]!.out);
     emit(replayed(row, server));
     for (const reaction of extras.reactions.get(row.msgid) ?? []) emit(replayed(reaction.message, server));
   }
-  while (next < redactions.length) emit(redactionEvent(redactions[next++]!));
+  while (next < timeline.length) emit(timeline[next++]!.out);
   if (batched) s.deliver(new Outgoing(server.config.serverName, 'BATCH', [`-${id}`]));
+}
+
+/** A TOPIC as it was sent when the topic changed (draft/event-playback). */
+function topicEvent(t: TopicChange): Outgoing {
+  return new Outgoing(
+    t.sender,
+    'TOPIC',
+    [t.target, t.text],
+    new Date(t.time).toISOString(),
+    t.msgid,
+    t.senderAccount,
+  );
 }
 
 /** A REDACT as it was sent when the message was removed. */
@@ -324,7 +364,7 @@ export function replayed(row: StoredMessage, server: ChatServer): Outgoing {
 }
 
 /** The message with a `batch` tag for one recipient (not cached: batch ids are per reply). */
-function withBatch(out: Outgoing, id: string, s: Session): Outgoing {
+export function withBatch(out: Outgoing, id: string, s: Session): Outgoing {
   return new BatchedOutgoing(out, id, s.caps);
 }
 

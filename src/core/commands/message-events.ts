@@ -3,7 +3,8 @@
  * redactions, plus the delivery of multiline messages. Unlike plain messages (messaging.ts)
  * these need history first: who wrote the message an edit replaces, whether a reaction is new.
  * So they take a slower path: resolve the one target, check against the store, make the
- * change durable, then deliver, all inside the command's labeled response.
+ * change durable, then deliver, all inside the command's labeled response, and in the
+ * order the server accepted the command (a gate, as for a plain PRIVMSG: `afterDurable`).
  *
  * - Reactions (TAGMSG with +draft/react or +draft/unreact and a reply tag): stored once per
  *   person and emoji. A duplicate reaction, or an unreact of nothing, changes nothing and is
@@ -126,9 +127,16 @@ interface Refusal {
  * Runs a durable change, then delivers, or tells the client why not (never for a NOTICE,
  * RFC 2812 §3.3.2: no error reply to a notice). `work` resolves to a refusal, to false
  * (nothing changed: no delivery), or to true.
+ *
+ * The command is accepted now, so it takes its place in the order of deliveries now
+ * (docs/ARCHITECTURE.md "Order of deliveries"): a server-wide gate, like a PRIVMSG waiting
+ * for its history write. Whatever the server accepts after it (the sender's next message, a
+ * NICK on another connection) reaches every connection after it, and it reaches them after
+ * everything accepted before it, however long its history checks take.
  */
 function afterDurable(s: Session, command: string, work: Promise<Refusal | boolean>, then: () => void): void {
   const quiet = command === 'NOTICE';
+  const gate = s.server.output.openGate();
   let outcome: Refusal | boolean = false;
   s.deferUntil(
     work.then((r) => {
@@ -149,6 +157,8 @@ function afterDurable(s: Session, command: string, work: Promise<Refusal | boole
         'Your message could not be stored and was not delivered; please retry',
       );
     },
+    false,
+    gate,
   );
 }
 

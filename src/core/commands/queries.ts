@@ -11,6 +11,7 @@ import * as N from '../../protocol/numerics.js';
 import { BOT_MODE, isBot } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
+import { VISIBLE, WHOIS_KEYS } from '../metadata.js';
 import { Outgoing, serverTimeNow } from '../outgoing.js';
 import { ownCopy } from '../own-copy.js';
 import { deliverWithCap } from '../person.js';
@@ -193,6 +194,12 @@ function whois(s: Session, msg: IrcMessage): void {
   if (isBot(u)) s.numeric(N.RPL_WHOISBOT, u.nick, 'is a bot'); // IRCv3 bot-mode §WHOIS
   if (u.account !== null) s.numeric(N.RPL_WHOISACCOUNT, u.nick, u.account, 'is logged in as');
   if (u.secure) s.numeric(N.RPL_WHOISSECURE, u.nick, 'is using a secure connection');
+  // draft/metadata-2 §RPL_WHOISKEYVALUE: the profile keys meant to be read (display name, status).
+  const profile = server.metadata.ofUser(u);
+  for (const key of WHOIS_KEYS) {
+    const value = profile.get(key);
+    if (value !== undefined) s.numeric(N.RPL_WHOISKEYVALUE, u.nick, key, VISIBLE, value);
+  }
   // The certificate fingerprint only to the user themselves and operators.
   if (privileged && u.certFingerprint)
     s.numeric(N.RPL_WHOISCERTFP, u.nick, `has client certificate fingerprint ${u.certFingerprint}`);

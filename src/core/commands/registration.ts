@@ -8,6 +8,7 @@ import { isValidNick, sanitizeUsername } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { attachIfPresent } from '../attach.js';
 import { CAPABILITIES, Cap, findCap, offeredCaps } from '../caps.js';
+import { sendOwnMetadata } from '../metadata.js';
 import { Outgoing } from '../outgoing.js';
 import { ownCopy } from '../own-copy.js';
 import type { Session } from '../session.js';
@@ -317,6 +318,7 @@ export function tryRegister(s: Session): void {
   server.maxUsers = Math.max(server.maxUsers, server.census.users);
   server.network?.userRegistered(s);
   sendWelcome(server, s);
+  void sendOwnMetadata(s);
   server.monitors.notifyOnline(s.nick, s.mask);
   server.log.info(
     { event: 'client.connected', nick: s.nick, ip: s.ip, transport: s.transport.kind },

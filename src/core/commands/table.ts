@@ -11,6 +11,7 @@ import { helpCommands } from './help.js';
 import { infoCommands } from './info.js';
 import { messageEventCommands } from './message-events.js';
 import { messagingCommands } from './messaging.js';
+import { metadataCommands } from './metadata.js';
 import { modeCommands } from './modes.js';
 import { monitorCommands } from './monitor.js';
 import { multilineCommands } from './multiline.js';
@@ -53,6 +54,7 @@ export class CommandTable {
       searchCommands,
       webpushCommands,
       renameCommands,
+      metadataCommands,
     ]) {
       for (const [name, spec] of Object.entries(group)) this.specs.set(name, spec);
     }

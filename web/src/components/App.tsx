@@ -13,14 +13,15 @@ import {
   restore,
 } from '../controller.js';
 import { type Language, pickLanguage, translate } from '../i18n.js';
-import { clearSession, loadSession } from '../session.js';
-import { neighbour } from '../state/conversations.js';
+import { clearSession, loadConversations, loadPage, loadSession, type SavedPage } from '../session.js';
+import { fold, neighbour } from '../state/conversations.js';
 import { useStore } from '../store.js';
 import { ChatView } from './ChatView.js';
 import { MenuIcon } from './Icons.js';
 import { type I18n, I18nContext, useI18n } from './i18n.js';
 import { Login } from './Login.js';
 import { RoomDirectory } from './RoomDirectory.js';
+import { SavedPageView } from './SavedPage.js';
 import { SearchPanel } from './Search.js';
 import { Sidebar } from './Sidebar.js';
 
@@ -122,11 +123,23 @@ function Main(props: { controller: Controller; onLogout: () => void }) {
   );
 }
 
+/** The saved page of the conversation a saved session had on screen, if any. */
+function restoringPage(): SavedPage | null {
+  const saved = loadSession();
+  if (saved === null) return null;
+  const identity = saved.account ?? saved.nick;
+  const page = loadPage(identity);
+  const active = loadConversations(identity).active;
+  return page !== null && active !== null && fold(page.conversation) === fold(active) ? page : null;
+}
+
 export function App() {
   const [lang, setLangState] = useState<Language>(initialLanguage);
   const [controller, setController] = useState<Controller | null>(null);
   const [restoring, setRestoring] = useState(() => loadSession() !== null);
   const [restoreError, setRestoreError] = useState<LoginFailure | null>(null);
+  // Shown while a reload logs in again: the conversation that was on screen, as saved.
+  const [savedPage] = useState(restoringPage);
 
   const setLang = useCallback((l: Language) => {
     setLangState(l);
@@ -184,6 +197,8 @@ export function App() {
     <I18nContext.Provider value={i18n}>
       {controller !== null ? (
         <Main controller={controller} onLogout={onLogout} />
+      ) : restoring && savedPage !== null ? (
+        <SavedPageView page={savedPage} />
       ) : restoring ? (
         <main class="login">
           <output class="login-card">{translate(lang, 'login.connecting')}</output>

@@ -9,6 +9,7 @@ import { checkComposerLine } from '../composer-commands.js';
 import type { Controller } from '../controller.js';
 import { findMessage, firstLine, foldEdits, lastOwnMessage } from '../state/features.js';
 import type { Conversation } from '../state/model.js';
+import { TOUCH_ONLY } from '../touch.js';
 import { PaperclipIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 
@@ -74,8 +75,8 @@ export function Composer(props: { conv: Conversation; controller: Controller; di
           <button
             type="button"
             class="icon-button compose-cancel"
-            aria-label={t('compose.cancel')}
-            title={t('compose.cancel')}
+            aria-label={t(TOUCH_ONLY ? 'compose.cancelTouch' : 'compose.cancel')}
+            title={t(TOUCH_ONLY ? 'compose.cancelTouch' : 'compose.cancel')}
             onClick={() => controller.compose(conv.name, null)}
           >
             ×

@@ -20,6 +20,7 @@ import {
 } from '../state/features.js';
 import { dayOf, groupEntries } from '../state/grouping.js';
 import type { Conversation, Entry, Reaction, State } from '../state/model.js';
+import { avatarUrl, profileOf, shownName } from '../state/profiles.js';
 import { linkify, sharedFile } from '../state/text.js';
 import { Avatar } from './Avatar.js';
 import { Emoji } from './Emoji.js';
@@ -29,7 +30,7 @@ import { useI18n } from './i18n.js';
 /** Within this many pixels of the bottom counts as "at the bottom". */
 const BOTTOM_SLACK = 48;
 
-function MessageText(props: { entry: Entry; fileHost: string | null }) {
+export function MessageText(props: { entry: Entry; fileHost: string | null }) {
   const { t } = useI18n();
   const file = sharedFile(props.entry.text, props.fileHost, location.origin);
   if (file !== null) {
@@ -279,10 +280,17 @@ const Entries = memo(function Entries(props: EntriesProps) {
         if (b.kind === 'event') return <EventLine entry={b.entry} key={b.key} />;
         return (
           <article class={b.self ? 'group self' : 'group'} key={b.key} aria-label={b.from}>
-            {!b.self && <Avatar name={b.from} />}
+            {!b.self && (
+              <Avatar name={b.from} src={avatarUrl(profileOf(props.state, b.from), window.location.origin)} />
+            )}
             <div class="group-body">
               <header class="group-head">
-                <span class="sender">{b.self ? `${b.from} (${t('messages.you')})` : b.from}</span>
+                <span class="sender">
+                  {b.self
+                    ? `${shownName(props.state, b.from)} (${t('messages.you')})`
+                    : shownName(props.state, b.from)}
+                </span>
+                {shownName(props.state, b.from) !== b.from && <span class="sender-nick">{b.from}</span>}
                 {b.account !== undefined && (
                   // A logged-in account, not a guest who took the name: the account on hover.
                   <span

@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Controller, SearchCursor, SearchResult } from '../controller.js';
 import { highlightSegments } from '../state/features.js';
+import { TOUCH_ONLY } from '../touch.js';
 import { useI18n } from './i18n.js';
 
 export function SearchPanel(props: { controller: Controller; onClose: () => void }) {
@@ -78,7 +79,7 @@ export function SearchPanel(props: { controller: Controller; onClose: () => void
           id="search-input"
           aria-label={t('search.title')}
           aria-describedby="search-help"
-          placeholder={t('search.placeholder')}
+          placeholder={t(TOUCH_ONLY ? 'search.placeholderTouch' : 'search.placeholder')}
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
         />

@@ -3,10 +3,13 @@ import { useState } from 'preact/hooks';
 import type { Controller } from '../controller.js';
 import { lastMessage, sortedConversations, unreadCount } from '../state/conversations.js';
 import type { State } from '../state/model.js';
+import { avatarUrl, profileOf } from '../state/profiles.js';
 import { sharedFile } from '../state/text.js';
+import { TOUCH_ONLY } from '../touch.js';
 import { Avatar } from './Avatar.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
+import { ProfileEditor } from './ProfileEditor.js';
 
 export function Sidebar(props: {
   state: State;
@@ -21,6 +24,8 @@ export function Sidebar(props: {
   const [room, setRoom] = useState('');
   const [peer, setPeer] = useState('');
   const [notifyAsked, setNotifyAsked] = useState(false);
+  const [editingProfile, setEditingProfile] = useState(false);
+  const mine = profileOf(state, state.me);
   const conversations = sortedConversations(state);
   const away = state.away[state.me.toLowerCase()] ?? false;
   const canAskNotify =
@@ -46,13 +51,14 @@ export function Sidebar(props: {
   return (
     <>
       <header class="sidebar-head">
-        <Avatar name={state.me} />
+        <Avatar name={state.me} src={avatarUrl(mine, window.location.origin)} />
         <div class="me">
-          <strong>{state.me}</strong>
+          <strong>{mine?.displayName ?? state.me}</strong>
           <small>
-            {state.account !== null
-              ? t('sidebar.loggedInAs', { account: state.account })
-              : t('sidebar.guest')}
+            {mine?.status ??
+              (state.account !== null
+                ? t('sidebar.loggedInAs', { account: state.account })
+                : t('sidebar.guest'))}
           </small>
         </div>
         <button
@@ -202,11 +208,19 @@ export function Sidebar(props: {
             {t('notify.enable')}
           </button>
         )}
+        {controller.profilesAvailable &&
+          (editingProfile ? (
+            <ProfileEditor state={state} controller={controller} onClose={() => setEditingProfile(false)} />
+          ) : (
+            <button type="button" class="link-button profile-open" onClick={() => setEditingProfile(true)}>
+              {t('profile.open')}
+            </button>
+          ))}
         <LanguagePicker />
         <button type="button" class="link-button" onClick={props.onLogout}>
           {t('sidebar.logout')}
         </button>
-        <p class="shortcuts">{t('shortcuts')}</p>
+        {!TOUCH_ONLY && <p class="shortcuts">{t('shortcuts')}</p>}
       </footer>
     </>
   );

@@ -24,6 +24,7 @@ export function initialState(me: string, account: string | null = null): State {
     away: {},
     uploads: [],
     jump: null,
+    profiles: {},
   };
 }
 
@@ -109,6 +110,30 @@ export function mergeEntries(existing: readonly Entry[], incoming: readonly Entr
     else out.push(fresh[j++]!);
   }
   return out;
+}
+
+/**
+ * The server's latest page arriving in a conversation first shown from the page this device
+ * saved (`session.ts` `SavedPage`, shown at once on a reload). When the page and what was
+ * saved share a message, they are one stretch of history: merge. When they do not, more was
+ * said meanwhile than a page holds, so the saved messages are dropped: keeping them would
+ * leave a silent gap that scrolling back never fills.
+ */
+export function replaceSavedPage(
+  state: State,
+  name: string,
+  saved: ReadonlySet<string>,
+  page: readonly Entry[],
+  now: number,
+): State {
+  const overlaps = page.some((e) => saved.has(e.id));
+  const trimmed = overlaps
+    ? state
+    : updateConversation(state, name, (conv) => ({
+        ...conv,
+        entries: conv.entries.filter((e) => !saved.has(e.id)),
+      }));
+  return addEntries(trimmed, name, page, now);
 }
 
 /** Adds entries to a conversation, opening it if needed (a private message opens one). */

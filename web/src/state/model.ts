@@ -4,6 +4,7 @@
  * immutable by convention: updates (conversations.ts) return new objects, so components
  * re-render by reference and tests compare values.
  */
+import type { Profile } from '../../../src/client/profiles.js';
 
 /** What an entry in a conversation is. Messages count as unread; the others are shown quietly. */
 export type EntryKind = 'message' | 'action' | 'notice' | 'join' | 'part' | 'quit' | 'nick' | 'topic';
@@ -112,6 +113,8 @@ export interface State {
   uploads: readonly Upload[];
   /** The message being jumped to (a reply's original, a search hit), or null. */
   jump: Jump | null;
+  /** People's profiles (draft/metadata-2) by folded nick: display name, avatar, status. */
+  profiles: Readonly<Record<string, Profile>>;
 }
 
 export interface Upload {
