@@ -62,7 +62,10 @@ export const HELP_TOPICS: Readonly<Record<string, readonly string[]>> = {
     'Removes people from a channel (channel operators only).',
   ],
   KILL: ['KILL <nick> :<reason> (operators only)', 'Disconnects a user from the server.'],
-  LINKS: ['LINKS [[<server>] <mask>]', 'Lists the servers of this network.'],
+  LINKS: [
+    'LINKS [[<server>] <mask>]',
+    'Lists the servers of this network whose names match <mask> (* and ? wildcards).',
+  ],
   LIST: [
     'LIST [<channel>[,...]] [<condition>]',
     'Lists channels with their member counts and topics. Secret channels are not shown.',

@@ -7,6 +7,7 @@
 import type { Channel } from './channel.js';
 import { OP, VOICE } from './channel.js';
 import type { Outgoing } from './outgoing.js';
+import { Person } from './person.js';
 import type { User } from './user.js';
 
 /** The ISUPPORT value: the prefixes a channel target may carry. */
@@ -20,11 +21,20 @@ export function statusTarget(target: string): { bits: number; name: string } | n
   return null;
 }
 
-/** Delivers to this node's members holding any of `bits`, except the sender; how many got it. */
+/**
+ * Delivers to this node's members holding any of `bits`; how many got it. The sending
+ * connection `except` gets only its echo (echo-message), from the caller; its person's other
+ * connections get the message as their own, as in a room's fan-out (docs/PEOPLE.md).
+ */
 export function deliverToStatus(channel: Channel, bits: number, out: Outgoing, except: User): number {
+  const sender = except.person ?? except;
   let n = 0;
   for (const [member, memberBits] of channel.members) {
-    if (member === except || !member.local || (memberBits & bits) === 0) continue;
+    if (!member.local || (memberBits & bits) === 0) continue;
+    if (member === sender) {
+      if (member instanceof Person) n += member.deliverFiltered(out, except, 0, 0, false);
+      continue;
+    }
     member.deliver(out);
     n++;
   }

@@ -9,6 +9,7 @@ import type { IrcMessage } from '../../protocol/message.js';
 import { isValidChannel } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
 import { membershipJoined, membershipLeft } from '../always-on.js';
+import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import { Channel, OP } from '../channel.js';
 import { inviteExcepted } from '../channel-access.js';
@@ -131,7 +132,8 @@ function joinRefusal(s: Session, channel: Channel, key: string): [string, string
 /** JOIN to every member (extended or plain), then topic and names to the joiner. */
 function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
   const time = serverTimeNow();
-  const plain = new Outgoing(s.mask, 'JOIN', [channel.name], time, null, s.account);
+  const bot = withBotTag(s, null); // IRCv3 bot-mode §bot tag: "all commands sent by a bot"
+  const plain = new Outgoing(s.mask, 'JOIN', [channel.name], time, null, s.account, bot);
   const extended = new Outgoing(
     s.mask,
     'JOIN',
@@ -139,6 +141,7 @@ function announceJoin(s: Session, channel: Channel, extras: JoinExtras): void {
     time,
     null,
     s.account,
+    bot,
   );
   // Lazy for the members (a join storm coalesces); the joiner's own JOIN goes out with the
   // topic and names right after it, which are not lazy.
@@ -195,7 +198,9 @@ function partOne(s: Session, channel: Channel, reason: string | undefined): void
     reason === undefined || reason === ''
       ? [channel.name]
       : [channel.name, reason.slice(0, s.server.config.kickLen)];
-  channel.broadcast(new Outgoing(s.mask, 'PART', params, serverTimeNow(), null, s.account));
+  channel.broadcast(
+    new Outgoing(s.mask, 'PART', params, serverTimeNow(), null, s.account, withBotTag(s, null)),
+  );
   membershipLeft(s.server, s, channel);
   s.server.leaveChannel(s, channel);
 }
@@ -436,7 +441,15 @@ function kick(s: Session, msg: IrcMessage): void {
       continue;
     }
     channel.broadcast(
-      new Outgoing(s.mask, 'KICK', [channel.name, victim.nick, reason], serverTimeNow(), null, s.account),
+      new Outgoing(
+        s.mask,
+        'KICK',
+        [channel.name, victim.nick, reason],
+        serverTimeNow(),
+        null,
+        s.account,
+        withBotTag(s, null),
+      ),
     );
     membershipLeft(server, victim, channel);
     server.leaveChannel(victim, channel);

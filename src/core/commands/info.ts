@@ -3,6 +3,8 @@
  */
 
 import { formatIsupport } from '../../protocol/isupport.js';
+import { wildcardMatch } from '../../protocol/mask.js';
+import type { IrcMessage } from '../../protocol/message.js';
 import * as N from '../../protocol/numerics.js';
 import { VERSION } from '../server.js';
 import type { Session } from '../session.js';
@@ -19,12 +21,23 @@ export const infoCommands: CommandGroup = {
 };
 
 /**
- * LINKS (RFC 2812 §3.4.5): the servers of the network this client can see. The nodes of a
- * cluster are one server to clients, so the answer is this server, hop count 0.
+ * LINKS [[<remote server>] <server mask>] (RFC 2812 §3.4.5): the servers of the network this
+ * client can see. The nodes of a cluster are one server to clients, so the answer is this
+ * server, hop count 0, when it matches the mask ("the returned list of servers MUST match
+ * the mask"); a remote server that is not this one is 402 ERR_NOSUCHSERVER.
  */
-function links(s: Session): void {
+function links(s: Session, msg: IrcMessage): void {
   const name = s.server.config.serverName;
-  s.numeric(N.RPL_LINKS, '*', name, `0 ${s.server.config.networkName} chat server (tertulia ${VERSION})`);
+  const [first, second] = msg.params.filter((p) => p !== '');
+  const remote = second === undefined ? undefined : first;
+  const mask = second ?? first ?? '*';
+  if (remote !== undefined && !wildcardMatch(remote, name)) {
+    s.numeric(N.ERR_NOSUCHSERVER, remote, 'No such server');
+    return;
+  }
+  if (wildcardMatch(mask, name)) {
+    s.numeric(N.RPL_LINKS, '*', name, `0 ${s.server.config.networkName} chat server (tertulia ${VERSION})`);
+  }
   s.numeric(N.RPL_ENDOFLINKS, '*', 'End of /LINKS list');
 }
 

@@ -26,6 +26,7 @@ import type { Store } from '../../store/store.js';
 import { isAuthor, rememberSent } from '../authorship.js';
 import { Cap } from '../caps.js';
 import type { Channel } from '../channel.js';
+import { isBlockedCtcp } from '../channel-access.js';
 import { editOf, MAX_REACTION_LENGTH, type ReactionRef, reactionOf } from '../message-refs.js';
 import { newMsgid } from '../msgid.js';
 import { MultilineOutgoing, type Piece } from '../multiline-outgoing.js';
@@ -58,28 +59,42 @@ export function needsHistoryCheck(s: Session, command: Command, tags: Tags | nul
   return command === 'TAGMSG' ? reactionOf(tags) !== null : editOf(tags) !== null;
 }
 
+/** How a refusal reaches the sender: a numeric, or nothing at all for a NOTICE. */
+export type ErrorReply = (code: string, ...params: string[]) => void;
+
 /**
  * The destination of a message, with the same checks and numerics as a plain PRIVMSG
- * (403, 404, 401); null when it cannot go there (the client has been told why).
+ * (403, 404 including +C for a CTCP `text`, 401); null when it cannot go there (the client
+ * has been told why through `error`, which says nothing for a NOTICE: RFC 2812 §3.3.2).
  */
-export function resolveDestination(s: Session, target: string): Destination | null {
+export function resolveDestination(
+  s: Session,
+  target: string,
+  text: string | undefined,
+  error: ErrorReply = (code, ...p) => s.numeric(code, ...p),
+): Destination | null {
   const server = s.server;
   if (isChannelName(target)) {
     const channel = server.directory.findChannel(foldCase(target));
     if (channel === undefined) {
-      s.numeric(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
+      error(N.ERR_NOSUCHCHANNEL, target, 'No such channel');
       return null;
     }
     const refusal = channel.sendRefusal(s);
     if (refusal !== null) {
-      s.numeric(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+      error(N.ERR_CANNOTSENDTOCHAN, channel.name, refusal);
+      return null;
+    }
+    // The same +C rule as a plain message: an edit or a batch is no way around it.
+    if (channel.noCtcp && text !== undefined && isBlockedCtcp(text)) {
+      error(N.ERR_CANNOTSENDTOCHAN, channel.name, 'Cannot send to channel (+C: no CTCP)');
       return null;
     }
     return { kind: 'channel', name: channel.name, conversation: channel.folded, channel };
   }
   const user = server.directory.findUser(foldCase(target));
   if (user === undefined || !user.registered) {
-    s.numeric(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
+    error(N.ERR_NOSUCHNICK, target, 'No such nick/channel');
     return null;
   }
   return { kind: 'user', name: user.nick, conversation: dm(s.identity, user.identity), user };
@@ -109,8 +124,9 @@ interface Refusal {
 }
 
 /**
- * Runs a durable change, then delivers, or tells the client why not. `work` resolves to a
- * refusal, to false (nothing changed: no delivery), or to true.
+ * Runs a durable change, then delivers, or tells the client why not (never for a NOTICE,
+ * RFC 2812 §3.3.2: no error reply to a notice). `work` resolves to a refusal, to false
+ * (nothing changed: no delivery), or to true.
  *
  * The command is accepted now, so it takes its place in the order of deliveries now
  * (docs/ARCHITECTURE.md "Order of deliveries"): a server-wide gate, like a PRIVMSG waiting
@@ -119,6 +135,7 @@ interface Refusal {
  * everything accepted before it, however long its history checks take.
  */
 function afterDurable(s: Session, command: string, work: Promise<Refusal | boolean>, then: () => void): void {
+  const quiet = command === 'NOTICE';
   const gate = s.server.output.openGate();
   let outcome: Refusal | boolean = false;
   s.deferUntil(
@@ -128,10 +145,12 @@ function afterDurable(s: Session, command: string, work: Promise<Refusal | boole
     () => {
       writeFailures(s.server).succeeded();
       if (outcome === true) then();
-      else if (outcome !== false) s.sendFail(command, outcome.code, outcome.text, ...outcome.context);
+      else if (outcome !== false && !quiet)
+        s.sendFail(command, outcome.code, outcome.text, ...outcome.context);
     },
     (err) => {
       writeFailures(s.server).failed(err); // one line per condition, not per message
+      if (quiet) return;
       s.sendFail(
         command,
         'MESSAGE_ERROR',
@@ -150,12 +169,13 @@ export function sendWithHistoryCheck(
   targets: readonly string[],
   text: string | undefined,
   tags: Tags,
+  error: ErrorReply,
 ): void {
   if (targets.length !== 1) {
-    s.numeric(N.ERR_TOOMANYTARGETS, targets.join(','), 'Reactions and edits go to one target at a time');
+    error(N.ERR_TOOMANYTARGETS, targets.join(','), 'Reactions and edits go to one target at a time');
     return;
   }
-  const to = resolveDestination(s, targets[0]!);
+  const to = resolveDestination(s, targets[0]!, command === 'TAGMSG' ? undefined : text, error);
   if (to === null) return;
   s.idleSince = Date.now();
   s.server.metrics.messagesIn++;

@@ -54,9 +54,10 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   }
   // A TAGMSG whose tags were all stripped is still relayed (message-tags spec, TAGMSG example).
   const clientTags = relayableTags(msg.tags);
+  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
   // Reactions and edits are checked against history first (message-events.ts).
   if (needsHistoryCheck(s, command, clientTags)) {
-    sendWithHistoryCheck(s, command, targets, text, clientTags!);
+    sendWithHistoryCheck(s, command, targets, text, sentTags!, error);
     return;
   }
   s.idleSince = Date.now();
@@ -72,7 +73,6 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
   const records: StoredMessage[] = [];
   const writer = server.historyWriter;
   const storable = writer !== null && (command !== 'TAGMSG' || isLasting(clientTags));
-  const sentTags = withBotTag(s, clientTags); // IRCv3 bot-mode: the bot tag
 
   for (const target of targets) {
     const now = Date.now();
@@ -178,6 +178,7 @@ function relay(s: Session, msg: IrcMessage, command: 'PRIVMSG' | 'NOTICE' | 'TAG
     (err) => {
       // Not stored means not delivered: nobody may see a message history does not have.
       writeFailures(server).failed(err); // one line per condition, not per message
+      if (command === 'NOTICE') return; // RFC 2812 §3.3.2: no error reply to a notice
       s.sendFail(
         command,
         'MESSAGE_ERROR',

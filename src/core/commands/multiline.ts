@@ -9,6 +9,7 @@
 import { foldCase } from '../../protocol/casemapping.js';
 import type { IrcMessage } from '../../protocol/message.js';
 import type { Tags } from '../../protocol/tags.js';
+import { withBotTag } from '../bot-mode.js';
 import { Cap } from '../caps.js';
 import { MULTILINE_MAX_BYTES, MULTILINE_MAX_LINES } from '../multiline-limits.js';
 import { isMultiline, type Piece } from '../multiline-outgoing.js';
@@ -126,7 +127,7 @@ function close(s: Session, ref: string): void {
     s.sendFail('BATCH', 'MULTILINE_INVALID', 'A multiline message needs some text');
     return;
   }
-  const to = resolveDestination(s, open.target);
+  const to = resolveDestination(s, open.target, text);
   if (to === null) return;
   s.idleSince = Date.now();
   s.server.metrics.messagesIn++;
@@ -135,7 +136,7 @@ function close(s: Session, ref: string): void {
     'PRIVMSG',
     to,
     text,
-    open.tags,
+    withBotTag(s, open.tags), // IRCv3 bot-mode: a bot's batch carries the bot tag too
     isMultiline(s.mask, to.name, text) || open.pieces.length > 1,
     open.pieces,
   );

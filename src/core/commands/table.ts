@@ -84,7 +84,8 @@ export class CommandTable {
       return;
     }
     if (!spec.preRegistration && !session.registered) {
-      session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+      // RFC 2812 §3.3.2: no error reply to a NOTICE, not even 451 (it is simply dropped).
+      if (msg.command !== 'NOTICE') session.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       return;
     }
     if (msg.params.length < spec.minParams) {
