@@ -35,7 +35,13 @@ describe('always-on through kill -9 (SQLite)', () => {
   test('a nick changed just before a crash is the nick the person has after the restart', async () => {
     const first = await serve();
     await TestClient.registerAccount(first.port, 'rosa');
-    const { client: rosa, result } = await connectWithSasl(first.port, 'rosa', 'PLAIN', 'rosa', 'secret-rosa');
+    const { client: rosa, result } = await connectWithSasl(
+      first.port,
+      'rosa',
+      'PLAIN',
+      'rosa',
+      'secret-rosa',
+    );
     clients.push(rosa);
     assert.equal(result.outcome.command, '903');
     rosa.send('JOIN #patio');
