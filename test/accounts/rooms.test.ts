@@ -157,7 +157,7 @@ for (const backend of backends()) {
     // message-tags §Client-only tags / vendor prefixes: clients with message-tags learn which
     // room a ChanServ notice is about and a code to show it in their language; others get the
     // same English line with no tags.
-    test('ChanServ\'s notice about a new room carries +draft/channel-context and a tertulia/notice code for message-tags clients, plain English for others', async (t) => {
+    test("ChanServ's notice about a new room carries +draft/channel-context and a tertulia/notice code for message-tags clients, plain English for others", async (t) => {
       const h = harness(t);
       const srv = await h.start({ database: await backend.fresh() });
       const tagged = await h.guest(srv.port, 'etiqueta', ['message-tags']);

@@ -150,6 +150,57 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
   });
 });
 
+describe(
+  "ChanServ speaks about a new room inside it, in the person's language, in Chromium",
+  { timeout: 180_000 },
+  () => {
+    const web = webSuite();
+
+    async function joinNew(page: import('playwright-core').Page, room: string): Promise<void> {
+      await page.fill('#join-room', room);
+      await page.press('#join-room', 'Enter');
+      await page.locator('#conversation-title', { hasText: room }).waitFor();
+    }
+
+    // IRCv3 channel-context client tag: a service's private NOTICE about a room is shown in
+    // that room; tertulia/notice (docs/PERMISSIONS.md) gives the words in the person's language.
+    test('a guest who creates a room reads in it, in English, that it is not registered; no conversation with ChanServ appears', async () => {
+      const luz = await web.user();
+      await loginGuest(luz, web.base, 'luz');
+      await joinNew(luz.page, '#mercado');
+      const line = luz.page.locator('.messages .event.service[data-code="room-unregistered"]');
+      await line.waitFor();
+      assert.match(await line.innerText(), /#mercado is not registered.*\/msg ChanServ REGISTER #mercado/);
+      await screenshot(luz.page, 'chanserv-room-line-en');
+      assert.equal(
+        await conversationButton(luz.page, 'ChanServ').count(),
+        0,
+        'no private conversation with ChanServ',
+      );
+      assert.equal(await luz.page.locator('.conversation.has-unread').count(), 0, 'nothing unread');
+    });
+
+    test('an account who creates a room reads in it, in Spanish, that it is now theirs; no conversation with ChanServ appears', async () => {
+      const eva = await web.user({ locale: 'es-ES' });
+      await loginAccount(eva, web.base, 'register', 'eva');
+      await joinNew(eva.page, '#feria');
+      const line = eva.page.locator('.messages .event.service[data-code="room-registered"]');
+      await line.waitFor();
+      assert.match(
+        await line.innerText(),
+        /^#feria es nueva, así que queda registrada a nombre de tu cuenta/,
+      );
+      await screenshot(eva.page, 'chanserv-room-line-es');
+      assert.equal(
+        await conversationButton(eva.page, 'ChanServ').count(),
+        0,
+        'no private conversation with ChanServ',
+      );
+      assert.equal(await eva.page.locator('.conversation.has-unread').count(), 0, 'nothing unread');
+    });
+  },
+);
+
 describe('a first visit lands in the server rooms (server-rooms), in Chromium', { timeout: 180_000 }, () => {
   const web = webSuite({ serverRooms: ['#plaza', '#ayuda'] });
 

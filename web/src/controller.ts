@@ -137,6 +137,18 @@ function entryFromMessage(m: ChatMessage, kind: EntryKind): Entry {
   };
 }
 
+/**
+ * The room a service's private NOTICE is about, when the server said so: IRCv3
+ * `+draft/channel-context` with a `tertulia/notice` code (a server tag, which no client can
+ * send, so another user cannot put lines in a room this way). Null for any other notice.
+ */
+function serviceNoticeRoom(m: ChatMessage): string | null {
+  const room = m.tags['+draft/channel-context'];
+  if (!m.private || m.tags['tertulia/notice'] === undefined || room === undefined || !isChannel(room))
+    return null;
+  return room;
+}
+
 function event(kind: EntryKind, from: string, text = ''): Entry {
   return { id: localId(), kind, from, text, time: Date.now(), self: false, msgid: undefined, tags: {} };
 }
@@ -292,6 +304,14 @@ export class Controller {
     c.on('notice', (m) => {
       // Server notices (no nick, or a server name) are not conversations.
       if (m.from === '' || m.from.includes('.')) return;
+      const room = serviceNoticeRoom(m);
+      if (room !== null) {
+        // A service speaking about a room (ChanServ: "#room is new…"): a line in that room,
+        // not a private conversation; the code is shown in the person's language.
+        const line = { ...entryFromMessage(m, 'service'), self: false };
+        this.update((s) => addEntries(s, room, [line], Date.now()));
+        return;
+      }
       this.onMessage(m, 'notice');
     });
     c.on('join', (e) => {

@@ -92,6 +92,12 @@ const en = {
   'event.quit': '{nick} left the chat',
   'event.nick': '{nick} is now known as {text}',
   'event.topic': '{nick} changed the topic to: {text}',
+  'service.room-registered':
+    '{room} is new, so it is registered to your account: you get operator status whenever you join, and its topic, modes, bans and exceptions are kept. To name other operators: /msg ChanServ ACCESS {room} ADD <account>',
+  'service.room-unregistered':
+    "{room} is not registered: its operators keep their status only while they are here, and nobody may delete other people's messages in it. To keep it, log in and send /msg ChanServ REGISTER {room} (as its operator, or while it has none).",
+  'service.room-register-failed':
+    '{room} could not be registered to your account; /msg ChanServ INFO {room} says who holds it.',
   'typing.one': '{a} is typing…',
   'typing.two': '{a} and {b} are typing…',
   'typing.many': 'Several people are typing…',
@@ -247,6 +253,12 @@ const es: Dictionary = {
   'event.quit': '{nick} se desconectó',
   'event.nick': '{nick} ahora se llama {text}',
   'event.topic': '{nick} cambió el tema a: {text}',
+  'service.room-registered':
+    '{room} es nueva, así que queda registrada a nombre de tu cuenta: eres operador cada vez que entras, y se guardan su tema, modos, bloqueos y excepciones. Para nombrar a otros operadores: /msg ChanServ ACCESS {room} ADD <cuenta>',
+  'service.room-unregistered':
+    '{room} no está registrada: sus operadores conservan su rango solo mientras están aquí, y nadie puede borrar mensajes de otros. Para conservarla, inicia sesión y envía /msg ChanServ REGISTER {room} (siendo su operador, o cuando no tenga ninguno).',
+  'service.room-register-failed':
+    'No se pudo registrar {room} a nombre de tu cuenta; /msg ChanServ INFO {room} dice quién la tiene.',
   'typing.one': '{a} está escribiendo…',
   'typing.two': '{a} y {b} están escribiendo…',
   'typing.many': 'Varias personas están escribiendo…',
@@ -312,6 +324,12 @@ const es: Dictionary = {
 };
 
 export const LANGUAGES = { en, es } as const;
+
+/** The keys of ChanServ's room notices, by their `tertulia/notice` code (docs/PERMISSIONS.md). */
+export type ServiceNoticeKey = Extract<MessageKey, `service.${string}`>;
+export function isServiceNoticeKey(key: string): key is ServiceNoticeKey {
+  return key.startsWith('service.') && Object.hasOwn(en, key);
+}
 export type Language = keyof typeof LANGUAGES;
 
 /** The first of the browser's languages we speak, else English. */
