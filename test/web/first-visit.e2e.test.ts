@@ -240,6 +240,22 @@ describe('a first visit lands in the server rooms (server-rooms), in Chromium', 
     assert.equal(await conversationButton(luz.page, '#ayuda').count(), 0);
   });
 
+  // RFC 2812 §3.2.6: LIST shows only rooms with people in them; the directory adds the
+  // server's own rooms so a newcomer always finds them.
+  test('the directory lists a server room nobody is in, with 0 members, and joins it', async () => {
+    const page = web.users[0]!.page; // luz, who left #ayuda: nobody is in it now
+    await page.locator('button.directory-open').click();
+    const dialog = page.locator('.room-directory[role=dialog]');
+    const ayuda = dialog.locator('button.directory-room[data-room="#ayuda"]');
+    await ayuda.waitFor();
+    assert.match(await ayuda.innerText(), /0 members/);
+    assert.match(await ayuda.locator('.room-action').innerText(), /^Join$/);
+    await screenshot(page, 'directory-empty-server-room');
+    await page.fill('#directory-search', 'ayu');
+    await ayuda.click();
+    await page.locator('#conversation-title', { hasText: '#ayuda' }).waitFor();
+  });
+
   test('a new account with no rooms lands there too', async () => {
     const teo = await newUser(web.browser);
     web.users.push(teo);

@@ -510,19 +510,7 @@ export class Controller {
    * by then (an account whose rooms the server rejoined, or one joined by hand).
    */
   private async joinServerRooms(): Promise<void> {
-    let rooms: string[];
-    try {
-      const res = await fetch(`${window.location.origin}/api/server-rooms`, {
-        headers: { Accept: 'application/json' },
-      });
-      if (!res.ok) return;
-      const body = (await res.json()) as { rooms?: unknown };
-      rooms = Array.isArray(body.rooms)
-        ? body.rooms.filter((r): r is string => typeof r === 'string' && isChannel(r))
-        : [];
-    } catch {
-      return; // An older server without the endpoint: the person joins rooms themselves.
-    }
+    const rooms = await this.serverRooms();
     if (this.disposed || rooms.length === 0) return;
     if (Object.values(this.state.conversations).some((c) => c.kind === 'room')) return;
     if (this.state.active === null && this.pendingOpen === null) this.pendingOpen = fold(rooms[0]!);
@@ -633,9 +621,34 @@ export class Controller {
     this.client.join(name);
   }
 
-  /** The server's rooms (LIST), for the room directory. */
-  listRooms(): Promise<RoomListing[]> {
-    return this.client.list();
+  private serverRoomList: Promise<string[]> | null = null;
+
+  /** GET /api/server-rooms, asked once; none from an older server without the endpoint. */
+  private serverRooms(): Promise<string[]> {
+    this.serverRoomList ??= fetch(`${window.location.origin}/api/server-rooms`, {
+      headers: { Accept: 'application/json' },
+    })
+      .then(async (res) => {
+        if (!res.ok) return [];
+        const body = (await res.json()) as { rooms?: unknown };
+        return Array.isArray(body.rooms)
+          ? body.rooms.filter((r): r is string => typeof r === 'string' && isChannel(r))
+          : [];
+      })
+      .catch(() => []);
+    return this.serverRoomList;
+  }
+
+  /**
+   * The rooms for the room directory: what LIST shows, plus the server rooms (#lobby) when
+   * they are empty — IRC lists only rooms with people in them, and a newcomer must always
+   * find the server's own rooms.
+   */
+  async listRooms(): Promise<RoomListing[]> {
+    const [listed, own] = await Promise.all([this.client.list(), this.serverRooms()]);
+    const seen = new Set(listed.map((r) => fold(r.name)));
+    const empty = own.filter((name) => !seen.has(fold(name))).map((name) => ({ name, users: 0, topic: '' }));
+    return [...listed, ...empty];
   }
 
   openPrivate(nick: string): void {
