@@ -198,6 +198,27 @@ describe(
       );
       assert.equal(await eva.page.locator('.conversation.has-unread').count(), 0, 'nothing unread');
     });
+
+    test('the list offers one notifications switch, saying what it covers, in English and Spanish', async () => {
+      const [luz, eva] = web.users;
+      for (const [u, label, hint] of [
+        [luz!, 'Notifications on this device', /while this tab is in the background/],
+        [eva!, 'Notificaciones en este dispositivo', /también con la app cerrada/],
+      ] as const) {
+        const foot = u.page.locator('.sidebar-foot');
+        await foot.locator('input.notify-toggle').waitFor({ state: 'attached' });
+        assert.equal(await foot.locator('input.notify-toggle').count(), 1);
+        assert.equal(await foot.getByRole('checkbox', { name: label }).count(), 1);
+        assert.equal(
+          await foot.locator('button, a, label', { hasText: /notifica/i }).count(),
+          1,
+          'nothing else in the list speaks of notifications',
+        );
+        assert.match(await foot.locator('#notify-hint').innerText(), hint);
+      }
+      await screenshot(luz!.page, 'notifications-switch-en');
+      await screenshot(eva!.page, 'notifications-switch-es');
+    });
   },
 );
 

@@ -73,6 +73,8 @@ const JUMP_MAX_PAGES = 20;
 /** Search results per page. */
 export const SEARCH_PAGE = 20;
 const PUSH_KEY = 'tertulia.push';
+/** `off` when the person turned the page's notifications off (guests; accounts use PUSH_KEY). */
+const NOTIFY_KEY = 'tertulia.notify';
 
 /** One search result, from either search (IRC SEARCH or GET /api/search). */
 export interface SearchResult {
@@ -852,6 +854,41 @@ export class Controller {
     await sub.unsubscribe();
   }
 
+  /**
+   * Whether this page shows notifications while it is open but hidden: the browser allows
+   * them and the person did not turn them off here (the one "Notifications" switch).
+   */
+  get notificationsOn(): boolean {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return false;
+    if (this.pushAvailable) return this.pushEnabled;
+    try {
+      return localStorage.getItem(`${NOTIFY_KEY}.${this.identity}`) !== 'off';
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * The one "Notifications" switch: for an account with Web Push, push on this device (the
+   * page's own notifications follow it); otherwise the page's notifications, asking the
+   * browser's permission when turned on. Rejects with the reason it could not turn on.
+   */
+  async setNotifications(on: boolean): Promise<void> {
+    if (this.pushAvailable) {
+      if (on) await this.enablePush();
+      else await this.disablePush();
+      return;
+    }
+    if (on && typeof Notification !== 'undefined' && (await Notification.requestPermission()) !== 'granted')
+      throw new Error('permission denied');
+    try {
+      if (on) localStorage.removeItem(`${NOTIFY_KEY}.${this.identity}`);
+      else localStorage.setItem(`${NOTIFY_KEY}.${this.identity}`, 'off');
+    } catch {
+      // not remembered: notifications follow the browser's permission after a reload
+    }
+  }
+
   private rememberPush(on: boolean): void {
     try {
       if (on) localStorage.setItem(`${PUSH_KEY}.${this.identity}`, 'on');
@@ -987,7 +1024,7 @@ export class Controller {
     const hidden = document.visibilityState !== 'visible';
     const elsewhere = this.state.active !== fold(m.conversation);
     if (!hidden && !elsewhere) return;
-    if (!hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (!hidden || !this.notificationsOn) return;
     const n = new Notification(m.private ? m.from : `${m.from} · ${m.conversation}`, {
       body: m.action ? `* ${m.from} ${m.text}` : m.text,
       tag: fold(m.conversation),
