@@ -155,6 +155,38 @@ for (const backend of backends()) {
       await g.expect('TOPIC', '#tmp', 'de luz');
     });
 
+    // IRCv3 channel-context client tag (ircv3.net/specs/client-tags/channel-context) and
+    // message-tags §Client-only tags / vendor prefixes: clients with message-tags learn which
+    // room a ChanServ notice is about and a code to show it in their language; others get the
+    // same English line with no tags.
+    test("ChanServ's notice about a new room carries +draft/channel-context and a tertulia/notice code for message-tags clients, plain English for others", async (t) => {
+      const h = harness(t);
+      const srv = await h.start({ database: await backend.fresh() });
+      const tagged = await h.guest(srv.port, 'etiqueta', ['message-tags']);
+      tagged.send('JOIN #mercado');
+      await tagged.expect('366');
+      const told = await tagged.waitFor(noticeFrom('ChanServ'));
+      assert.equal(told.params[0], 'etiqueta');
+      assert.match(told.params[1]!, /#mercado is not registered/);
+      assert.equal(told.tags['+draft/channel-context'], '#mercado');
+      assert.equal(told.tags['tertulia/notice'], 'room-unregistered');
+      const plain = await h.guest(srv.port, 'plano');
+      plain.send('JOIN #mercado');
+      await plain.expect('366');
+      const plainTold = await plain.waitFor(noticeFrom('ChanServ'));
+      assert.match(plainTold.params[1]!, /#mercado is not registered/);
+      assert.match(plainTold.raw, /^:ChanServ!/, 'no tags for a client without message-tags');
+      // An account creating a room: registered to it, said with its own code.
+      await TestClient.registerAccount(srv.port, 'ana', 'anapw');
+      const ana = await h.sasl(srv.port, 'ana', 'anapw', ['message-tags']);
+      ana.send('JOIN #feria');
+      await ana.expect('366');
+      const registered = await ana.waitFor(noticeFrom('ChanServ'));
+      assert.match(registered.params[1]!, /#feria is new, so it is registered to your account ana/);
+      assert.equal(registered.tags['+draft/channel-context'], '#feria');
+      assert.equal(registered.tags['tertulia/notice'], 'room-registered');
+    });
+
     test('#lobby belongs to the server: no founder, nobody gets +o by joining (accounts neither), topic from server-room-topic and server operators, kept across a restart, never dropped', async (t) => {
       const h = harness(t);
       const database = await backend.fresh();

@@ -91,7 +91,8 @@ export async function loginAccount(
 ): Promise<void> {
   const page = user.page;
   await page.goto(base);
-  await page.locator('label.tab', { hasText: mode === 'register' ? 'Register' : 'Log in' }).click();
+  // By the tab's value, so a page in any language can log in.
+  await page.locator(`label.tab:has(input[name=mode][value=${mode}])`).click();
   await page.fill('input[name=nick]', name);
   await page.fill('input[name=password]', `${name}-secret-pw`);
   await page.click('button[type=submit]');

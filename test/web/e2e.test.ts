@@ -124,7 +124,7 @@ describe('web client in Chromium', { timeout: 180_000 }, () => {
     assert.equal(await alice.page.inputValue('#composer-input'), 'unsent draft');
 
     // Away status shows in the member list.
-    await bob.page.locator('.sidebar-foot input[type=checkbox]').check();
+    await bob.page.locator('.sidebar-foot').getByRole('checkbox', { name: 'Away' }).check();
     await alice.page.keyboard.press('Alt+ArrowDown');
     await alice.page.locator('.members .member', { hasText: 'bob' }).locator('[data-status=away]').waitFor();
     // The title carries a badge with unread messages.

@@ -276,7 +276,8 @@ describe(
 
       // The Notifications toggle is offered to accounts (the server offers draft/webpush).
       await eva.context.grantPermissions(['notifications'], { origin: web.base.replace(/\/$/, '') });
-      await page.locator('.push-toggle').waitFor();
+      await page.locator('.notify-toggle').waitFor();
+      assert.match(await page.locator('#notify-hint').innerText(), /even when the app is closed/);
 
       // A push as the server sends it, delivered through the DevTools protocol (headless
       // Chromium has no push service): the service worker shows it as a notification.

@@ -150,6 +150,78 @@ describe('a first visit to the web client in Chromium', { timeout: 180_000 }, ()
   });
 });
 
+describe(
+  "ChanServ speaks about a new room inside it, in the person's language, in Chromium",
+  { timeout: 180_000 },
+  () => {
+    const web = webSuite();
+
+    async function joinNew(page: import('playwright-core').Page, room: string): Promise<void> {
+      await page.fill('#join-room', room);
+      await page.press('#join-room', 'Enter');
+      await page.locator('#conversation-title', { hasText: room }).waitFor();
+    }
+
+    // IRCv3 channel-context client tag: a service's private NOTICE about a room is shown in
+    // that room; tertulia/notice (docs/PERMISSIONS.md) gives the words in the person's language.
+    test('a guest who creates a room reads in it, in English, that it is not registered; no conversation with ChanServ appears', async () => {
+      const luz = await web.user();
+      await loginGuest(luz, web.base, 'luz');
+      await joinNew(luz.page, '#mercado');
+      const line = luz.page.locator('.messages .event.service[data-code="room-unregistered"]');
+      await line.waitFor();
+      assert.match(await line.innerText(), /#mercado is not registered.*\/msg ChanServ REGISTER #mercado/);
+      await screenshot(luz.page, 'chanserv-room-line-en');
+      assert.equal(
+        await conversationButton(luz.page, 'ChanServ').count(),
+        0,
+        'no private conversation with ChanServ',
+      );
+      assert.equal(await luz.page.locator('.conversation.has-unread').count(), 0, 'nothing unread');
+    });
+
+    test('an account who creates a room reads in it, in Spanish, that it is now theirs; no conversation with ChanServ appears', async () => {
+      const eva = await web.user({ locale: 'es-ES' });
+      await loginAccount(eva, web.base, 'register', 'eva');
+      await joinNew(eva.page, '#feria');
+      const line = eva.page.locator('.messages .event.service[data-code="room-registered"]');
+      await line.waitFor();
+      assert.match(
+        await line.innerText(),
+        /^#feria es nueva, así que queda registrada a nombre de tu cuenta/,
+      );
+      await screenshot(eva.page, 'chanserv-room-line-es');
+      assert.equal(
+        await conversationButton(eva.page, 'ChanServ').count(),
+        0,
+        'no private conversation with ChanServ',
+      );
+      assert.equal(await eva.page.locator('.conversation.has-unread').count(), 0, 'nothing unread');
+    });
+
+    test('the list offers one notifications switch, saying what it covers, in English and Spanish', async () => {
+      const [luz, eva] = web.users;
+      for (const [u, label, hint] of [
+        [luz!, 'Notifications on this device', /while this tab is in the background/],
+        [eva!, 'Notificaciones en este dispositivo', /también con la app cerrada/],
+      ] as const) {
+        const foot = u.page.locator('.sidebar-foot');
+        await foot.locator('input.notify-toggle').waitFor({ state: 'attached' });
+        assert.equal(await foot.locator('input.notify-toggle').count(), 1);
+        assert.equal(await foot.getByRole('checkbox', { name: label }).count(), 1);
+        assert.equal(
+          await foot.locator('button, a, label', { hasText: /notifica/i }).count(),
+          1,
+          'nothing else in the list speaks of notifications',
+        );
+        assert.match(await foot.locator('#notify-hint').innerText(), hint);
+      }
+      await screenshot(luz!.page, 'notifications-switch-en');
+      await screenshot(eva!.page, 'notifications-switch-es');
+    });
+  },
+);
+
 describe('a first visit lands in the server rooms (server-rooms), in Chromium', { timeout: 180_000 }, () => {
   const web = webSuite({ serverRooms: ['#plaza', '#ayuda'] });
 
@@ -187,6 +259,22 @@ describe('a first visit lands in the server rooms (server-rooms), in Chromium', 
     await luz.page.locator('#conversation-title', { hasText: '#plaza' }).waitFor();
     await luz.page.locator('.members .member', { hasText: 'ana' }).waitFor();
     assert.equal(await conversationButton(luz.page, '#ayuda').count(), 0);
+  });
+
+  // RFC 2812 §3.2.6: LIST shows only rooms with people in them; the directory adds the
+  // server's own rooms so a newcomer always finds them.
+  test('the directory lists a server room nobody is in, with 0 members, and joins it', async () => {
+    const page = web.users[0]!.page; // luz, who left #ayuda: nobody is in it now
+    await page.locator('button.directory-open').click();
+    const dialog = page.locator('.room-directory[role=dialog]');
+    const ayuda = dialog.locator('button.directory-room[data-room="#ayuda"]');
+    await ayuda.waitFor();
+    assert.match(await ayuda.innerText(), /0 members/);
+    assert.match(await ayuda.locator('.room-action').innerText(), /^Join$/);
+    await screenshot(page, 'directory-empty-server-room');
+    await page.fill('#directory-search', 'ayu');
+    await ayuda.click();
+    await page.locator('#conversation-title', { hasText: '#ayuda' }).waitFor();
   });
 
   test('a new account with no rooms lands there too', async () => {

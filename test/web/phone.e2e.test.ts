@@ -186,4 +186,58 @@ describe('the web client on a phone in Chromium', { timeout: 180_000 }, () => {
     });
     await screenshot(teo.page, 'phone-es');
   });
+
+  test('the room header fits a phone in Spanish and English: title, member count and leave do not overlap, and keep their names', async () => {
+    const boxes = async (page: Page) => {
+      const out: Record<string, { x: number; y: number; width: number; height: number }> = {};
+      for (const [name, sel] of [
+        ['menu', 'button.menu'],
+        ['title', '#conversation-title'],
+        ['members', 'button.members-button'],
+        ['leave', 'button.leave-button'],
+      ] as const) {
+        const b = await page.locator(sel).boundingBox();
+        assert.ok(b !== null, `${name} is shown`);
+        out[name] = b;
+      }
+      return out;
+    };
+    for (const [locale, nick, members, leave] of [
+      ['es-ES', 'rosa', '3 miembros', 'Salir de la sala'],
+      ['en-US', 'sam', '4 members', 'Leave room'],
+    ] as const) {
+      const u = await web.user({ locale, viewport: PHONE, touch: true });
+      await loginAccount(u, web.base, 'register', nick);
+      await openDrawer(u.page);
+      await u.page.fill('#join-room', '#mercado');
+      await u.page.press('#join-room', 'Enter');
+      await u.page.locator('#conversation-title', { hasText: '#mercado' }).waitFor();
+      // Named for screen readers by what they do, though shown as icons.
+      const membersButton = u.page.getByRole('button', { name: members, exact: true });
+      await membersButton.waitFor();
+      assert.equal(await u.page.getByRole('button', { name: leave, exact: true }).count(), 1);
+      assert.match(await membersButton.innerText(), /^\s*\d+\s*$/, 'the count stays visible');
+      const b = await boxes(u.page);
+      const order = ['menu', 'title', 'members', 'leave'] as const;
+      for (let k = 1; k < order.length; k++) {
+        const left = b[order[k - 1]!]!;
+        const right = b[order[k]!]!;
+        assert.ok(
+          left.x + left.width <= right.x,
+          `${order[k - 1]} ends before ${order[k]} starts: ${JSON.stringify(b)}`,
+        );
+      }
+      const last = b['leave']!;
+      assert.ok(last.x + last.width <= PHONE.width, 'the leave button is on the screen');
+      assert.ok(
+        last.width >= 40 && last.height >= 40,
+        `the leave button is a finger-sized target: ${JSON.stringify(last)}`,
+      );
+      const titleClipped = await u.page
+        .locator('#conversation-title')
+        .evaluate((el) => (el as unknown as PageEl).scrollWidth > (el as unknown as PageEl).clientWidth);
+      assert.equal(titleClipped, false, 'the room name is shown whole');
+      await screenshot(u.page, `phone-header-${locale.slice(0, 2)}`);
+    }
+  });
 });

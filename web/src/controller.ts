@@ -74,6 +74,8 @@ const JUMP_MAX_PAGES = 20;
 /** Search results per page. */
 export const SEARCH_PAGE = 20;
 const PUSH_KEY = 'tertulia.push';
+/** `off` when the person turned the page's notifications off (guests; accounts use PUSH_KEY). */
+const NOTIFY_KEY = 'tertulia.notify';
 
 /** One search result, from either search (IRC SEARCH or GET /api/search). */
 export interface SearchResult {
@@ -136,6 +138,18 @@ function entryFromMessage(m: ChatMessage, kind: EntryKind): Entry {
     msgid: m.msgid,
     tags: m.tags,
   };
+}
+
+/**
+ * The room a service's private NOTICE is about, when the server said so: IRCv3
+ * `+draft/channel-context` with a `tertulia/notice` code (a server tag, which no client can
+ * send, so another user cannot put lines in a room this way). Null for any other notice.
+ */
+function serviceNoticeRoom(m: ChatMessage): string | null {
+  const room = m.tags['+draft/channel-context'];
+  if (!m.private || m.tags['tertulia/notice'] === undefined || room === undefined || !isChannel(room))
+    return null;
+  return room;
 }
 
 function event(kind: EntryKind, from: string, text = ''): Entry {
@@ -293,6 +307,14 @@ export class Controller {
     c.on('notice', (m) => {
       // Server notices (no nick, or a server name) are not conversations.
       if (m.from === '' || m.from.includes('.')) return;
+      const room = serviceNoticeRoom(m);
+      if (room !== null) {
+        // A service speaking about a room (ChanServ: "#room is new…"): a line in that room,
+        // not a private conversation; the code is shown in the person's language.
+        const line = { ...entryFromMessage(m, 'service'), self: false };
+        this.update((s) => addEntries(s, room, [line], Date.now()));
+        return;
+      }
       this.onMessage(m, 'notice');
     });
     c.on('join', (e) => {
@@ -491,19 +513,7 @@ export class Controller {
    * by then (an account whose rooms the server rejoined, or one joined by hand).
    */
   private async joinServerRooms(): Promise<void> {
-    let rooms: string[];
-    try {
-      const res = await fetch(`${window.location.origin}/api/server-rooms`, {
-        headers: { Accept: 'application/json' },
-      });
-      if (!res.ok) return;
-      const body = (await res.json()) as { rooms?: unknown };
-      rooms = Array.isArray(body.rooms)
-        ? body.rooms.filter((r): r is string => typeof r === 'string' && isChannel(r))
-        : [];
-    } catch {
-      return; // An older server without the endpoint: the person joins rooms themselves.
-    }
+    const rooms = await this.serverRooms();
     if (this.disposed || rooms.length === 0) return;
     if (Object.values(this.state.conversations).some((c) => c.kind === 'room')) return;
     if (this.state.active === null && this.pendingOpen === null) this.pendingOpen = fold(rooms[0]!);
@@ -614,9 +624,34 @@ export class Controller {
     this.client.join(name);
   }
 
-  /** The server's rooms (LIST), for the room directory. */
-  listRooms(): Promise<RoomListing[]> {
-    return this.client.list();
+  private serverRoomList: Promise<string[]> | null = null;
+
+  /** GET /api/server-rooms, asked once; none from an older server without the endpoint. */
+  private serverRooms(): Promise<string[]> {
+    this.serverRoomList ??= fetch(`${window.location.origin}/api/server-rooms`, {
+      headers: { Accept: 'application/json' },
+    })
+      .then(async (res) => {
+        if (!res.ok) return [];
+        const body = (await res.json()) as { rooms?: unknown };
+        return Array.isArray(body.rooms)
+          ? body.rooms.filter((r): r is string => typeof r === 'string' && isChannel(r))
+          : [];
+      })
+      .catch(() => []);
+    return this.serverRoomList;
+  }
+
+  /**
+   * The rooms for the room directory: what LIST shows, plus the server rooms (#lobby) when
+   * they are empty — IRC lists only rooms with people in them, and a newcomer must always
+   * find the server's own rooms.
+   */
+  async listRooms(): Promise<RoomListing[]> {
+    const [listed, own] = await Promise.all([this.client.list(), this.serverRooms()]);
+    const seen = new Set(listed.map((r) => fold(r.name)));
+    const empty = own.filter((name) => !seen.has(fold(name))).map((name) => ({ name, users: 0, topic: '' }));
+    return [...listed, ...empty];
   }
 
   /** The account's sessions and always-on switch (SESSIONS). */
@@ -833,6 +868,41 @@ export class Controller {
     await sub.unsubscribe();
   }
 
+  /**
+   * Whether this page shows notifications while it is open but hidden: the browser allows
+   * them and the person did not turn them off here (the one "Notifications" switch).
+   */
+  get notificationsOn(): boolean {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return false;
+    if (this.pushAvailable) return this.pushEnabled;
+    try {
+      return localStorage.getItem(`${NOTIFY_KEY}.${this.identity}`) !== 'off';
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * The one "Notifications" switch: for an account with Web Push, push on this device (the
+   * page's own notifications follow it); otherwise the page's notifications, asking the
+   * browser's permission when turned on. Rejects with the reason it could not turn on.
+   */
+  async setNotifications(on: boolean): Promise<void> {
+    if (this.pushAvailable) {
+      if (on) await this.enablePush();
+      else await this.disablePush();
+      return;
+    }
+    if (on && typeof Notification !== 'undefined' && (await Notification.requestPermission()) !== 'granted')
+      throw new Error('permission denied');
+    try {
+      if (on) localStorage.removeItem(`${NOTIFY_KEY}.${this.identity}`);
+      else localStorage.setItem(`${NOTIFY_KEY}.${this.identity}`, 'off');
+    } catch {
+      // not remembered: notifications follow the browser's permission after a reload
+    }
+  }
+
   private rememberPush(on: boolean): void {
     try {
       if (on) localStorage.setItem(`${PUSH_KEY}.${this.identity}`, 'on');
@@ -968,7 +1038,7 @@ export class Controller {
     const hidden = document.visibilityState !== 'visible';
     const elsewhere = this.state.active !== fold(m.conversation);
     if (!hidden && !elsewhere) return;
-    if (!hidden || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+    if (!hidden || !this.notificationsOn) return;
     const n = new Notification(m.private ? m.from : `${m.from} · ${m.conversation}`, {
       body: m.action ? `* ${m.from} ${m.text}` : m.text,
       tag: fold(m.conversation),

@@ -93,6 +93,12 @@ const en = {
   'event.quit': '{nick} left the chat',
   'event.nick': '{nick} is now known as {text}',
   'event.topic': '{nick} changed the topic to: {text}',
+  'service.room-registered':
+    '{room} is new, so it is registered to your account: you get operator status whenever you join, and its topic, modes, bans and exceptions are kept. To name other operators: /msg ChanServ ACCESS {room} ADD <account>',
+  'service.room-unregistered':
+    "{room} is not registered: its operators keep their status only while they are here, and nobody may delete other people's messages in it. To keep it, log in and send /msg ChanServ REGISTER {room} (as its operator, or while it has none).",
+  'service.room-register-failed':
+    '{room} could not be registered to your account; /msg ChanServ INFO {room} says who holds it.',
   'typing.one': '{a} is typing…',
   'typing.two': '{a} and {b} are typing…',
   'typing.many': 'Several people are typing…',
@@ -119,7 +125,6 @@ const en = {
   'file.open': 'Open image {name}',
   'notify.title': '{from} in {name}',
   'notify.private': '{from}',
-  'notify.enable': 'Enable notifications',
   'message.actions': 'Actions for the message from {from}',
   'message.reply': 'Reply',
   'message.react': 'React',
@@ -149,8 +154,11 @@ const en = {
   'search.searching': 'Searching…',
   'search.failed': 'Search failed: {reason}',
   'search.help': 'All the words; "an exact phrase"; depl* for a prefix; -word to leave out.',
-  'push.toggle': 'Notifications on this device when the app is closed',
-  'push.failed': 'Notifications could not be turned on: {reason}',
+  'notify.toggle': 'Notifications on this device',
+  'notify.hint.push': 'Private messages and mentions, even when the app is closed',
+  'notify.hint.tab': 'Private messages and mentions while this tab is in the background',
+  'notify.blocked': 'Blocked in this browser: allow them in the site settings',
+  'notify.failed': 'Notifications could not be turned on: {reason}',
   'empty.title': 'Welcome, {nick}!',
   'sessions.open': 'Sessions and always-on',
   'sessions.title': 'Your sessions',
@@ -261,6 +269,12 @@ const es: Dictionary = {
   'event.quit': '{nick} se desconectó',
   'event.nick': '{nick} ahora se llama {text}',
   'event.topic': '{nick} cambió el tema a: {text}',
+  'service.room-registered':
+    '{room} es nueva, así que queda registrada a nombre de tu cuenta: eres operador cada vez que entras, y se guardan su tema, modos, bloqueos y excepciones. Para nombrar a otros operadores: /msg ChanServ ACCESS {room} ADD <cuenta>',
+  'service.room-unregistered':
+    '{room} no está registrada: sus operadores conservan su rango solo mientras están aquí, y nadie puede borrar mensajes de otros. Para conservarla, inicia sesión y envía /msg ChanServ REGISTER {room} (siendo su operador, o cuando no tenga ninguno).',
+  'service.room-register-failed':
+    'No se pudo registrar {room} a nombre de tu cuenta; /msg ChanServ INFO {room} dice quién la tiene.',
   'typing.one': '{a} está escribiendo…',
   'typing.two': '{a} y {b} están escribiendo…',
   'typing.many': 'Varias personas están escribiendo…',
@@ -287,7 +301,6 @@ const es: Dictionary = {
   'file.open': 'Abrir la imagen {name}',
   'notify.title': '{from} en {name}',
   'notify.private': '{from}',
-  'notify.enable': 'Activar notificaciones',
   'message.actions': 'Acciones del mensaje de {from}',
   'message.reply': 'Responder',
   'message.react': 'Reaccionar',
@@ -317,8 +330,11 @@ const es: Dictionary = {
   'search.searching': 'Buscando…',
   'search.failed': 'La búsqueda falló: {reason}',
   'search.help': 'Todas las palabras; "una frase exacta"; depl* para un prefijo; -palabra para excluir.',
-  'push.toggle': 'Notificaciones en este dispositivo con la app cerrada',
-  'push.failed': 'No se pudieron activar las notificaciones: {reason}',
+  'notify.toggle': 'Notificaciones en este dispositivo',
+  'notify.hint.push': 'Mensajes privados y menciones, también con la app cerrada',
+  'notify.hint.tab': 'Mensajes privados y menciones mientras esta pestaña está en segundo plano',
+  'notify.blocked': 'Bloqueadas en este navegador: permítelas en los ajustes del sitio',
+  'notify.failed': 'No se pudieron activar las notificaciones: {reason}',
   'empty.title': '¡Hola, {nick}!',
   'sessions.open': 'Sesiones y siempre conectado',
   'sessions.title': 'Tus sesiones',
@@ -338,6 +354,12 @@ const es: Dictionary = {
 };
 
 export const LANGUAGES = { en, es } as const;
+
+/** The keys of ChanServ's room notices, by their `tertulia/notice` code (docs/PERMISSIONS.md). */
+export type ServiceNoticeKey = Extract<MessageKey, `service.${string}`>;
+export function isServiceNoticeKey(key: string): key is ServiceNoticeKey {
+  return key.startsWith('service.') && Object.hasOwn(en, key);
+}
 export type Language = keyof typeof LANGUAGES;
 
 /** The first of the browser's languages we speak, else English. */

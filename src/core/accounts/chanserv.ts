@@ -153,8 +153,10 @@ export class ChanServ implements Service, ChannelHooks {
     }
     queueMicrotask(() => {
       if (!channel.members.has(user) || server.directory.findChannel(channel.folded) !== channel) return;
-      this.reply(
+      this.roomNotice(
         session,
+        channel.name,
+        'room-unregistered',
         `${channel.name} is not registered: its operators keep their status only while they are here, ` +
           `and nobody may delete other people's messages in it. To keep it, log in and ` +
           `/msg ChanServ REGISTER ${channel.name} (as its operator, or while it has none).`,
@@ -186,8 +188,10 @@ export class ChanServ implements Service, ChannelHooks {
       if (!created) {
         // Registered meanwhile elsewhere (another node), or the database failed: not ours.
         if (this.rooms.get(room.folded) === room) this.rooms.delete(room.folded);
-        this.reply(
+        this.roomNotice(
           s,
+          channel.name,
+          'room-register-failed',
           `${channel.name} could not be registered to ${account}; /msg ChanServ INFO ${channel.name} says who holds it.`,
         );
         return;
@@ -197,8 +201,10 @@ export class ChanServ implements Service, ChannelHooks {
         { event: 'channel.registered', channel: room.name, founder: account, via: 'create' },
         `Room ${room.name} registered by ${account} (created it)`,
       );
-      this.reply(
+      this.roomNotice(
         s,
+        channel.name,
+        'room-registered',
         `${channel.name} is new, so it is registered to your account ${account}: you get operator status whenever you join, ` +
           `and its topic, modes, bans and exceptions are kept. /msg ChanServ ACCESS ${channel.name} ADD <account> names other operators.`,
       );
@@ -296,6 +302,17 @@ export class ChanServ implements Service, ChannelHooks {
 
   private reply(s: Session, text: string): void {
     this.accounts.notice(s, this.nick, text);
+  }
+
+  /**
+   * A notice about a room the user just joined. IRC clients read the English text; a
+   * message-tags client also gets `+draft/channel-context` (IRCv3 channel-context client tag:
+   * show this private NOTICE in that room) and `tertulia/notice`, a code it may show in the
+   * user's language (docs/PROTOCOL.md). The code is a server tag (no '+'), which clients
+   * cannot send, so no user can forge one.
+   */
+  private roomNotice(s: Session, room: string, code: string, text: string): void {
+    this.accounts.notice(s, this.nick, text, { '+draft/channel-context': room, 'tertulia/notice': code });
   }
 
   private hold(s: Session, work: Promise<Finish>): void {

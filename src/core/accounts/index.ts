@@ -15,6 +15,7 @@ import { hashPassword, verifyPassword } from '../../crypto/password.js';
 import { foldCase } from '../../protocol/casemapping.js';
 import { isValidNick } from '../../protocol/names.js';
 import * as N from '../../protocol/numerics.js';
+import type { Tags } from '../../protocol/tags.js';
 import type { AccountRecord } from '../../store/store.js';
 import { attachAfterLogin } from '../attach.js';
 import { Cap } from '../caps.js';
@@ -512,9 +513,10 @@ export class Accounts {
   // ---------------------------------------------------------------- helpers
 
   /** A NOTICE from a service to one connection (`NickServ!services@<server>`). */
-  notice(s: Session, serviceNick: string, text: string): void {
+  /** A service's NOTICE to one user; `tags` (see roomNoticeTags) reach message-tags clients only. */
+  notice(s: Session, serviceNick: string, text: string, tags: Tags | null = null): void {
     const source = `${serviceNick}!services@${this.server.config.serverName}`;
-    s.deliver(new Outgoing(source, 'NOTICE', [s.nick, text], serverTimeNow()));
+    s.deliver(new Outgoing(source, 'NOTICE', [s.nick, text], serverTimeNow(), null, null, tags));
   }
 
   logError(event: string, err: unknown): void {

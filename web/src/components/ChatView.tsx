@@ -5,7 +5,7 @@ import { typingNow } from '../state/conversations.js';
 import type { Conversation, State } from '../state/model.js';
 import { formatBytes } from '../state/text.js';
 import { Composer } from './Composer.js';
-import { MenuIcon } from './Icons.js';
+import { LeaveIcon, MenuIcon, PeopleIcon } from './Icons.js';
 import { useI18n } from './i18n.js';
 import { Members } from './Members.js';
 import { MessageList } from './MessageList.js';
@@ -56,6 +56,11 @@ export function ChatView(props: {
       : t('upload.overLimit', { name, limit });
   };
   const room = conv.kind === 'room';
+  const memberCount = Object.keys(conv.members).length;
+  const membersLabel = t(memberCount === 1 ? 'header.membersOne' : 'header.membersCount', {
+    count: memberCount,
+  });
+  const leaveLabel = room ? t('header.leave') : t('header.close');
   const canDrop = controller.uploadBlocker === null;
 
   return (
@@ -121,21 +126,32 @@ export function ChatView(props: {
               <p class="topic">{state.away[conv.key] ? t('members.away') : t('header.private')}</p>
             )}
           </div>
+          {/* On a phone the words give way to icons (the count stays); the labels keep them for screen readers. */}
           {room && (
             <button
               type="button"
-              class="head-button"
+              class="head-button members-button"
+              aria-label={membersLabel}
               aria-expanded={props.showMembers}
               aria-controls="members-panel"
               onClick={props.onToggleMembers}
             >
-              {t(Object.keys(conv.members).length === 1 ? 'header.membersOne' : 'header.membersCount', {
-                count: Object.keys(conv.members).length,
-              })}
+              <span class="wide-only">{membersLabel}</span>
+              <span class="narrow-only">
+                <PeopleIcon />
+                {memberCount}
+              </span>
             </button>
           )}
-          <button type="button" class="head-button" onClick={() => controller.close(conv.name)}>
-            {room ? t('header.leave') : t('header.close')}
+          <button
+            type="button"
+            class="head-button leave-button"
+            aria-label={leaveLabel}
+            title={leaveLabel}
+            onClick={() => controller.close(conv.name)}
+          >
+            <span class="wide-only">{leaveLabel}</span>
+            <span class="narrow-only">{room ? <LeaveIcon /> : '×'}</span>
           </button>
         </header>
         <MessageList conv={conv} controller={controller} state={state} />

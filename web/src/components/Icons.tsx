@@ -42,3 +42,24 @@ export function ChatIcon() {
     </svg>
   );
 }
+
+/** Members (two people): the member count's button on a phone. */
+export function PeopleIcon() {
+  return (
+    <svg aria-hidden="true" {...common} width={18} height={18}>
+      <circle cx="9" cy="8" r="3.5" />
+      <path d="M2.5 20a6.5 6.5 0 0 1 13 0" />
+      <path d="M16 4.6a3.5 3.5 0 0 1 0 6.8M18 14.3a6.5 6.5 0 0 1 3.5 5.7" />
+    </svg>
+  );
+}
+
+/** Leaving (an arrow out of a door): the leave button on a phone. */
+export function LeaveIcon() {
+  return (
+    <svg aria-hidden="true" {...common} width={18} height={18}>
+      <path d="M10 4H5a1 1 0 0 0-1 1v14a1 1 0 0 0 1 1h5" />
+      <path d="M15 8l4 4-4 4M19 12H9" />
+    </svg>
+  );
+}

@@ -9,6 +9,7 @@
 import { memo } from 'preact/compat';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Controller } from '../controller.js';
+import { isServiceNoticeKey } from '../i18n.js';
 import {
   canDelete,
   findMessage,
@@ -72,6 +73,16 @@ export function MessageText(props: { entry: Entry; fileHost: string | null }) {
 function EventLine(props: { entry: Entry }) {
   const { t } = useI18n();
   const e = props.entry;
+  if (e.kind === 'service') {
+    // An unknown code (a newer server) falls back to the server's English text.
+    const code = e.tags['tertulia/notice'] ?? '';
+    const key = `service.${code}`;
+    return (
+      <div class="event service" data-kind="service" data-code={code} role="note">
+        {isServiceNoticeKey(key) ? t(key, { room: e.tags['+draft/channel-context'] ?? '' }) : e.text}
+      </div>
+    );
+  }
   const key = `event.${e.kind}` as 'event.join';
   return (
     <div class="event" data-kind={e.kind}>

@@ -9,6 +9,7 @@ import { TOUCH_ONLY } from '../touch.js';
 import { Avatar } from './Avatar.js';
 import { useI18n } from './i18n.js';
 import { LanguagePicker } from './LanguagePicker.js';
+import { NotificationsToggle } from './NotificationsToggle.js';
 import { ProfileEditor } from './ProfileEditor.js';
 
 export function Sidebar(props: {
@@ -24,30 +25,10 @@ export function Sidebar(props: {
   const { t } = useI18n();
   const [room, setRoom] = useState('');
   const [peer, setPeer] = useState('');
-  const [notifyAsked, setNotifyAsked] = useState(false);
   const [editingProfile, setEditingProfile] = useState(false);
   const mine = profileOf(state, state.me);
   const conversations = sortedConversations(state);
   const away = state.away[state.me.toLowerCase()] ?? false;
-  const canAskNotify =
-    !notifyAsked && typeof Notification !== 'undefined' && Notification.permission === 'default';
-  const [push, setPush] = useState(() => controller.pushEnabled);
-  const [pushBusy, setPushBusy] = useState(false);
-  const [pushError, setPushError] = useState<string | null>(null);
-  const togglePush = async (on: boolean) => {
-    setPushBusy(true);
-    setPushError(null);
-    try {
-      if (on) await controller.enablePush();
-      else await controller.disablePush();
-      setPush(on);
-    } catch (err) {
-      setPush(false);
-      setPushError((err as Error).message);
-    } finally {
-      setPushBusy(false);
-    }
-  };
 
   return (
     <>
@@ -180,35 +161,7 @@ export function Sidebar(props: {
           />
           <span>{t('sidebar.away')}</span>
         </label>
-        {controller.pushAvailable && (
-          <label class="check">
-            <input
-              type="checkbox"
-              class="push-toggle"
-              checked={push}
-              disabled={pushBusy}
-              onChange={(e) => void togglePush(e.currentTarget.checked)}
-            />
-            <span>{t('push.toggle')}</span>
-          </label>
-        )}
-        {pushError !== null && (
-          <p class="push-error" role="alert">
-            {t('push.failed', { reason: pushError })}
-          </p>
-        )}
-        {canAskNotify && (
-          <button
-            type="button"
-            class="link-button"
-            onClick={() => {
-              setNotifyAsked(true);
-              Notification.requestPermission().catch(() => {});
-            }}
-          >
-            {t('notify.enable')}
-          </button>
-        )}
+        <NotificationsToggle controller={controller} />
         {controller.profilesAvailable &&
           (editingProfile ? (
             <ProfileEditor state={state} controller={controller} onClose={() => setEditingProfile(false)} />

@@ -7,7 +7,17 @@
 import type { Profile } from '../../../src/client/profiles.js';
 
 /** What an entry in a conversation is. Messages count as unread; the others are shown quietly. */
-export type EntryKind = 'message' | 'action' | 'notice' | 'join' | 'part' | 'quit' | 'nick' | 'topic';
+export type EntryKind =
+  | 'message'
+  | 'action'
+  | 'notice'
+  | 'join'
+  | 'part'
+  | 'quit'
+  | 'nick'
+  | 'topic'
+  /** A service's line about a room (ChanServ's notices, by their `tertulia/notice` code). */
+  | 'service';
 
 export interface Entry {
   /**
