@@ -38,6 +38,12 @@ describe('two nodes, one network', () => {
     const bob = await on(n2, 'bob');
     alice.send('JOIN #room');
     await alice.expect('366');
+    // The bus is asynchronous: n2 learns of alice's JOIN a moment after she sees her 366.
+    // Until then a JOIN on n2 would create the room there too (resolved later, as a netjoin
+    // is), which is not what this test is about.
+    await whoisUntil(bob, 'alice', (r) =>
+      r.some((m) => m.command === '319' && /#room/.test(m.params.at(-1)!)),
+    );
     bob.send('JOIN #room');
     const names = await bob.until((m) => m.command === '366');
     const list = names.filter((m) => m.command === '353').flatMap((m) => m.params[3]!.split(' '));
