@@ -285,7 +285,12 @@ export class Relays {
       }
       case 'rack': {
         const entry = this.outbound.get(ev.c);
-        if (entry?.holder !== from || entry.accepted) return;
+        if (entry === undefined) {
+          // Too late: it registered here meanwhile (or closed). The holder drops its side.
+          if (ev.ok) this.publish({ k: 'rend', to: from, c: ev.c, why: 'no longer relayed' });
+          return;
+        }
+        if (entry.holder !== from || entry.accepted) return;
         if (ev.ok) this.accepted(entry);
         else this.fallBack(entry, 'it no longer has that person');
         return;

@@ -5,52 +5,73 @@
  * The node-2 device is a relay connection to node 1, which holds the person.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { connectWithSasl } from '../accounts/helpers.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { startNodes, whoisUntil } from '../helpers/cluster.js';
 import { POSTGRES_URL } from '../helpers/databases.js';
 import type { TestServer } from '../helpers/server.js';
+import type { Config } from '../../src/config/config.js';
+import type { ClusterNode } from '../../src/cluster/node.js';
 
 const from = (m: Received): string => m.source?.split('!')[0] ?? '';
 
-describe('one account on two nodes is one person', () => {
+const clients: TestClient[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of clients) c.close();
+  for (const c of cleanups.reverse()) await c();
+});
+const track = (c: TestClient): TestClient => {
+  clients.push(c);
+  return c;
+};
+
+/** Two nodes on the real Redis sharing a fresh PostgreSQL schema, with the account lucia. */
+async function twoNodes(overrides: Partial<Config> = {}): Promise<[TestServer, TestServer]> {
   const schema = `t_people_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const clients: TestClient[] = [];
-  const track = (c: TestClient): TestClient => {
-    clients.push(c);
-    return c;
-  };
-  let n1: TestServer;
-  let n2: TestServer;
-  let stop: () => Promise<void> = async () => {};
-
-  const device = async (port: number, nick: string, caps: string[] = []): Promise<TestClient> => {
-    const { client, result } = await connectWithSasl(port, nick, 'PLAIN', 'lucia', 'secret-lucia', caps);
-    assert.equal(result.outcome.command, '903', 'SASL PLAIN for lucia');
-    return track(client);
-  };
-  const welcomeNick = (c: TestClient): string => c.received.find((m) => m.command === '001')!.params[0]!;
-
-  before(async () => {
-    // Always-on off: closing a device must not QUIT the person because another device is on,
-    // not because an always-on person never quits.
-    const c = await startNodes(2, { database: `${POSTGRES_URL}?schema=${schema}`, alwaysOn: false });
-    [n1, n2] = c.nodes as [TestServer, TestServer];
-    stop = c.stop;
-    await TestClient.registerAccount(n1.port, 'lucia');
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await stop();
+  // Always-on off: closing a device must not QUIT the person because another device is on,
+  // not because an always-on person never quits.
+  const c = await startNodes(2, { database: `${POSTGRES_URL}?schema=${schema}`, alwaysOn: false, ...overrides });
+  cleanups.push(async () => {
+    await c.stop();
     const pg = (await import('pg')).default;
     const db = new pg.Client({ connectionString: POSTGRES_URL });
     await db.connect();
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await db.end();
   });
+  const [n1, n2] = c.nodes as [TestServer, TestServer];
+  await TestClient.registerAccount(n1.port, 'lucia');
+  return [n1, n2];
+}
 
+async function device(port: number, nick: string, caps: string[] = []): Promise<TestClient> {
+  const { client, result } = await connectWithSasl(port, nick, 'PLAIN', 'lucia', 'secret-lucia', caps);
+  assert.equal(result.outcome.command, '903', 'SASL PLAIN for lucia');
+  return track(client);
+}
+
+const welcomeNick = (c: TestClient): string => c.received.find((m) => m.command === '001')!.params[0]!;
+
+/** The connections SESSIONS lists for the person (docs/PEOPLE.md, Sessions). */
+async function sessionCount(c: TestClient): Promise<number> {
+  c.send('SESSIONS LIST');
+  const list = await c.until((m) => m.command === 'SESSIONS' && m.params[0] === 'ENDOFLIST');
+  return list.filter((m) => m.command === 'SESSIONS' && m.params[0] === 'ITEM').length;
+}
+
+/** Asks until the person has `n` connections (the bus is asynchronous). */
+async function sessionsUntil(c: TestClient, n: number): Promise<void> {
+  for (let i = 0; (await sessionCount(c)) !== n; i++) {
+    assert.ok(i < 300, `the person never had ${n} connection(s)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('one account on two nodes is one person', () => {
   it('one nick, one entry in NAMES and WHOIS on both nodes; DMs reach both devices; room messages, JOIN and a device closing as on one node', async () => {
+    const [n1, n2] = await twoNodes();
     const laptop = await device(n1.port, 'lucia');
     laptop.send('JOIN #plaza');
     await laptop.expect('366');
@@ -132,13 +153,7 @@ describe('one account on two nodes is one person', () => {
     tercero.mark();
     otro.mark();
     phone.close();
-    for (let i = 0; ; i++) {
-      laptop.send('SESSIONS LIST');
-      const list = await laptop.until((m) => m.command === 'SESSIONS' && m.params[0] === 'ENDOFLIST');
-      if (list.filter((m) => m.command === 'SESSIONS' && m.params[0] === 'ITEM').length === 1) break;
-      assert.ok(i < 200, 'the holder drops the closed device');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await sessionsUntil(laptop, 1);
     laptop.send('PRIVMSG #plaza :sigo aquí');
     for (const c of [tercero, otro]) {
       await c.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'sigo aquí');
@@ -149,5 +164,82 @@ describe('one account on two nodes is one person', () => {
     otro.mark();
     otro.send('WHOIS lucia');
     assert.ok((await otro.until((m) => m.command === '318')).some((m) => m.command === '311'));
+  });
+});
+
+describe('relay connections when nodes go or do not answer', () => {
+  it('the holding node shutting down ends the relayed device with its reason; it then registers on its own node as lucia', async () => {
+    const [n1, n2] = await twoNodes();
+    const laptop = await device(n1.port, 'lucia');
+    const watcher = track(await TestClient.register(n2.port, 'watcher'));
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '311'));
+    const phone = await device(n2.port, 'lucia');
+    assert.equal(welcomeNick(phone), 'lucia');
+    await sessionsUntil(laptop, 2);
+    await n1.stop();
+    // The holder's ERROR reaches the relayed client, then its node closes the socket.
+    const error = await phone.waitFor((m) => m.command === 'ERROR');
+    assert.match(error.params[0]!, /\[Test finished\]/, 'node 1’s own reason for closing');
+    await phone.waitClosed();
+    // Node 2 no longer sees lucia anywhere: a new login there is the person, held there.
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '401'));
+    const again = await device(n2.port, 'lucia');
+    assert.equal(welcomeNick(again), 'lucia');
+    watcher.send('WHOIS lucia');
+    assert.ok((await watcher.until((m) => m.command === '318')).some((m) => m.command === '311'));
+  });
+
+  it('a netsplit drops the relay on both sides: the relayed device is told why, the holder keeps its own', async () => {
+    const [n1, n2] = await twoNodes();
+    const laptop = await device(n1.port, 'lucia');
+    const watcher = track(await TestClient.register(n2.port, 'watcher'));
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '311'));
+    const phone = await device(n2.port, 'lucia');
+    await sessionsUntil(laptop, 2);
+    // Freeze node 1's link past the 2 s timeout (as network.test.ts does): both sides split.
+    const node1 = n1.tertulia.server.network as ClusterNode;
+    node1.bus.pub.stream.cork();
+    node1.bus.sub.stream.pause();
+    const error = await phone.waitFor((m) => m.command === 'ERROR', 15_000);
+    assert.match(error.params[0]!, /Lost the node holding your session \(n2 n1\)/);
+    await phone.waitClosed();
+    await sessionsUntil(laptop, 1);
+    node1.bus.pub.stream.uncork();
+    node1.bus.sub.stream.resume();
+    // Healed: lucia (held by node 1) is back in node 2's view.
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '311'));
+  });
+
+  it('a holder that does not answer: the connection registers where it is, as a separate user, and a late answer is withdrawn', async () => {
+    // A timeout longer than the relay wait: node 1 stays in the network while it is deaf.
+    const [n1, n2] = await twoNodes({ clusterTimeout: 10 });
+    const laptop = await device(n1.port, 'lucia');
+    const watcher = track(await TestClient.register(n2.port, 'watcher'));
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '311'));
+    const node1 = n1.tertulia.server.network as ClusterNode;
+    node1.bus.sub.stream.pause(); // it hears nothing (the handover request among it)
+    const c = track(await TestClient.connect(n2.port));
+    c.send('CAP LS 302');
+    c.send('CAP REQ :sasl');
+    c.send('NICK lucia');
+    c.send('USER lucia 0 * :Lucia');
+    await c.expect('CAP', '*', 'ACK');
+    c.send('AUTHENTICATE PLAIN');
+    await c.expect('AUTHENTICATE', '+');
+    c.send(`AUTHENTICATE ${Buffer.from('\0lucia\0secret-lucia').toString('base64')}`);
+    await c.expect('903');
+    c.send('CAP END');
+    // As without a holder: lucia is someone else's nick here, so another one is asked for.
+    await c.waitFor((m) => m.command === '433', 10_000);
+    c.send('NICK lucia2');
+    await c.waitFor((m) => m.command === '001');
+    assert.equal(welcomeNick(c), 'lucia2');
+    node1.bus.sub.stream.resume();
+    // Node 1 hears the stale request now (before this DM: one ordered stream from node 2) and
+    // takes it; node 2 withdraws it, so the person is back to one device.
+    c.send('PRIVMSG lucia :soy yo');
+    const dm = await laptop.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'soy yo');
+    assert.equal(from(dm), 'lucia2');
+    await sessionsUntil(laptop, 1);
   });
 });
