@@ -28,8 +28,8 @@ import type { ClusterDirectory } from './cluster-directory.js';
 import { type ClusterEvent, DecodeError, decodeEnvelope } from './codec.js';
 import { Collisions } from './collisions.js';
 import { HEARTBEAT_MS, Liveness } from './liveness.js';
-import type { RemoteUser } from './remote-user.js';
 import { RELAY_WAIT_MS, Relays } from './relay-connection.js';
+import type { RemoteUser } from './remote-user.js';
 import { Replica } from './replica.js';
 import { chanSnapshot, outgoingOf, outRecord, userRecord } from './snapshots.js';
 
@@ -311,7 +311,8 @@ export class ClusterNode implements Network {
         if (ev.to === this.nodeName) {
           // The person, with every device (relayed ones included), as a local KILL does.
           const victim = this.sessionsById.get(ev.id);
-          if (victim !== undefined) this.server.removeEverywhere(victim.person, `Killed (${ev.by} (${ev.reason}))`);
+          if (victim !== undefined)
+            this.server.removeEverywhere(victim.person, `Killed (${ev.by} (${ev.reason}))`);
         }
         return;
       case 'chan':

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { ClusterNode } from '../../src/cluster/node.js';
+import type { Config } from '../../src/config/config.js';
 import { connectWithSasl } from '../accounts/helpers.js';
 import { type Received, TestClient } from '../helpers/client.js';
 import { startNodes, whoisUntil } from '../helpers/cluster.js';
 import { POSTGRES_URL } from '../helpers/databases.js';
 import type { TestServer } from '../helpers/server.js';
-import type { Config } from '../../src/config/config.js';
-import type { ClusterNode } from '../../src/cluster/node.js';
 
 const from = (m: Received): string => m.source?.split('!')[0] ?? '';
 
@@ -32,7 +32,11 @@ async function twoNodes(overrides: Partial<Config> = {}): Promise<[TestServer, T
   const schema = `t_people_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   // Always-on off: closing a device must not QUIT the person because another device is on,
   // not because an always-on person never quits.
-  const c = await startNodes(2, { database: `${POSTGRES_URL}?schema=${schema}`, alwaysOn: false, ...overrides });
+  const c = await startNodes(2, {
+    database: `${POSTGRES_URL}?schema=${schema}`,
+    alwaysOn: false,
+    ...overrides,
+  });
   cleanups.push(async () => {
     await c.stop();
     const pg = (await import('pg')).default;
@@ -95,13 +99,20 @@ describe('one account on two nodes is one person', () => {
 
     // One entry in NAMES and WHOIS (RFC 2812 §3.2.5, §3.6.2) on either node, one nick.
     for (const c of [tercero, otro]) {
-      assert.deepEqual((await c.names('#plaza')).sort(), ['@lucia', 'otro', 'tercero'], `NAMES via ${c.nick}`);
+      assert.deepEqual(
+        (await c.names('#plaza')).sort(),
+        ['@lucia', 'otro', 'tercero'],
+        `NAMES via ${c.nick}`,
+      );
       c.send('WHOIS lucia');
       const whois = await c.until((m) => m.command === '318');
       assert.equal(whois.filter((m) => m.command === '311').length, 1, `one WHOIS entry via ${c.nick}`);
     }
     otro.send('WHOIS lucia_phone');
-    assert.ok((await otro.until((m) => m.command === '318')).some((m) => m.command === '401'), 'no second user');
+    assert.ok(
+      (await otro.until((m) => m.command === '318')).some((m) => m.command === '401'),
+      'no second user',
+    );
 
     // A DM from a third person, on either node, reaches both devices.
     for (const [sender, text] of [
