@@ -200,6 +200,9 @@ export class Relays {
       { event: 'cluster.relay_started', account: s.account, holder: entry.holder, ip: s.ip },
       `cluster: a connection of ${s.account} is relayed to node ${entry.holder}, which holds that person`,
     );
+    // Not this node's device of the account any more: loops over local connections of an
+    // account (MARKREAD to the others, push presence) must not write to it from here.
+    s.account = null;
     for (const line of entry.waiting) this.fromClient(entry, line);
     entry.waiting = [];
   }
