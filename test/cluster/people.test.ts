@@ -178,6 +178,28 @@ describe('one account on two nodes is one person', () => {
   });
 });
 
+describe('PASS account:password across nodes', () => {
+  it('a device logging in with the server password (irssi, WeeChat) on node 2 attaches to the person node 1 holds', async () => {
+    const [n1, n2] = await twoNodes();
+    const laptop = await device(n1.port, 'lucia');
+    laptop.send('JOIN #sala');
+    await laptop.expect('366');
+    const watcher = track(await TestClient.register(n2.port, 'watcher'));
+    await whoisUntil(watcher, 'lucia', (r) => r.some((m) => m.command === '311'));
+    const irssi = track(await TestClient.connect(n2.port));
+    irssi.send('PASS lucia:secret-lucia');
+    irssi.send('NICK lucia');
+    irssi.send('USER lucia 0 * :Lucia');
+    await irssi.waitFor((m) => m.command === '376' || m.command === '422');
+    assert.equal(welcomeNick(irssi), 'lucia');
+    assert.ok(irssi.received.some((m) => m.command === 'JOIN' && m.params[0] === '#sala'));
+    await sessionsUntil(laptop, 2);
+    irssi.send('PRIVMSG #sala :desde irssi');
+    const own = await laptop.waitFor((m) => m.command === 'PRIVMSG' && m.params[1] === 'desde irssi');
+    assert.equal(from(own), 'lucia');
+  });
+});
+
 describe('relay connections when nodes go or do not answer', () => {
   it('the holding node shutting down ends the relayed device with its reason; it then registers on its own node as lucia', async () => {
     const [n1, n2] = await twoNodes();
