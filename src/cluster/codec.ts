@@ -122,7 +122,35 @@ export type ClusterEvent =
       j: JoinMeta | null;
     }
   /** A delivery to one user on node `to` (private message, INVITE, WALLOPS…). */
-  | { k: 'to'; to: string; id: string; o: OutRec };
+  | { k: 'to'; to: string; id: string; o: OutRec }
+  // Relay connections (relay-connection.ts): `c` is `<relaying node>/<its connection id>`.
+  /** Take this connection for the account's person you hold. */
+  | { k: 'ratt'; to: string; c: string; att: RelayAttach }
+  /** Whether the holder took the connection (false: register it where it is). */
+  | { k: 'rack'; to: string; c: string; ok: boolean }
+  /** A line the client sent (base64: the client's bytes as they came). */
+  | { k: 'rin'; to: string; c: string; l: string }
+  /** Bytes for the client (base64), in the order the holder wrote them. */
+  | { k: 'rout'; to: string; c: string; d: string }
+  /** The connection ended on the sender's side. */
+  | { k: 'rend'; to: string; c: string; why: string };
+
+/** What the holder needs to run a relayed connection as its own (relay-connection.ts). */
+export interface RelayAttach {
+  acct: string;
+  caps: number;
+  /** CAP LS version */
+  cv: number;
+  ip: string;
+  /** the listener kind ('irc', 'tls', 'ws'…) */
+  kind: string;
+  sec: boolean;
+  fp: string | null;
+  /** a WebSocket's User-Agent */
+  ua: string | null;
+  user: string;
+  real: string;
+}
 
 export interface Envelope {
   v: number;
@@ -333,6 +361,34 @@ function event(v: unknown): ClusterEvent {
       };
     case 'to':
       return { k, to: str(o, 'to'), id: str(o, 'id'), o: outRec(o['o']) };
+    case 'ratt': {
+      const a = obj(o['att'], 'att');
+      return {
+        k,
+        to: str(o, 'to'),
+        c: str(o, 'c'),
+        att: {
+          acct: str(a, 'acct'),
+          caps: num(a, 'caps'),
+          cv: num(a, 'cv'),
+          ip: str(a, 'ip'),
+          kind: str(a, 'kind'),
+          sec: bool(a, 'sec'),
+          fp: strOrNull(a, 'fp'),
+          ua: strOrNull(a, 'ua'),
+          user: str(a, 'user'),
+          real: str(a, 'real'),
+        },
+      };
+    }
+    case 'rack':
+      return { k, to: str(o, 'to'), c: str(o, 'c'), ok: bool(o, 'ok') };
+    case 'rin':
+      return { k, to: str(o, 'to'), c: str(o, 'c'), l: str(o, 'l') };
+    case 'rout':
+      return { k, to: str(o, 'to'), c: str(o, 'c'), d: str(o, 'd') };
+    case 'rend':
+      return { k, to: str(o, 'to'), c: str(o, 'c'), why: str(o, 'why') };
     default:
       return fail(`unknown event kind ${JSON.stringify(k).slice(0, 40)}`);
   }

@@ -14,7 +14,6 @@
  */
 
 import type { Logger } from 'pino';
-import { Cap } from '../core/caps.js';
 import type { Channel } from '../core/channel.js';
 import type { Network } from '../core/network.js';
 import type { Outgoing } from '../core/outgoing.js';
@@ -29,6 +28,7 @@ import type { ClusterDirectory } from './cluster-directory.js';
 import { type ClusterEvent, DecodeError, decodeEnvelope } from './codec.js';
 import { Collisions } from './collisions.js';
 import { HEARTBEAT_MS, Liveness } from './liveness.js';
+import { RELAY_WAIT_MS, Relays } from './relay-connection.js';
 import type { RemoteUser } from './remote-user.js';
 import { Replica } from './replica.js';
 import { chanSnapshot, outgoingOf, outRecord, userRecord } from './snapshots.js';
@@ -60,6 +60,8 @@ export class ClusterNode implements Network {
   readonly replica: Replica;
   readonly bus: RedisBus;
   private readonly liveness: Liveness;
+  /** Connections of people held elsewhere, and other nodes' connections of ours (relay-connection.ts). */
+  readonly relays: Relays;
   private readonly log: Logger;
   private readonly sessionsById = new Map<string, Session>();
   private readonly nickTs = new WeakMap<Session, number>();
@@ -97,8 +99,31 @@ export class ClusterNode implements Network {
       node: options.node,
       log: server.log,
     });
+    this.relays = new Relays(
+      server,
+      options.node,
+      (ev) => this.bus.publish(ev),
+      (account) => this.holderOf(account),
+      Math.min(RELAY_WAIT_MS, options.timeoutMs),
+    );
     dir.relay = this;
     server.network = this;
+  }
+
+  /** The node holding the person logged in to `account` (folded), if another node does. */
+  private holderOf(account: string): string | null {
+    for (const user of this.replica.users.values()) {
+      if (user.account !== null && foldCase(user.account) === account) return user.node;
+    }
+    return null;
+  }
+
+  relayToHolder(s: Session, resume: () => void): boolean {
+    return this.relays.relayToHolder(s, resume);
+  }
+
+  relayClosed(s: Session, reason: string): void {
+    this.relays.relayClosed(s, reason);
   }
 
   private get nodesKey(): string {
@@ -192,6 +217,7 @@ export class ClusterNode implements Network {
   /** A node is gone (timeout, bye, or we resync): its users quit as in a netsplit. */
   private lose(node: string, why: 'timeout' | 'bye' | 'resync' | 'hello'): void {
     this.liveness.remove(node);
+    this.relays.nodeLost(node, this.splitReason(node));
     const count = this.replica.netsplit(node, this.splitReason(node));
     if (why !== 'resync') {
       this.log.warn(
@@ -283,8 +309,10 @@ export class ClusterNode implements Network {
         return;
       case 'kill':
         if (ev.to === this.nodeName) {
+          // The person, with every device (relayed ones included), as a local KILL does.
           const victim = this.sessionsById.get(ev.id);
-          if (victim !== undefined) this.server.disconnect(victim, `Killed (${ev.by} (${ev.reason}))`);
+          if (victim !== undefined)
+            this.server.removeEverywhere(victim.person, `Killed (${ev.by} (${ev.reason}))`);
         }
         return;
       case 'chan':
@@ -292,6 +320,13 @@ export class ClusterNode implements Network {
         return;
       case 'to':
         if (ev.to === this.nodeName) this.deliverHere(ev.id, outgoingOf(ev.o));
+        return;
+      case 'ratt':
+      case 'rack':
+      case 'rin':
+      case 'rout':
+      case 'rend':
+        if (ev.to === this.nodeName) this.relays.handle(from, ev);
         return;
     }
   }
@@ -307,15 +342,16 @@ export class ClusterNode implements Network {
 
   /** A delivery another node made to one of our users. */
   private deliverHere(id: string, out: Outgoing): void {
-    const s = this.sessionsById.get(id);
-    if (s === undefined || !s.registered) return;
+    // The session that registered the person; delivery is to the person, every device of it
+    // (that first connection may have closed while others, relayed ones too, remain).
+    const person = this.sessionsById.get(id)?.person;
+    if (person === undefined || !person.registered) return;
     if (out.command === 'INVITE') {
       // The invitation lets them through +i here, where they will JOIN.
       const channel = this.dir.findChannel(foldCase(out.params[1] ?? ''));
-      channel?.invited.add(s.folded);
+      channel?.invited.add(person.folded);
     }
-    if (out.command === 'TAGMSG' && (s.caps & Cap.messageTags) === 0) return;
-    s.deliver(out);
+    person.deliver(out); // a TAGMSG only to the devices with message-tags
   }
 
   // ---------------------------------------------------------------- Network (what the core reports)

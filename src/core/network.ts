@@ -26,6 +26,15 @@ export interface Network {
   remoteCensus(): { users: number; invisible: number; opers: number; nodes: number };
   /** Runs `fn` once the node is synced (at once if it is). */
   whenSynced(fn: () => void): void;
+  /**
+   * A connection logged in during registration to an account whose person another node
+   * holds: true when this node takes it over as a relay to that node
+   * (cluster/relay-connection.ts); it calls `resume` (registration goes on here, as if
+   * there were no such person) when that node does not take it. Asked once per connection.
+   */
+  relayToHolder?(s: Session, resume: () => void): boolean;
+  /** A relay connection closed here (the client left, or this node is shutting down). */
+  relayClosed?(s: Session, reason: string): void;
   /** A local user finished registration. */
   userRegistered(user: Session): void;
   /**

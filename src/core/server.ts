@@ -140,8 +140,20 @@ export class ChatServer {
     queueMicrotask(() => this.finishQuit(session, reason, true));
   }
 
-  private finishQuit(session: Session, reason: string, tellClient: boolean): void {
+  /**
+   * Closes a relay connection (cluster/relay-connection.ts) after what is queued for it,
+   * without an ERROR of our own: the node holding its person already sent the client one.
+   */
+  endRelayed(session: Session, reason: string): void {
     if (session.state === State.Closed) return;
+    session.quitReason ??= reason;
+    this.finishQuit(session, reason, true, false);
+  }
+
+  private finishQuit(session: Session, reason: string, tellClient: boolean, sayError = true): void {
+    if (session.state === State.Closed) return;
+    // A relay connection's holder is told, so it drops its side (that device went away).
+    if (session.relay !== null) this.network?.relayClosed?.(session, reason);
     const wasRegistered = session.state === State.Registered;
     const person = session.person;
     const left = person.detach(session);
@@ -169,9 +181,11 @@ export class ChatServer {
     if (tellClient) {
       // The ERROR and the close wait for any echo this client is still owed (send-queue.ts).
       session.writeFinal(
-        new Outgoing(null, 'ERROR', [
-          `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
-        ]),
+        sayError
+          ? new Outgoing(null, 'ERROR', [
+              `Closing link: (${session.username || '*'}@${session.host}) [${reason}]`,
+            ])
+          : null,
         () => session.transport.end(session.droppedForSendq),
       );
     } else {
@@ -280,6 +294,8 @@ export class ChatServer {
     const { pingInterval, pingTimeout, registrationTimeout } = this.config;
     for (const session of this.sessions) {
       if (session.state === State.Closed || session.quitReason !== null) continue;
+      // A relay connection is timed and pinged by the node holding its person.
+      if (session.relay !== null) continue;
       if (session.state === State.Registering) {
         if (now - session.signonAt > registrationTimeout * 1000) {
           this.disconnect(session, 'Registration timed out');

@@ -106,6 +106,11 @@ export class Session implements User, SendQueueOwner {
   droppedForSendq = false;
   /** The client's open draft/multiline batch (commands/multiline.ts), if any. */
   multiline: OpenMultiline | null = null;
+  /**
+   * Set when this connection became a relay to the node holding its person (cluster mode,
+   * src/cluster/relay-connection.ts): every line the client sends goes there, unprocessed.
+   */
+  relay: ((line: Buffer) => void) | null = null;
 
   constructor(
     readonly server: ChatServer,
@@ -272,6 +277,11 @@ export class Session implements User, SendQueueOwner {
    */
   receiveLine(bytes: Buffer): void {
     if (this.state === State.Closed || this.quitReason !== null) return;
+    if (this.relay !== null) {
+      // The holding node runs this connection's commands (and its flood rules).
+      this.relay(bytes);
+      return;
+    }
     this.lastSeen = Date.now();
     this.pingSentAt = 0;
     if (this.busy) {
@@ -307,6 +317,20 @@ export class Session implements User, SendQueueOwner {
     if (this.state === State.Closed || this.quitReason !== null) return;
     this.lastSeen = Date.now();
     this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long');
+  }
+
+  /**
+   * Turns this connection into a relay (cluster/relay-connection.ts): lines still waiting
+   * here go to `to` first, in order, then every line that arrives.
+   */
+  relayTo(to: (line: Buffer) => void): void {
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    const waiting = this.backlog ?? [];
+    this.backlog = null;
+    this.backlogBytes = 0;
+    this.relay = to;
+    for (const line of waiting) to(line);
   }
 
   private enqueue(bytes: Buffer, limit: number): void {
@@ -626,7 +650,7 @@ export class Session implements User, SendQueueOwner {
    * The final ERROR line (written even though the session is closing), after any reply still
    * owed; then `then` (the transport's end).
    */
-  writeFinal(out: Outgoing, then: () => void = () => {}): void {
-    this.sendQueue.finish(out.bytesFor(this.caps), then);
+  writeFinal(out: Outgoing | null, then: () => void = () => {}): void {
+    this.sendQueue.finish(out === null ? Buffer.alloc(0) : out.bytesFor(this.caps), then);
   }
 }

@@ -15,9 +15,16 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-/** Asks again (the bus is asynchronous) until `check` holds; fails after 200 tries. */
+/**
+ * Asks again (the bus is asynchronous) until `check` holds; fails after 200 tries. A pause
+ * between tries (as whoisUntil has): a local answer comes back far sooner than the bus
+ * delivers, so 200 quick tries could end before the event arrives on a loaded machine.
+ */
 async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) if (await check()) return;
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   throw new Error('the other node never applied the change');
 }
 

@@ -278,6 +278,16 @@ export function tryRegister(s: Session): void {
     });
     return;
   }
+  // In a cluster the account's person may be on another node: this connection then becomes
+  // a relay to that node (cluster/relay-connection.ts), or registers here if it does not answer.
+  if (
+    s.account !== null &&
+    server.network?.relayToHolder !== undefined &&
+    !server.people.has(foldCase(s.account))
+  ) {
+    hooks?.beforeWelcome(s);
+    if (server.network.relayToHolder(s, () => tryRegister(s))) return;
+  }
   // A device of a person already here takes that person's nick: no nick check applies.
   if (s.account !== null && server.people.has(foldCase(s.account))) {
     hooks?.beforeWelcome(s);
