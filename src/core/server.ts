@@ -13,6 +13,7 @@ import { Cap } from './caps.js';
 import type { Channel } from './channel.js';
 import { CommandTable } from './commands/table.js';
 import type { Directory } from './directory.js';
+import { MemoryGiveBack } from './memory-giveback.js';
 import { MetadataRegistry } from './metadata.js';
 import { Metrics } from './metrics.js';
 import { MonitorRegistry } from './monitor.js';
@@ -38,6 +39,14 @@ export class ChatServer {
   readonly alwaysOnOptOut = new Set<string>();
   readonly commands: CommandTable;
   readonly metrics = new Metrics();
+  /** One full collection after a wave of SendQ drops (memory-giveback.ts). */
+  readonly memoryGiveBack = new MemoryGiveBack((drops, before, after) => {
+    const mb = (n: number): string => (n / 1048576).toFixed(0);
+    this.log.info(
+      { event: 'memory.given_back', drops, rss_before: before, rss_after: after },
+      `Memory: ${drops} clients dropped for SendQ; a full collection took RSS from ${mb(before)} to ${mb(after)} MB`,
+    );
+  });
   readonly monitors = new MonitorRegistry();
   /** draft/metadata-2 values and subscriptions (metadata.ts). */
   readonly metadata = new MetadataRegistry(this);
@@ -318,6 +327,7 @@ export class ChatServer {
   /** Tells every client why, flushes, and closes every connection. */
   async shutdown(reason: string): Promise<void> {
     this.shuttingDown = true;
+    this.memoryGiveBack.dispose();
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     for (const session of [...this.sessions]) {

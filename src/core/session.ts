@@ -623,6 +623,7 @@ export class Session implements User, SendQueueOwner {
   sendqExceeded(reason: string): void {
     this.droppedForSendq = true;
     this.server.metrics.sendqDrops++;
+    this.server.memoryGiveBack.noteDrop();
     this.server.disconnect(this, reason);
   }
 

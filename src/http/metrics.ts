@@ -77,6 +77,11 @@ export function createMetricsRegistry(server: ChatServer): MetricsExport {
     'Of those, the slowest readers dropped because the server-wide output budget was full.',
     () => m.sendqBudgetDrops,
   );
+  mirror(
+    'tertulia_memory_givebacks_total',
+    'Full garbage collections run after a wave of SendQ drops, to give the memory back.',
+    () => server.memoryGiveBack.runs,
+  );
   gauge(
     'tertulia_stalled_output_bytes',
     'Output queued for clients whose connection is backed up (each counted in full).',
