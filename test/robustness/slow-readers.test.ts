@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Received, TestClient } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { METRICS_AUTH, startServer, type TestServer } from '../helpers/server.js';
 import { isPrivmsg, joinRoom, privmsgTexts, say, senderOf } from './util.js';
 
 const isQuitOf =
@@ -96,6 +96,21 @@ describe('slow readers and the server-wide output budget (sendqTotalBytes)', () 
     const dave = await register('dave');
     await joinRoom('#busy', dave);
     await say(dave, '#busy', 'did I miss anything?', bob, carol, alice);
+
+    // Once the drops have stopped, the server collects what their queues held (one full
+    // collection, core/memory-giveback.ts), which an operator sees in /metrics. How much
+    // memory comes back is the bench's to measure.
+    let givebacks = 0;
+    for (let tries = 0; givebacks < 1 && tries < 100; tries++) {
+      const res = await fetch(`http://127.0.0.1:${server.httpPort}/metrics`, { headers: METRICS_AUTH });
+      const line = (await res.text())
+        .split('\n')
+        .find((l) => l.startsWith('tertulia_memory_givebacks_total '));
+      assert.ok(line, 'tertulia_memory_givebacks_total is exported');
+      givebacks = Number(line.split(' ')[1]);
+      if (givebacks < 1) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(givebacks, 1, 'one collection for the wave of drops');
   });
 });
 
