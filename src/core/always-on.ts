@@ -139,6 +139,7 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
   if (store === null) return 0;
   const records = await store.loadAlwaysOn();
   let restored = 0;
+  const accounts = new Set<string>();
   for (const record of records) {
     if (!record.enabled) {
       server.alwaysOnOptOut.add(record.account);
@@ -162,8 +163,6 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
     person.offlineSince = record.offlineAt;
     person.enterCensus();
     server.people.set(record.account, person);
-    // Its profile (draft/metadata-2), for the members of its rooms to see while it is offline.
-    void server.metadata.load(record.account);
     for (const name of record.rooms) {
       const folded = foldCase(name);
       let channel = server.directory.findChannel(folded);
@@ -179,7 +178,11 @@ export async function restoreAlwaysOn(server: ChatServer): Promise<number> {
       server.channelHooks?.joining(person, channel);
     }
     restored++;
+    accounts.add(record.account);
   }
+  // Their profiles (draft/metadata-2), for the members of their rooms to see while they are
+  // offline: one query for all of them.
+  await server.metadata.preload(accounts);
   server.maxUsers = Math.max(server.maxUsers, server.census.users);
   return restored;
 }

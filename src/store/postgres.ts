@@ -171,6 +171,8 @@ const SQL = {
   setMetadata: `INSERT INTO metadata (target, key, value) VALUES ($1, $2, $3)
     ON CONFLICT (target, key) DO UPDATE SET value = EXCLUDED.value`,
   removeMetadata: 'DELETE FROM metadata WHERE target = $1 AND key = $2',
+  metadataWithPrefix: `SELECT target, key, value FROM metadata
+    WHERE starts_with(target, $1) ORDER BY target COLLATE "C", key COLLATE "C"`,
   clearMetadata: 'DELETE FROM metadata WHERE target = $1',
   append: `
     WITH batch AS (
@@ -662,6 +664,13 @@ export class PostgresStore extends HistoryQueries implements Store {
   async getMetadata(target: string): Promise<Array<[string, string]>> {
     const rows = await this.query<{ key: string; value: string }>('getMetadata', [target]);
     return rows.map((r) => [r.key, r.value]);
+  }
+
+  async metadataWithPrefix(prefix: string): Promise<Array<[string, string, string]>> {
+    const rows = await this.query<{ target: string; key: string; value: string }>('metadataWithPrefix', [
+      prefix,
+    ]);
+    return rows.map((r) => [r.target, r.key, r.value]);
   }
 
   async setMetadata(target: string, key: string, value: string | null): Promise<void> {

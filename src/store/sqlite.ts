@@ -403,6 +403,11 @@ function searchSql(order: SearchOrder): string {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
+/** The first string after every string that starts with `prefix` (its last character + 1). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 function prepareMetadata(db: Database.Database) {
   return {
     get: db.prepare<[string], { key: string; value: string }>(
@@ -413,6 +418,10 @@ function prepareMetadata(db: Database.Database) {
     ),
     remove: db.prepare<[string, string]>('DELETE FROM metadata WHERE target = ? AND key = ?'),
     clear: db.prepare<[string]>('DELETE FROM metadata WHERE target = ?'),
+    // A range on the primary key rather than LIKE (which SQLite would not use the index for).
+    withPrefix: db.prepare<[string, string], { target: string; key: string; value: string }>(
+      'SELECT target, key, value FROM metadata WHERE target >= ? AND target < ? ORDER BY target, key',
+    ),
   };
 }
 
@@ -512,6 +521,10 @@ export class SqliteStore extends HistoryQueries implements Store {
 
   async getMetadata(target: string): Promise<Array<[string, string]>> {
     return this.metadataSql.get.all(target).map((r) => [r.key, r.value]);
+  }
+
+  async metadataWithPrefix(prefix: string): Promise<Array<[string, string, string]>> {
+    return this.metadataSql.withPrefix.all(prefix, prefixEnd(prefix)).map((r) => [r.target, r.key, r.value]);
   }
 
   async setMetadata(target: string, key: string, value: string | null): Promise<void> {

@@ -310,6 +310,11 @@ export interface AlwaysOnStore {
 export interface MetadataStore {
   /** Every key of the target with its value, sorted by key. */
   getMetadata(target: string): Promise<Array<[key: string, value: string]>>;
+  /**
+   * Every key of every target whose name starts with `prefix` (`a:`: all accounts), sorted by
+   * target then key: one query where a start-up would otherwise ask once per account.
+   */
+  metadataWithPrefix(prefix: string): Promise<Array<[target: string, key: string, value: string]>>;
   /** Sets a key (insert or replace), or deletes it with value null (a no-op when unset). */
   setMetadata(target: string, key: string, value: string | null): Promise<void>;
   /** Deletes every key of the target. */

@@ -599,6 +599,21 @@ export function storeSuite(backend: Backend): void {
       assert.deepEqual(await store.getMetadata('c:#lobby'), [['display-name', 'The Lobby']]);
     });
 
+    it('reads every target with a prefix in one call, sorted by target then key (the accounts, not the rooms)', async (t) => {
+      const store = await fresh(t);
+      await store.setMetadata('a:zoe', 'status', 'aquí');
+      await store.setMetadata('a:bob', 'status', 'fuera');
+      await store.setMetadata('a:bob', 'display-name', 'Roberto');
+      await store.setMetadata('c:#lobby', 'display-name', 'The Lobby');
+      await store.setMetadata('b:not-an-account', 'x', 'y');
+      assert.deepEqual(await store.metadataWithPrefix('a:'), [
+        ['a:bob', 'display-name', 'Roberto'],
+        ['a:bob', 'status', 'fuera'],
+        ['a:zoe', 'status', 'aquí'],
+      ]);
+      assert.deepEqual(await store.metadataWithPrefix('c:'), [['c:#lobby', 'display-name', 'The Lobby']]);
+    });
+
     it('keeps what was set when the store is opened again', async () => {
       const location = await backend.location();
       const first = await backend.open(location);
