@@ -12,229 +12,25 @@ import { type IrcMessage, parseLine, serializeMessage } from '../protocol/messag
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
+import type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+import { CLIENT_CAPS, type ClientOptions } from './options.js';
+import type { HistoryRequest, HistoryResult, OpenBatch } from './pending.js';
 import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
 import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import { type SessionList, SessionsReader } from './sessions.js';
+import { base64Utf8, fold, isChannel, nickOf, splitText } from './text.js';
+import { type Timer, unref } from './timer.js';
 import type { Connector, LineTransport } from './transport.js';
 
-/** The capabilities this client understands and requests when offered. */
-export const CLIENT_CAPS = [
-  'message-tags',
-  'server-time',
-  'echo-message',
-  'batch',
-  'labeled-response',
-  'draft/chathistory',
-  'away-notify',
-  'account-tag',
-  'extended-join',
-  'multi-prefix',
-  'draft/read-marker',
-  'draft/account-registration',
-  'sasl',
-  // Message features (message-features.ts): received as events, sent with its methods.
-  'draft/multiline',
-  'draft/message-redaction',
-  'draft/event-playback',
-  'soju.im/search',
-  'draft/webpush',
-  // Profiles (profiles.ts): display name, avatar and status of people.
-  'draft/metadata-2',
-] as const;
-
-/** Everything but the transport: who to be, what to ask for, how to reconnect. */
-export interface ClientOptions {
-  nick: string;
-  username?: string;
-  realname?: string;
-  /** Password for SASL PLAIN (account name: `account`, else the nick). */
-  password?: string;
-  account?: string;
-  /** Capabilities to request (default: CLIENT_CAPS; `sasl` only with a password). */
-  caps?: string[];
-  /** Reconnect after an unexpected disconnection (default true). */
-  reconnect?: boolean;
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  /** Give up after this many failed attempts in a row (default: never). */
-  reconnectMaxAttempts?: number;
-  /** Idle time before a keepalive PING; the link is dropped after twice as long in silence. */
-  pingIntervalMs?: number;
-  /** Most messages fetched per room when catching up after a reconnection. */
-  catchUpLimit?: number;
-}
-
-export interface ChatMessage {
-  /** Sender's nick ('' for the server). */
-  from: string;
-  /** Where it was sent: a room, or a nick for a private message. */
-  target: string;
-  /** The conversation it belongs to: the room, or the other person for a private message. */
-  conversation: string;
-  text: string;
-  time: Date;
-  msgid: string | undefined;
-  /** Sent by this client. */
-  self: boolean;
-  private: boolean;
-  /** A /me action (CTCP ACTION); `text` is without the wrapper. */
-  action: boolean;
-  /** Came from history (catch-up after reconnecting, or history()). */
-  replay: boolean;
-  account: string | undefined;
-  tags: Tags;
-}
-
-export interface NamesEntry {
-  nick: string;
-  /** Channel-membership prefixes, highest first ('@', '+'...). */
-  prefixes: string;
-}
-
-/** One room from LIST (322 RPL_LIST): its name, how many are in it, and its topic. */
-export interface RoomListing {
-  name: string;
-  users: number;
-  topic: string;
-}
-
-export interface ChatClientEvents {
-  registered: { nick: string };
-  /** Server text worth showing a person: the welcome, the MOTD, replies to queries. */
-  info: { command: string; text: string; params: string[] };
-  message: ChatMessage;
-  notice: ChatMessage;
-  join: {
-    nick: string;
-    channel: string;
-    self: boolean;
-    account: string | undefined;
-    realname: string | undefined;
-  };
-  part: { nick: string; channel: string; self: boolean; reason: string; kickedBy: string | undefined };
-  quit: { nick: string; reason: string; channels: string[] };
-  nick: { oldNick: string; newNick: string; self: boolean };
-  topic: { channel: string; topic: string; setBy: string | undefined; initial: boolean };
-  names: { channel: string; users: NamesEntry[] };
-  /** The rooms a LIST returned (everything between 321 and 323). */
-  list: { rooms: RoomListing[] };
-  away: { nick: string; away: boolean; message: string };
-  typing: { from: string; target: string; state: string };
-  /** A read marker (draft/read-marker): everything up to `time` in `target` has been read. */
-  readMarker: { target: string; time: Date | null };
-  /** Someone's profile (draft/metadata-2) is known or changed: their display name, avatar, status. */
-  profile: { nick: string; profile: Profile; live: boolean };
-  /** The nick asked for was refused; call `nick()` with another, or it stays as it was. */
-  nickInUse: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean };
-  error: { message: string; command: string; params: string[] };
-  /** `ended`: the person ended this session from another one (SESSIONS END); no reconnecting. */
-  disconnected: { reason: string; willReconnect: boolean; ended: boolean };
-  reconnecting: { attempt: number; delayMs: number };
-  reconnected: { nick: string };
-  /** A SESSIONS listing (sessions()), or the always-on switch after setAlwaysOn(). */
-  sessions: SessionList;
-  alwaysOn: { state: SessionList['alwaysOn'] };
-  /** One of the person's sessions was ended (endSession()). */
-  sessionEnded: { id: number };
-  /** Every parsed line from the server (for debugging or extensions). */
-  raw: IrcMessage;
-}
-
-interface OpenBatch {
-  type: string;
-  params: string[];
-  label: string | undefined;
-  parent: string | undefined;
-  messages: ChatMessage[];
-  targets: HistoryTarget[];
-  /** A draft/multiline batch: its opening line (source, msgid, tags) and its PRIVMSG lines. */
-  opening?: IrcMessage;
-  lines?: IrcMessage[];
-}
-
-/** One conversation from CHATHISTORY TARGETS: its name and its latest message's time. */
-export interface HistoryTarget {
-  target: string;
-  latest: Date;
-}
-
-interface HistoryResult {
-  messages: ChatMessage[];
-  targets: HistoryTarget[];
-}
-
-interface HistoryRequest {
-  target: string;
-  resolve: (result: HistoryResult) => void;
-  reject: (err: Error) => void;
-  timer: Timer;
-  /** Catch-up requests emit their messages as events (deduplicated). */
-  catchUp: boolean;
-}
-
-type Timer = ReturnType<typeof setTimeout>;
+// The types and helpers that used to live here, for imports of './base.js'.
+export type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+export { CLIENT_CAPS, type ClientOptions } from './options.js';
+export { base64Utf8, fold, isChannel, splitText } from './text.js';
 
 /** The pending-request key of a CHATHISTORY TARGETS request (no conversation is named so). */
 const TARGETS = ' targets';
 /** The PING token whose PONG says the proposed nick was not refused (see proposeNick). */
 const NICK_PROBE = 'tertulia-nick-check';
-
-/** Timers must not keep a Node process alive; browsers have no unref. */
-function unref(timer: Timer): Timer {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
-
-const encoder = new TextEncoder();
-
-/** Base64 of a string's UTF-8 bytes (SASL PLAIN, HTTP Basic), without Buffer. */
-export function base64Utf8(text: string): string {
-  let binary = '';
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-/** ASCII case folding (tertulia's CASEMAPPING=ascii; close enough elsewhere for lookups). */
-export function fold(name: string): string {
-  return name.toLowerCase();
-}
-
-export function isChannel(name: string): boolean {
-  return /^[#&+!]/.test(name);
-}
-
-function nickOf(source: string | null): string {
-  if (source === null) return '';
-  const bang = source.indexOf('!');
-  return bang === -1 ? source : source.slice(0, bang);
-}
-
-/**
- * Splits text into pieces of at most `maxBytes` UTF-8 bytes, preferring to cut at a space and
- * never inside a character. Newlines always start a new piece; empty lines are dropped.
- */
-export function splitText(text: string, maxBytes: number): string[] {
-  const out: string[] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    let rest = line;
-    while (utf8Length(rest) > maxBytes) {
-      let bytes = 0;
-      let cut = 0;
-      for (const ch of rest) {
-        const b = utf8Length(ch);
-        if (bytes + b > maxBytes) break;
-        bytes += b;
-        cut += ch.length;
-      }
-      const space = rest.lastIndexOf(' ', cut);
-      const at = space > cut / 2 ? space : cut;
-      out.push(rest.slice(0, at));
-      rest = rest.slice(at).replace(/^ /, '');
-    }
-    if (rest !== '') out.push(rest);
-  }
-  return out;
-}
 
 export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** The nick the server knows us by (the wanted one before registration). */
