@@ -13,12 +13,14 @@ import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
 import type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
-import { CLIENT_CAPS, type ClientOptions } from './options.js';
-import type { HistoryRequest, HistoryResult, OpenBatch } from './pending.js';
+import type { ClientOptions } from './options.js';
+import type { HistoryRequest, HistoryResult } from './pending.js';
 import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
-import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
+import { handle, NICK_PROBE, type Receiver, TARGETS } from './receive/index.js';
+import { type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import { type SessionList, SessionsReader } from './sessions.js';
-import { base64Utf8, fold, isChannel, nickOf, splitText } from './text.js';
+import { ClientState } from './state.js';
+import { base64Utf8, fold, isChannel, splitText } from './text.js';
 import { type Timer, unref } from './timer.js';
 import type { Connector, LineTransport } from './transport.js';
 
@@ -26,11 +28,6 @@ import type { Connector, LineTransport } from './transport.js';
 export type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
 export { CLIENT_CAPS, type ClientOptions } from './options.js';
 export { base64Utf8, fold, isChannel, splitText } from './text.js';
-
-/** The pending-request key of a CHATHISTORY TARGETS request (no conversation is named so). */
-const TARGETS = ' targets';
-/** The PING token whose PONG says the proposed nick was not refused (see proposeNick). */
-const NICK_PROBE = 'tertulia-nick-check';
 
 export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** The nick the server knows us by (the wanted one before registration). */
@@ -47,43 +44,16 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private readonly connector: Connector;
   private transport: LineTransport | null = null;
   private quitting = false;
-  private attempt = 0;
-  private everRegistered = false;
-  /** USER went out (it waits for the nick to be accepted, see proposeNick). */
-  private userSent = false;
-  /** A NICK was refused since the last one proposed. */
-  private nickRefused = false;
   private reconnectTimer: Timer | null = null;
   private pingTimer: Timer | null = null;
   private lastReceived = 0;
-  private offered = new Map<string, string | null>();
-  private capEnded = false;
-  private readonly channels = new Map<
-    string,
-    { name: string; topic: string; users: Map<string, NamesEntry> }
-  >();
-  /** Rooms this client wants to be in (rejoined after reconnecting), by folded name. */
-  private readonly wanted = new Map<string, string>();
-  private readonly namesBuffer = new Map<string, NamesEntry[]>();
-  private listBuffer: RoomListing[] = [];
   private readonly sessionsReader = new SessionsReader();
-  /** The server said this session was ended from another (FAIL * SESSION_ENDED): stay closed. */
-  private endedElsewhere = false;
-  /** Last msgid seen per conversation (folded), for catch-up. */
-  private readonly lastMsgid = new Map<string, string>();
-  private readonly seen = new Set<string>();
-  private readonly batches = new Map<string, OpenBatch>();
-  private readonly labeled = new Map<string, HistoryRequest>();
-  private readonly unlabeled: HistoryRequest[] = [];
   private labelSeq = 0;
-  private connectWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closeWaiters: Array<() => void> = [];
-  private registerWaiter: {
-    account: string;
-    password: string;
-    resolve: () => void;
-    reject: (err: Error) => void;
-  } | null = null;
+  /** What the client knows and waits for; shared with the handlers in receive/. */
+  private readonly state = new ClientState();
+  /** This client as the handlers of server lines (receive/) see it. */
+  private readonly receiver: Receiver;
 
   /** The server's RPL_ISUPPORT tokens (value '' for tokens without one). */
   readonly isupport = new Map<string, string>();
@@ -125,6 +95,18 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     this.opts = { ...options };
     this.connector = connector;
     this.currentNick = options.nick;
+    this.receiver = {
+      client: this,
+      state: this.state,
+      opts: this.opts,
+      profiles: this.profiles,
+      sessionsReader: this.sessionsReader,
+      searches: this.searches,
+      emit: (event, payload) => this.emit(event, payload),
+      proposeNick: (nick) => this.proposeNick(nick),
+      sendUser: () => this.sendUser(),
+      catchUp: (conversation) => this.catchUp(conversation),
+    };
   }
 
   // ------------------------------------------------------------------ connection
@@ -132,9 +114,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** Connects and registers; resolves once registered (after the welcome and MOTD). */
   connect(): Promise<void> {
     this.quitting = false;
-    this.endedElsewhere = false;
+    this.state.endedElsewhere = false;
     return new Promise((resolve, reject) => {
-      this.connectWaiter = { resolve, reject };
+      this.state.connectWaiter = { resolve, reject };
       this.open();
     });
   }
@@ -142,12 +124,12 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private open(): void {
     this.registered = false;
     this.account = null;
-    this.welcomed = false;
-    this.capEnded = false;
+    this.state.welcomed = false;
+    this.state.capEnded = false;
     this.caps.clear();
-    this.offered.clear();
-    this.channels.clear();
-    this.batches.clear();
+    this.state.offered.clear();
+    this.state.channels.clear();
+    this.state.batches.clear();
     this.transport = this.connector({
       open: () => {
         this.connected = true;
@@ -157,14 +139,14 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       line: (line) => {
         this.lastReceived = Date.now();
         const parsed = parseLine(line);
-        if (parsed.ok) this.handle(parsed.message);
+        if (parsed.ok) handle(this.receiver, parsed.message);
       },
       close: (reason) => this.onClosed(reason),
     });
   }
 
   private register(): void {
-    this.userSent = false;
+    this.state.userSent = false;
     this.send('CAP', 'LS', '302');
     this.proposeNick(this.currentNick);
     this.startPing();
@@ -176,13 +158,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * nick's, never a refused one's.
    */
   private proposeNick(nick: string): void {
-    this.nickRefused = false;
+    this.state.nickRefused = false;
     this.send('NICK', nick);
-    if (!this.userSent) this.send('PING', NICK_PROBE);
+    if (!this.state.userSent) this.send('PING', NICK_PROBE);
   }
 
   private sendUser(): void {
-    this.userSent = true;
+    this.state.userSent = true;
     const derived =
       this.currentNick
         .toLowerCase()
@@ -215,38 +197,42 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     this.registered = false;
     this.transport = null;
     this.stopPing();
-    for (const req of [...this.labeled.values(), ...this.unlabeled]) {
+    for (const req of [...this.state.labeled.values(), ...this.state.unlabeled]) {
       clearTimeout(req.timer);
       req.reject(new Error('disconnected'));
     }
-    this.labeled.clear();
-    this.unlabeled.length = 0;
+    this.state.labeled.clear();
+    this.state.unlabeled.length = 0;
     this.searches.abort('disconnected');
     for (const w of this.closeWaiters.splice(0)) w();
-    if (this.registerWaiter) {
-      this.registerWaiter.reject(new Error('disconnected'));
-      this.registerWaiter = null;
+    if (this.state.registerWaiter) {
+      this.state.registerWaiter.reject(new Error('disconnected'));
+      this.state.registerWaiter = null;
     }
     const max = this.opts.reconnectMaxAttempts ?? Number.POSITIVE_INFINITY;
-    const ended = this.endedElsewhere;
+    const ended = this.state.endedElsewhere;
     const willReconnect =
-      !this.quitting && !ended && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
+      !this.quitting &&
+      !ended &&
+      this.opts.reconnect !== false &&
+      this.state.everRegistered &&
+      this.state.attempt < max;
     this.emit('disconnected', { reason, willReconnect, ended });
-    if (this.connectWaiter && !willReconnect) {
-      this.connectWaiter.reject(new Error(`could not connect: ${reason}`));
-      this.connectWaiter = null;
+    if (this.state.connectWaiter && !willReconnect) {
+      this.state.connectWaiter.reject(new Error(`could not connect: ${reason}`));
+      this.state.connectWaiter = null;
     }
     if (willReconnect) this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
-    this.attempt++;
+    this.state.attempt++;
     const min = this.opts.reconnectMinMs ?? 1000;
     const max = this.opts.reconnectMaxMs ?? 60_000;
-    const base = Math.min(max, min * 2 ** (this.attempt - 1));
+    const base = Math.min(max, min * 2 ** (this.state.attempt - 1));
     // "Equal jitter": half fixed, half random, so many clients do not return in lockstep.
     const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
-    this.emit('reconnecting', { attempt: this.attempt, delayMs });
+    this.emit('reconnecting', { attempt: this.state.attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (!this.quitting) this.open();
@@ -271,13 +257,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   }
 
   join(channel: string, key?: string): void {
-    this.wanted.set(fold(channel), channel);
+    this.state.wanted.set(fold(channel), channel);
     if (key === undefined) this.send('JOIN', channel);
     else this.send('JOIN', channel, key);
   }
 
   part(channel: string, reason?: string): void {
-    this.wanted.delete(fold(channel));
+    this.state.wanted.delete(fold(channel));
     if (reason === undefined) this.send('PART', channel);
     else this.send('PART', channel, reason);
   }
@@ -411,16 +397,16 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
 
   /** Rooms we are in (their names as the server spells them). */
   get rooms(): string[] {
-    return [...this.channels.values()].map((c) => c.name);
+    return [...this.state.channels.values()].map((c) => c.name);
   }
 
   /** Who is in a room, as last known. */
   users(channel: string): NamesEntry[] {
-    return [...(this.channels.get(fold(channel))?.users.values() ?? [])];
+    return [...(this.state.channels.get(fold(channel))?.users.values() ?? [])];
   }
 
   topicOf(channel: string): string | undefined {
-    return this.channels.get(fold(channel))?.topic;
+    return this.state.channels.get(fold(channel))?.topic;
   }
 
   /**
@@ -447,7 +433,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * with the server's reason for a bad query, or when the server has no search.
    */
   search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!this.offered.has('soju.im/search') || !this.caps.has('batch'))
+    if (!this.state.offered.has('soju.im/search') || !this.caps.has('batch'))
       return Promise.reject(new Error('the server offers no search (soju.im/search)'));
     const result = this.searches.add(text);
     this.send('SEARCH', searchAttributes(text, opts));
@@ -456,7 +442,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
 
   /** The value a capability was offered with in CAP LS (`draft/webpush` → `vapid=…`), or null. */
   capValue(name: string): string | null {
-    return this.offered.get(name) ?? null;
+    return this.state.offered.get(name) ?? null;
   }
 
   private readonly searches = new SearchQueue();
@@ -480,17 +466,17 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
         reject,
         catchUp,
         timer: setTimeout(() => {
-          this.unlabeled.splice(this.unlabeled.indexOf(req) >>> 0, 1);
-          for (const [k, v] of this.labeled) if (v === req) this.labeled.delete(k);
+          this.state.unlabeled.splice(this.state.unlabeled.indexOf(req) >>> 0, 1);
+          for (const [k, v] of this.state.labeled) if (v === req) this.state.labeled.delete(k);
           reject(new Error('history request timed out'));
         }, 15_000),
       };
       if (this.caps.has('labeled-response')) {
         const label = `h${++this.labelSeq}`;
-        this.labeled.set(label, req);
+        this.state.labeled.set(label, req);
         this.sendTagged({ label }, 'CHATHISTORY', ...params);
       } else {
-        this.unlabeled.push(req);
+        this.state.unlabeled.push(req);
         this.send('CHATHISTORY', ...params);
       }
     });
@@ -531,9 +517,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   registerAccount(account: string, password: string, email = '*'): Promise<void> {
     if (!this.caps.has('draft/account-registration'))
       return Promise.reject(new Error('this server does not offer account registration'));
-    if (this.registerWaiter) return Promise.reject(new Error('a registration is already in progress'));
+    if (this.state.registerWaiter) return Promise.reject(new Error('a registration is already in progress'));
     return new Promise((resolve, reject) => {
-      this.registerWaiter = { account, password, resolve, reject };
+      this.state.registerWaiter = { account, password, resolve, reject };
       this.send('REGISTER', account, email, password);
     });
   }
@@ -635,577 +621,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     });
   }
 
-  // ------------------------------------------------------------------ receiving
-
-  private isMe(nick: string): boolean {
-    return fold(nick) === fold(this.currentNick);
-  }
-
-  private handle(msg: IrcMessage): void {
-    this.emit('raw', msg);
-    const batchId = msg.tags['batch'];
-    const batch = batchId === undefined ? undefined : this.batches.get(batchId);
-    if (batch?.lines !== undefined && msg.command !== 'BATCH') {
-      batch.lines.push(msg); // a line of a multiline message, combined at BATCH -
-      return;
-    }
-    if (
-      batch &&
-      (batch.type === 'chathistory' || batch.type === 'draft/chathistory' || batch.type === SEARCH_BATCH) &&
-      msg.command !== 'BATCH'
-    ) {
-      if (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') {
-        const m = this.toMessage(msg, true);
-        if (m) batch.messages.push(m);
-      }
-      return;
-    }
-    if (batch?.type === 'draft/chathistory-targets' && msg.command === 'CHATHISTORY') {
-      // CHATHISTORY TARGETS <target> <timestamp> (draft/chathistory §TARGETS)
-      const latest = new Date(msg.params[2] ?? '');
-      if (msg.params[0] === 'TARGETS' && msg.params[1] !== undefined && !Number.isNaN(latest.getTime()))
-        batch.targets.push({ target: msg.params[1], latest });
-      return;
-    }
-    const p = msg.params;
-    switch (msg.command) {
-      case 'PING':
-        this.send('PONG', ...p);
-        return;
-      case 'METADATA':
-      case '761':
-      case '766': {
-        const change = this.profiles.handle(msg);
-        if (change !== null) this.emit('profile', change);
-        return;
-      }
-      case 'PONG':
-        if (p.at(-1) === NICK_PROBE && !this.userSent && !this.nickRefused) this.sendUser();
-        return;
-      case 'CAP':
-        this.onCap(p);
-        return;
-      case 'AUTHENTICATE':
-        if (p[0] === '+') {
-          const account = this.opts.account ?? this.opts.nick;
-          const token = base64Utf8(`${account}\0${account}\0${this.opts.password ?? ''}`);
-          for (let i = 0; i < token.length; i += 400) this.send('AUTHENTICATE', token.slice(i, i + 400));
-          if (token.length % 400 === 0) this.send('AUTHENTICATE', '+');
-        }
-        return;
-      case '900':
-        // RPL_LOGGEDIN <nick> <mask> <account> :text
-        this.account = p[2] ?? null;
-        return;
-      case '901':
-        this.account = null;
-        return;
-      case 'REGISTER': {
-        // draft/account-registration: REGISTER SUCCESS <account> :message logs us in.
-        if (p[0] === 'SUCCESS') {
-          this.account = p[1] ?? null;
-          const waiter = this.registerWaiter;
-          this.registerWaiter = null;
-          if (waiter) {
-            this.opts.account = waiter.account;
-            this.opts.password = waiter.password;
-            waiter.resolve();
-          }
-        }
-        return;
-      }
-      case 'MARKREAD': {
-        // draft/read-marker: MARKREAD <target> timestamp=… | *
-        const stamp = p[1] ?? '*';
-        const time = stamp.startsWith('timestamp=') ? new Date(stamp.slice(10)) : null;
-        this.emit('readMarker', {
-          target: p[0] ?? '',
-          time: time !== null && !Number.isNaN(time.getTime()) ? time : null,
-        });
-        return;
-      }
-      case '903':
-      case '907':
-        this.endCap();
-        return;
-      case '902':
-      case '904':
-      case '905':
-      case '906':
-        this.emit('error', {
-          message: p.at(-1) ?? 'SASL authentication failed',
-          command: msg.command,
-          params: p,
-        });
-        this.endCap();
-        return;
-      case '001':
-        this.registered = true;
-        this.currentNick = p[0] ?? this.currentNick;
-        this.emit('info', { command: msg.command, text: p.at(-1) ?? '', params: p });
-        return;
-      case '376':
-      case '422':
-        this.emit('info', { command: msg.command, text: p.at(-1) ?? '', params: p });
-        this.onWelcomeDone();
-        return;
-      case '005':
-        // RPL_ISUPPORT: KEY=value tokens between the nick and the trailing text.
-        for (const token of p.slice(1, -1)) {
-          const eq = token.indexOf('=');
-          if (token.startsWith('-')) this.isupport.delete(token.slice(1));
-          else if (eq === -1) this.isupport.set(token, '');
-          else this.isupport.set(token.slice(0, eq), token.slice(eq + 1));
-        }
-        return;
-      case '432':
-      case '433':
-      case '436': {
-        const nick = p[1] ?? this.currentNick;
-        const reason = msg.command === '432' ? 'invalid' : 'in-use';
-        if (!this.registered) this.nickRefused = true;
-        if (!this.registered && this.everRegistered) {
-          // Reconnecting while our old session still holds the nick: take a variant.
-          this.currentNick = `${this.opts.nick.slice(0, 28)}_${Math.floor(Math.random() * 100)}`;
-          this.proposeNick(this.currentNick);
-          return;
-        }
-        if (!this.registered && this.listenerCount('nickInUse') === 0) {
-          this.currentNick = `${nick}_`;
-          this.proposeNick(this.currentNick);
-          return;
-        }
-        this.emit('nickInUse', { nick, reason, registered: this.registered });
-        return;
-      }
-      case 'NICK': {
-        const oldNick = nickOf(msg.source);
-        const newNick = p[0] ?? '';
-        const self = this.isMe(oldNick);
-        if (self) this.currentNick = newNick;
-        this.profiles.rename(oldNick, newNick);
-        for (const ch of this.channels.values()) {
-          const entry = ch.users.get(fold(oldNick));
-          if (entry) {
-            ch.users.delete(fold(oldNick));
-            ch.users.set(fold(newNick), { ...entry, nick: newNick });
-          }
-        }
-        this.emit('nick', { oldNick, newNick, self });
-        return;
-      }
-      case 'JOIN': {
-        const nick = nickOf(msg.source);
-        const channel = p[0] ?? '';
-        const self = this.isMe(nick);
-        if (self) {
-          this.channels.set(fold(channel), { name: channel, topic: '', users: new Map() });
-          this.wanted.set(fold(channel), channel);
-        }
-        this.channels.get(fold(channel))?.users.set(fold(nick), { nick, prefixes: '' });
-        const account =
-          this.caps.has('extended-join') && p[1] !== undefined && p[1] !== '*' ? p[1] : undefined;
-        this.emit('join', {
-          nick,
-          channel,
-          self,
-          account,
-          realname: this.caps.has('extended-join') ? p[2] : undefined,
-        });
-        if (self && this.pendingCatchUp.has(fold(channel))) {
-          this.pendingCatchUp.delete(fold(channel));
-          this.catchUp(channel);
-        }
-        return;
-      }
-      case 'PART':
-      case 'KICK': {
-        const kick = msg.command === 'KICK';
-        const nick = kick ? (p[1] ?? '') : nickOf(msg.source);
-        const channel = p[0] ?? '';
-        const self = this.isMe(nick);
-        if (self) {
-          this.channels.delete(fold(channel));
-          this.wanted.delete(fold(channel));
-        } else this.channels.get(fold(channel))?.users.delete(fold(nick));
-        this.emit('part', {
-          nick,
-          channel,
-          self,
-          reason: (kick ? p[2] : p[1]) ?? '',
-          kickedBy: kick ? nickOf(msg.source) : undefined,
-        });
-        return;
-      }
-      case 'QUIT': {
-        const nick = nickOf(msg.source);
-        const channels: string[] = [];
-        for (const ch of this.channels.values()) if (ch.users.delete(fold(nick))) channels.push(ch.name);
-        this.profiles.forget(nick);
-        this.emit('quit', { nick, reason: p[0] ?? '', channels });
-        return;
-      }
-      case 'TOPIC': {
-        const channel = p[0] ?? '';
-        const ch = this.channels.get(fold(channel));
-        if (ch) ch.topic = p[1] ?? '';
-        this.emit('topic', { channel, topic: p[1] ?? '', setBy: nickOf(msg.source), initial: false });
-        return;
-      }
-      case '332': {
-        const channel = p[1] ?? '';
-        const ch = this.channels.get(fold(channel));
-        if (ch) ch.topic = p[2] ?? '';
-        this.emit('topic', { channel, topic: p[2] ?? '', setBy: undefined, initial: true });
-        return;
-      }
-      case '331':
-        this.emit('topic', { channel: p[1] ?? '', topic: '', setBy: undefined, initial: true });
-        return;
-      case '333':
-        return;
-      case 'SESSIONS': {
-        const event = this.sessionsReader.read(msg);
-        if (event?.kind === 'list') this.emit('sessions', event.list);
-        else if (event?.kind === 'alwaysOn') this.emit('alwaysOn', { state: event.state });
-        else if (event?.kind === 'ended') this.emit('sessionEnded', { id: event.id });
-        return;
-      }
-      case '321':
-        this.listBuffer = [];
-        return;
-      case '322': {
-        const users = Number.parseInt(p[2] ?? '0', 10);
-        // Many servers (this one too) start the topic with the room's modes: `[+nt] text`.
-        const topic = (p[3] ?? '').replace(/^\[\+[^\]]*\] ?/, '');
-        this.listBuffer.push({ name: p[1] ?? '', users: Number.isFinite(users) ? users : 0, topic });
-        return;
-      }
-      case '323': {
-        const rooms = this.listBuffer;
-        this.listBuffer = [];
-        this.emit('list', { rooms });
-        return;
-      }
-      case '353': {
-        const channel = p[2] ?? '';
-        const list = this.namesBuffer.get(fold(channel)) ?? [];
-        for (const item of (p[3] ?? '').split(' ')) {
-          if (item === '') continue;
-          const m = /^([~&@%+]*)(.*)$/.exec(item)!;
-          list.push({ nick: nickOf(m[2]!), prefixes: m[1]! });
-        }
-        this.namesBuffer.set(fold(channel), list);
-        return;
-      }
-      case '366': {
-        const channel = p[1] ?? '';
-        const users = this.namesBuffer.get(fold(channel)) ?? [];
-        this.namesBuffer.delete(fold(channel));
-        const ch = this.channels.get(fold(channel));
-        if (ch) {
-          ch.users.clear();
-          for (const u of users) ch.users.set(fold(u.nick), u);
-        }
-        this.emit('names', { channel: ch?.name ?? channel, users });
-        return;
-      }
-      case 'AWAY': {
-        const nick = nickOf(msg.source);
-        this.emit('away', { nick, away: p[0] !== undefined, message: p[0] ?? '' });
-        return;
-      }
-      case '305':
-        this.emit('away', { nick: this.currentNick, away: false, message: '' });
-        return;
-      case '306':
-        this.emit('away', { nick: this.currentNick, away: true, message: '' });
-        return;
-      case '301':
-        this.emit('away', { nick: p[1] ?? '', away: true, message: p[2] ?? '' });
-        return;
-      case 'PRIVMSG':
-      case 'NOTICE':
-        this.onText(msg);
-        return;
-      case 'TAGMSG': {
-        const state = msg.tags['+typing'] ?? msg.tags['+draft/typing'];
-        if (state !== undefined && !this.isMe(nickOf(msg.source)))
-          this.emit('typing', { from: nickOf(msg.source), target: p[0] ?? '', state });
-        return;
-      }
-      case 'BATCH':
-        this.onBatch(msg);
-        return;
-      case 'ACK': {
-        const label = msg.tags['label'];
-        const req = label === undefined ? undefined : this.labeled.get(label);
-        if (req && label !== undefined) {
-          this.labeled.delete(label);
-          clearTimeout(req.timer);
-          req.resolve({ messages: [], targets: [] });
-        }
-        return;
-      }
-      case 'FAIL': {
-        const label = msg.tags['label'];
-        const req =
-          label !== undefined
-            ? this.labeled.get(label)
-            : p[0] === 'CHATHISTORY'
-              ? this.unlabeled.shift()
-              : undefined;
-        if (req) {
-          if (label !== undefined) this.labeled.delete(label);
-          clearTimeout(req.timer);
-          req.reject(new Error(p.at(-1) ?? 'history request failed'));
-          return;
-        }
-        if (p[0] === 'REGISTER' && this.registerWaiter) {
-          const waiter = this.registerWaiter;
-          this.registerWaiter = null;
-          waiter.reject(Object.assign(new Error(p.at(-1) ?? 'registration failed'), { code: p[1] ?? '' }));
-          return;
-        }
-        if (p[0] === 'SEARCH' && this.searches.fail(p.at(-1) ?? 'search failed')) return;
-        if (p[1] === 'SESSION_ENDED') this.endedElsewhere = true;
-        this.emit('error', { message: p.at(-1) ?? '', command: 'FAIL', params: p });
-        return;
-      }
-      case 'ERROR':
-        this.emit('error', { message: p[0] ?? 'closing link', command: 'ERROR', params: p });
-        return;
-      default:
-        if (/^[45]\d\d$/.test(msg.command)) {
-          this.emit('error', { message: p.at(-1) ?? msg.command, command: msg.command, params: p });
-          return;
-        }
-        if (/^\d\d\d$/.test(msg.command)) {
-          // Numeric replies: drop our own nick; what is left is for a person to read.
-          this.emit('info', { command: msg.command, text: p.slice(1).join(' '), params: p });
-        }
-    }
-  }
-
-  /** A PRIVMSG or NOTICE outside history: deduplicated by msgid, then emitted. */
-  private onText(msg: IrcMessage): void {
-    const m = this.toMessage(msg, false);
-    if (m === null) return;
-    if (m.msgid !== undefined) {
-      if (this.seen.has(m.msgid)) return;
-      this.remember(m);
-    }
-    this.emit(msg.command === 'PRIVMSG' ? 'message' : 'notice', m);
-  }
-
-  /**
-   * A finished draft/multiline batch becomes one PRIVMSG whose text has the line breaks
-   * (lines tagged draft/multiline-concat continue the previous one), with the tags of the
-   * opening BATCH line; inside a history batch it joins that batch's messages.
-   */
-  private onMultiline(batch: OpenBatch): void {
-    const opening = batch.opening!;
-    let text = '';
-    for (const [i, line] of batch.lines!.entries()) {
-      const concat = line.tags['draft/multiline-concat'] !== undefined;
-      text += (i === 0 || concat ? '' : '\n') + (line.params[1] ?? '');
-    }
-    const tags = { ...opening.tags };
-    delete tags['batch'];
-    const combined: IrcMessage = {
-      tags,
-      source: opening.source,
-      command: 'PRIVMSG',
-      params: [batch.params[0] ?? '', text],
-    };
-    const parent = batch.parent === undefined ? undefined : this.batches.get(batch.parent);
-    if (parent !== undefined && (parent.type === 'chathistory' || parent.type === 'draft/chathistory')) {
-      const m = this.toMessage(combined, true);
-      if (m) parent.messages.push(m);
-      return;
-    }
-    this.onText(combined);
-  }
-
-  private remember(m: ChatMessage): void {
-    if (m.msgid === undefined) return;
-    this.seen.add(m.msgid);
-    if (this.seen.size > 10_000) {
-      const first = this.seen.values().next().value;
-      if (first !== undefined) this.seen.delete(first);
-    }
-    this.lastMsgid.set(fold(m.conversation), m.msgid);
-  }
-
-  private toMessage(msg: IrcMessage, replay: boolean): ChatMessage | null {
-    const from = nickOf(msg.source);
-    const target = msg.params[0] ?? '';
-    let text = msg.params[1];
-    if (text === undefined) return null;
-    let action = false;
-    if (text.startsWith('\x01')) {
-      const inner = text.replace(/^\x01|\x01$/g, '');
-      if (!inner.startsWith('ACTION')) return null; // other CTCP: not for display
-      action = true;
-      text = inner.slice(7);
-    }
-    const self = this.isMe(from);
-    const priv = !isChannel(target);
-    const time = msg.tags['time'] !== undefined ? new Date(msg.tags['time']) : new Date();
-    return {
-      from,
-      target,
-      conversation: priv ? (self ? target : from) : target,
-      text,
-      time: Number.isNaN(time.getTime()) ? new Date() : time,
-      msgid: msg.tags['msgid'],
-      self,
-      private: priv,
-      action,
-      replay,
-      account: msg.tags['account'],
-      tags: msg.tags,
-    };
-  }
-
-  private onBatch(msg: IrcMessage): void {
-    const ref = msg.params[0] ?? '';
-    if (ref.startsWith('+')) {
-      this.batches.set(ref.slice(1), {
-        type: msg.params[1] ?? '',
-        params: msg.params.slice(2),
-        label: msg.tags['label'],
-        parent: msg.tags['batch'],
-        messages: [],
-        ...(msg.params[1] === 'draft/multiline' ? { opening: msg, lines: [] } : {}),
-        targets: [],
-      });
-      return;
-    }
-    const id = ref.slice(1);
-    const batch = this.batches.get(id);
-    this.batches.delete(id);
-    if (!batch) return;
-    if (batch.lines !== undefined) {
-      this.onMultiline(batch);
-      return;
-    }
-    if (batch.type === 'labeled-response') {
-      // A labeled batch that held no history batch: the request got nothing.
-      const req = batch.label === undefined ? undefined : this.labeled.get(batch.label);
-      if (req && batch.label !== undefined) {
-        this.labeled.delete(batch.label);
-        clearTimeout(req.timer);
-        req.resolve({ messages: [], targets: [] });
-      }
-      return;
-    }
-    if (batch.type === SEARCH_BATCH) {
-      this.searches.finish(batch.messages);
-      return;
-    }
-    const targets = batch.type === 'draft/chathistory-targets';
-    if (batch.type !== 'chathistory' && batch.type !== 'draft/chathistory' && !targets) return;
-    const label =
-      batch.label ?? (batch.parent !== undefined ? this.batches.get(batch.parent)?.label : undefined);
-    let req: HistoryRequest | undefined;
-    if (label !== undefined) {
-      req = this.labeled.get(label);
-      this.labeled.delete(label);
-    } else {
-      const want = targets ? TARGETS : fold(batch.params[0] ?? '');
-      const i = this.unlabeled.findIndex((r) => fold(r.target) === want);
-      if (i !== -1) req = this.unlabeled.splice(i, 1)[0];
-    }
-    if (!req) return;
-    clearTimeout(req.timer);
-    if (req.catchUp) {
-      const fresh: ChatMessage[] = [];
-      for (const m of batch.messages) {
-        if (m.msgid !== undefined) {
-          if (this.seen.has(m.msgid)) continue;
-          this.remember(m);
-        }
-        fresh.push(m);
-        this.emit('message', m);
-      }
-      req.resolve({ messages: fresh, targets: [] });
-    } else req.resolve({ messages: batch.messages, targets: batch.targets });
-  }
-
-  private onCap(p: string[]): void {
-    const sub = (p[1] ?? '').toUpperCase();
-    if (sub === 'LS') {
-      const more = p[2] === '*';
-      for (const item of (more ? p[3] : p[2])?.split(' ') ?? []) {
-        if (item === '') continue;
-        const eq = item.indexOf('=');
-        this.offered.set(eq === -1 ? item : item.slice(0, eq), eq === -1 ? null : item.slice(eq + 1));
-      }
-      if (more) return;
-      const want = (this.opts.caps ?? [...CLIENT_CAPS]).filter(
-        (c) => this.offered.has(c) && (c !== 'sasl' || this.opts.password !== undefined),
-      );
-      if (want.length === 0) this.endCap();
-      else this.send('CAP', 'REQ', want.join(' '));
-      return;
-    }
-    if (sub === 'ACK') {
-      for (const c of (p[2] ?? '').split(' ')) {
-        if (c === '') continue;
-        if (c.startsWith('-')) this.caps.delete(c.slice(1));
-        else this.caps.add(c);
-      }
-      if (this.capEnded) return;
-      if (this.caps.has('sasl') && this.opts.password !== undefined) this.send('AUTHENTICATE', 'PLAIN');
-      else this.endCap();
-      return;
-    }
-    if (sub === 'NAK') {
-      if (!this.capEnded) this.endCap();
-    }
-  }
-
-  private endCap(): void {
-    if (this.capEnded) return;
-    this.capEnded = true;
-    this.send('CAP', 'END');
-  }
-
-  private readonly pendingCatchUp = new Set<string>();
-  private welcomed = false;
-
-  private onWelcomeDone(): void {
-    if (this.welcomed) return; // a later MOTD command ends with 376 too
-    this.welcomed = true;
-    const reconnecting = this.everRegistered;
-    this.everRegistered = true;
-    this.attempt = 0;
-    // Before any JOIN, so each room's profiles come with it (metadata §Concepts).
-    if (this.caps.has('draft/metadata-2')) this.send('METADATA', '*', 'SUB', ...Object.values(PROFILE_KEYS));
-    this.emit('registered', { nick: this.currentNick });
-    if (this.connectWaiter) {
-      this.connectWaiter.resolve();
-      this.connectWaiter = null;
-    }
-    if (reconnecting) {
-      const rooms = [...this.wanted.values()];
-      for (const room of rooms) {
-        if (this.lastMsgid.has(fold(room))) this.pendingCatchUp.add(fold(room));
-        this.send('JOIN', room);
-      }
-      // Private conversations need no JOIN: catch them up now (the server keeps them by
-      // account, so this finds what was missed when logged in with a password).
-      for (const conversation of this.lastMsgid.keys()) {
-        if (!isChannel(conversation)) this.catchUp(conversation);
-      }
-      this.emit('reconnected', { nick: this.currentNick });
-    }
-  }
-
   /** Fetches what a room said after the last message we saw, emitting unseen ones as `message`. */
   private catchUp(channel: string): void {
-    const last = this.lastMsgid.get(fold(channel));
+    const last = this.state.lastMsgid.get(fold(channel));
     if (last === undefined) return;
     const limit = String(this.opts.catchUpLimit ?? 200);
     this.requestHistory(channel, true, 'AFTER', channel, `msgid=${last}`, limit).catch((err: Error) => {
