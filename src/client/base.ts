@@ -8,14 +8,15 @@
  * (transport.ts) supplies the connection; `ChatClient` (client.ts) picks TCP, TLS or `ws` in
  * Node, and `BrowserChatClient` (browser.ts) the page's WebSocket.
  */
-import { type IrcMessage, parseLine, serializeMessage } from '../protocol/message.js';
+import { parseLine, serializeMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
 import type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+import { request, requestHistory } from './history.js';
 import type { ClientOptions } from './options.js';
-import type { HistoryRequest, HistoryResult } from './pending.js';
-import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
+import { fetchProfile, setProfile } from './profile-requests.js';
+import { type Profile, type ProfileField, Profiles } from './profiles.js';
 import { handle, NICK_PROBE, type Receiver, TARGETS } from './receive/index.js';
 import { type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import { type SessionList, SessionsReader } from './sessions.js';
@@ -48,7 +49,6 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private pingTimer: Timer | null = null;
   private lastReceived = 0;
   private readonly sessionsReader = new SessionsReader();
-  private labelSeq = 0;
   private closeWaiters: Array<() => void> = [];
   /** What the client knows and waits for; shared with the handlers in receive/. */
   private readonly state = new ClientState();
@@ -105,7 +105,6 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       emit: (event, payload) => this.emit(event, payload),
       proposeNick: (nick) => this.proposeNick(nick),
       sendUser: () => this.sendUser(),
-      catchUp: (conversation) => this.catchUp(conversation),
     };
   }
 
@@ -423,8 +422,8 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
           ? `timestamp=${before.toISOString()}`
           : `msgid=${before}`;
     return ref === undefined
-      ? this.requestHistory(target, false, 'LATEST', target, '*', limit)
-      : this.requestHistory(target, false, 'BEFORE', target, ref, limit);
+      ? requestHistory(this.receiver, target, false, 'LATEST', target, '*', limit)
+      : requestHistory(this.receiver, target, false, 'BEFORE', target, ref, limit);
   }
 
   /**
@@ -447,47 +446,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
 
   private readonly searches = new SearchQueue();
 
-  private async requestHistory(
-    target: string,
-    catchUp: boolean,
-    ...params: string[]
-  ): Promise<ChatMessage[]> {
-    return (await this.request(target, catchUp, ...params)).messages;
-  }
-
-  /** Sends a CHATHISTORY request and resolves with its batch (labeled when the server can). */
-  private request(target: string, catchUp: boolean, ...params: string[]): Promise<HistoryResult> {
-    if (!this.caps.has('draft/chathistory') || !this.caps.has('batch'))
-      return Promise.reject(new Error('the server offers no history (draft/chathistory)'));
-    return new Promise((resolve, reject) => {
-      const req: HistoryRequest = {
-        target,
-        resolve,
-        reject,
-        catchUp,
-        timer: setTimeout(() => {
-          this.state.unlabeled.splice(this.state.unlabeled.indexOf(req) >>> 0, 1);
-          for (const [k, v] of this.state.labeled) if (v === req) this.state.labeled.delete(k);
-          reject(new Error('history request timed out'));
-        }, 15_000),
-      };
-      if (this.caps.has('labeled-response')) {
-        const label = `h${++this.labelSeq}`;
-        this.state.labeled.set(label, req);
-        this.sendTagged({ label }, 'CHATHISTORY', ...params);
-      } else {
-        this.state.unlabeled.push(req);
-        this.send('CHATHISTORY', ...params);
-      }
-    });
-  }
-
   /**
    * Conversations with messages between two times (CHATHISTORY TARGETS): the rooms we are
    * in and, for an account, its private conversations; oldest activity first.
    */
   async targets(from: Date, to: Date, limit = 50): Promise<HistoryTarget[]> {
-    const result = await this.request(
+    const result = await request(
+      this.receiver,
       TARGETS,
       false,
       'TARGETS',
@@ -572,66 +537,11 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * server took it (its RPL_KEYVALUE or RPL_KEYNOTSET); rejects with the server's reason.
    */
   setProfile(field: ProfileField, value: string | null): Promise<void> {
-    const key = PROFILE_KEYS[field];
-    const clearing = value === null || value === '';
-    if (clearing && this.profiles.get(this.currentNick)?.[field] === undefined) return Promise.resolve();
-    const done = new Promise<void>((resolve, reject) => {
-      const onRaw = (m: IrcMessage): void => {
-        const ours = m.params[2] === key || (m.command === 'FAIL' && m.params[0] === 'METADATA');
-        if (!ours) return;
-        if (m.command === '761' || m.command === '766') {
-          this.off('raw', onRaw);
-          resolve();
-        } else if (m.command === 'FAIL') {
-          this.off('raw', onRaw);
-          reject(new Error(m.params.at(-1) ?? 'the server refused the change'));
-        }
-      };
-      this.on('raw', onRaw);
-    });
-    if (clearing) this.send('METADATA', '*', 'SET', key);
-    else this.send('METADATA', '*', 'SET', key, value);
-    return done;
+    return setProfile(this.receiver, field, value);
   }
 
   /** Asks the server for someone's profile (METADATA GET) and resolves with it. */
   fetchProfile(nick: string, timeoutMs = 10_000): Promise<Profile> {
-    if (!this.profilesAvailable) return Promise.resolve({});
-    const keys: string[] = Object.values(PROFILE_KEYS);
-    return new Promise<Profile>((resolve, reject) => {
-      const pending = new Set(keys);
-      const finish = (err: Error | null): void => {
-        this.off('raw', onRaw);
-        clearTimeout(timer);
-        // The line that completed it is stored once its own handling runs, right after 'raw'.
-        if (err === null) queueMicrotask(() => resolve(this.profiles.get(nick) ?? {}));
-        else reject(err);
-      };
-      const onRaw = (m: IrcMessage): void => {
-        if ((m.command === '761' || m.command === '766') && fold(m.params[1] ?? '') === fold(nick)) {
-          pending.delete(m.params[2] ?? '');
-          if (pending.size === 0) finish(null);
-        } else if (m.command === 'FAIL' && m.params[0] === 'METADATA' && m.params[1] === 'INVALID_TARGET') {
-          finish(new Error(`${nick} is not on the network`));
-        }
-      };
-      const timer = unref(setTimeout(() => finish(new Error('no answer from the server')), timeoutMs));
-      this.on('raw', onRaw);
-      this.send('METADATA', nick, 'GET', ...keys);
-    });
-  }
-
-  /** Fetches what a room said after the last message we saw, emitting unseen ones as `message`. */
-  private catchUp(channel: string): void {
-    const last = this.state.lastMsgid.get(fold(channel));
-    if (last === undefined) return;
-    const limit = String(this.opts.catchUpLimit ?? 200);
-    this.requestHistory(channel, true, 'AFTER', channel, `msgid=${last}`, limit).catch((err: Error) => {
-      this.emit('error', {
-        message: `could not fetch missed messages: ${err.message}`,
-        command: 'CHATHISTORY',
-        params: [],
-      });
-    });
+    return fetchProfile(this.receiver, nick, timeoutMs);
   }
 }

@@ -28,6 +28,8 @@ export class ClientState {
   readonly batches = new Map<string, OpenBatch>();
   readonly labeled = new Map<string, HistoryRequest>();
   readonly unlabeled: HistoryRequest[] = [];
+  /** The last label given to a history request (labeled-response). */
+  labelSeq = 0;
   connectWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   registerWaiter: {
     account: string;

@@ -25,7 +25,6 @@ export interface Receiver {
   emit<K extends keyof ChatClientEvents & string>(event: K, payload: ChatClientEvents[K]): void;
   proposeNick(nick: string): void;
   sendUser(): void;
-  catchUp(conversation: string): void;
 }
 
 /** The handler of one command (or numeric) from the server. */

@@ -4,6 +4,7 @@
  * rooms and catching up after a reconnection).
  */
 import type { IrcMessage } from '../../protocol/message.js';
+import { catchUp } from '../history.js';
 import { CLIENT_CAPS } from '../options.js';
 import { PROFILE_KEYS } from '../profiles.js';
 import { base64Utf8, fold, isChannel } from '../text.js';
@@ -156,7 +157,7 @@ export function onWelcomeDone(r: Receiver): void {
     // Private conversations need no JOIN: catch them up now (the server keeps them by
     // account, so this finds what was missed when logged in with a password).
     for (const conversation of r.state.lastMsgid.keys()) {
-      if (!isChannel(conversation)) r.catchUp(conversation);
+      if (!isChannel(conversation)) catchUp(r, conversation);
     }
     r.emit('reconnected', { nick: r.client.currentNick });
   }

@@ -3,6 +3,7 @@
  * topics, member lists (NAMES), the room directory (LIST) and away states.
  */
 import type { IrcMessage } from '../../protocol/message.js';
+import { catchUp } from '../history.js';
 import { fold, nickOf } from '../text.js';
 import { type Handlers, isMe, type Receiver } from './context.js';
 
@@ -44,7 +45,7 @@ function onJoin(r: Receiver, msg: IrcMessage): void {
   });
   if (self && r.state.pendingCatchUp.has(fold(channel))) {
     r.state.pendingCatchUp.delete(fold(channel));
-    r.catchUp(channel);
+    catchUp(r, channel);
   }
 }
 
