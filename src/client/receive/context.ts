@@ -1,7 +1,8 @@
 /**
  * What the handlers of server lines (receive/*.ts) may touch of a client: its public side,
  * its shared state (state.ts), and the few private steps they trigger. ChatClientBase
- * builds one Receiver for itself, so its private members stay private.
+ * builds one Receiver for itself, so its private members stay private; the history and
+ * profile requests (history.ts, profile-requests.ts) work through it too.
  */
 import type { IrcMessage } from '../../protocol/message.js';
 import type { ChatClientBase } from '../base.js';
