@@ -8,233 +8,27 @@
  * (transport.ts) supplies the connection; `ChatClient` (client.ts) picks TCP, TLS or `ws` in
  * Node, and `BrowserChatClient` (browser.ts) the page's WebSocket.
  */
-import { type IrcMessage, parseLine, serializeMessage } from '../protocol/message.js';
+import { parseLine, serializeMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/tags.js';
 import { utf8Length } from '../protocol/utf8.js';
 import { TypedEmitter } from './emitter.js';
-import { PROFILE_KEYS, type Profile, type ProfileField, Profiles } from './profiles.js';
-import { SEARCH_BATCH, type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
+import type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+import { request, requestHistory } from './history.js';
+import type { ClientOptions } from './options.js';
+import { fetchProfile, setProfile } from './profile-requests.js';
+import { type Profile, type ProfileField, Profiles } from './profiles.js';
+import { handle, NICK_PROBE, type Receiver, TARGETS } from './receive/index.js';
+import { type SearchHit, type SearchOptions, SearchQueue, searchAttributes } from './search.js';
 import { type SessionList, SessionsReader } from './sessions.js';
+import { ClientState } from './state.js';
+import { base64Utf8, fold, isChannel, splitText } from './text.js';
+import { type Timer, unref } from './timer.js';
 import type { Connector, LineTransport } from './transport.js';
 
-/** The capabilities this client understands and requests when offered. */
-export const CLIENT_CAPS = [
-  'message-tags',
-  'server-time',
-  'echo-message',
-  'batch',
-  'labeled-response',
-  'draft/chathistory',
-  'away-notify',
-  'account-tag',
-  'extended-join',
-  'multi-prefix',
-  'draft/read-marker',
-  'draft/account-registration',
-  'sasl',
-  // Message features (message-features.ts): received as events, sent with its methods.
-  'draft/multiline',
-  'draft/message-redaction',
-  'draft/event-playback',
-  'soju.im/search',
-  'draft/webpush',
-  // Profiles (profiles.ts): display name, avatar and status of people.
-  'draft/metadata-2',
-] as const;
-
-/** Everything but the transport: who to be, what to ask for, how to reconnect. */
-export interface ClientOptions {
-  nick: string;
-  username?: string;
-  realname?: string;
-  /** Password for SASL PLAIN (account name: `account`, else the nick). */
-  password?: string;
-  account?: string;
-  /** Capabilities to request (default: CLIENT_CAPS; `sasl` only with a password). */
-  caps?: string[];
-  /** Reconnect after an unexpected disconnection (default true). */
-  reconnect?: boolean;
-  reconnectMinMs?: number;
-  reconnectMaxMs?: number;
-  /** Give up after this many failed attempts in a row (default: never). */
-  reconnectMaxAttempts?: number;
-  /** Idle time before a keepalive PING; the link is dropped after twice as long in silence. */
-  pingIntervalMs?: number;
-  /** Most messages fetched per room when catching up after a reconnection. */
-  catchUpLimit?: number;
-}
-
-export interface ChatMessage {
-  /** Sender's nick ('' for the server). */
-  from: string;
-  /** Where it was sent: a room, or a nick for a private message. */
-  target: string;
-  /** The conversation it belongs to: the room, or the other person for a private message. */
-  conversation: string;
-  text: string;
-  time: Date;
-  msgid: string | undefined;
-  /** Sent by this client. */
-  self: boolean;
-  private: boolean;
-  /** A /me action (CTCP ACTION); `text` is without the wrapper. */
-  action: boolean;
-  /** Came from history (catch-up after reconnecting, or history()). */
-  replay: boolean;
-  account: string | undefined;
-  tags: Tags;
-}
-
-export interface NamesEntry {
-  nick: string;
-  /** Channel-membership prefixes, highest first ('@', '+'...). */
-  prefixes: string;
-}
-
-/** One room from LIST (322 RPL_LIST): its name, how many are in it, and its topic. */
-export interface RoomListing {
-  name: string;
-  users: number;
-  topic: string;
-}
-
-export interface ChatClientEvents {
-  registered: { nick: string };
-  /** Server text worth showing a person: the welcome, the MOTD, replies to queries. */
-  info: { command: string; text: string; params: string[] };
-  message: ChatMessage;
-  notice: ChatMessage;
-  join: {
-    nick: string;
-    channel: string;
-    self: boolean;
-    account: string | undefined;
-    realname: string | undefined;
-  };
-  part: { nick: string; channel: string; self: boolean; reason: string; kickedBy: string | undefined };
-  quit: { nick: string; reason: string; channels: string[] };
-  nick: { oldNick: string; newNick: string; self: boolean };
-  topic: { channel: string; topic: string; setBy: string | undefined; initial: boolean };
-  names: { channel: string; users: NamesEntry[] };
-  /** The rooms a LIST returned (everything between 321 and 323). */
-  list: { rooms: RoomListing[] };
-  away: { nick: string; away: boolean; message: string };
-  typing: { from: string; target: string; state: string };
-  /** A read marker (draft/read-marker): everything up to `time` in `target` has been read. */
-  readMarker: { target: string; time: Date | null };
-  /** Someone's profile (draft/metadata-2) is known or changed: their display name, avatar, status. */
-  profile: { nick: string; profile: Profile; live: boolean };
-  /** The nick asked for was refused; call `nick()` with another, or it stays as it was. */
-  nickInUse: { nick: string; reason: 'in-use' | 'invalid'; registered: boolean };
-  error: { message: string; command: string; params: string[] };
-  /** `ended`: the person ended this session from another one (SESSIONS END); no reconnecting. */
-  disconnected: { reason: string; willReconnect: boolean; ended: boolean };
-  reconnecting: { attempt: number; delayMs: number };
-  reconnected: { nick: string };
-  /** A SESSIONS listing (sessions()), or the always-on switch after setAlwaysOn(). */
-  sessions: SessionList;
-  alwaysOn: { state: SessionList['alwaysOn'] };
-  /** One of the person's sessions was ended (endSession()). */
-  sessionEnded: { id: number };
-  /** Every parsed line from the server (for debugging or extensions). */
-  raw: IrcMessage;
-}
-
-interface OpenBatch {
-  type: string;
-  params: string[];
-  label: string | undefined;
-  parent: string | undefined;
-  messages: ChatMessage[];
-  targets: HistoryTarget[];
-  /** A draft/multiline batch: its opening line (source, msgid, tags) and its PRIVMSG lines. */
-  opening?: IrcMessage;
-  lines?: IrcMessage[];
-}
-
-/** One conversation from CHATHISTORY TARGETS: its name and its latest message's time. */
-export interface HistoryTarget {
-  target: string;
-  latest: Date;
-}
-
-interface HistoryResult {
-  messages: ChatMessage[];
-  targets: HistoryTarget[];
-}
-
-interface HistoryRequest {
-  target: string;
-  resolve: (result: HistoryResult) => void;
-  reject: (err: Error) => void;
-  timer: Timer;
-  /** Catch-up requests emit their messages as events (deduplicated). */
-  catchUp: boolean;
-}
-
-type Timer = ReturnType<typeof setTimeout>;
-
-/** The pending-request key of a CHATHISTORY TARGETS request (no conversation is named so). */
-const TARGETS = ' targets';
-/** The PING token whose PONG says the proposed nick was not refused (see proposeNick). */
-const NICK_PROBE = 'tertulia-nick-check';
-
-/** Timers must not keep a Node process alive; browsers have no unref. */
-function unref(timer: Timer): Timer {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
-
-const encoder = new TextEncoder();
-
-/** Base64 of a string's UTF-8 bytes (SASL PLAIN, HTTP Basic), without Buffer. */
-export function base64Utf8(text: string): string {
-  let binary = '';
-  for (const byte of encoder.encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-/** ASCII case folding (tertulia's CASEMAPPING=ascii; close enough elsewhere for lookups). */
-export function fold(name: string): string {
-  return name.toLowerCase();
-}
-
-export function isChannel(name: string): boolean {
-  return /^[#&+!]/.test(name);
-}
-
-function nickOf(source: string | null): string {
-  if (source === null) return '';
-  const bang = source.indexOf('!');
-  return bang === -1 ? source : source.slice(0, bang);
-}
-
-/**
- * Splits text into pieces of at most `maxBytes` UTF-8 bytes, preferring to cut at a space and
- * never inside a character. Newlines always start a new piece; empty lines are dropped.
- */
-export function splitText(text: string, maxBytes: number): string[] {
-  const out: string[] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    let rest = line;
-    while (utf8Length(rest) > maxBytes) {
-      let bytes = 0;
-      let cut = 0;
-      for (const ch of rest) {
-        const b = utf8Length(ch);
-        if (bytes + b > maxBytes) break;
-        bytes += b;
-        cut += ch.length;
-      }
-      const space = rest.lastIndexOf(' ', cut);
-      const at = space > cut / 2 ? space : cut;
-      out.push(rest.slice(0, at));
-      rest = rest.slice(at).replace(/^ /, '');
-    }
-    if (rest !== '') out.push(rest);
-  }
-  return out;
-}
+// The types and helpers that used to live here, for imports of './base.js'.
+export type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+export { CLIENT_CAPS, type ClientOptions } from './options.js';
+export { base64Utf8, fold, isChannel, splitText } from './text.js';
 
 export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** The nick the server knows us by (the wanted one before registration). */
@@ -251,43 +45,15 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private readonly connector: Connector;
   private transport: LineTransport | null = null;
   private quitting = false;
-  private attempt = 0;
-  private everRegistered = false;
-  /** USER went out (it waits for the nick to be accepted, see proposeNick). */
-  private userSent = false;
-  /** A NICK was refused since the last one proposed. */
-  private nickRefused = false;
   private reconnectTimer: Timer | null = null;
   private pingTimer: Timer | null = null;
   private lastReceived = 0;
-  private offered = new Map<string, string | null>();
-  private capEnded = false;
-  private readonly channels = new Map<
-    string,
-    { name: string; topic: string; users: Map<string, NamesEntry> }
-  >();
-  /** Rooms this client wants to be in (rejoined after reconnecting), by folded name. */
-  private readonly wanted = new Map<string, string>();
-  private readonly namesBuffer = new Map<string, NamesEntry[]>();
-  private listBuffer: RoomListing[] = [];
   private readonly sessionsReader = new SessionsReader();
-  /** The server said this session was ended from another (FAIL * SESSION_ENDED): stay closed. */
-  private endedElsewhere = false;
-  /** Last msgid seen per conversation (folded), for catch-up. */
-  private readonly lastMsgid = new Map<string, string>();
-  private readonly seen = new Set<string>();
-  private readonly batches = new Map<string, OpenBatch>();
-  private readonly labeled = new Map<string, HistoryRequest>();
-  private readonly unlabeled: HistoryRequest[] = [];
-  private labelSeq = 0;
-  private connectWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closeWaiters: Array<() => void> = [];
-  private registerWaiter: {
-    account: string;
-    password: string;
-    resolve: () => void;
-    reject: (err: Error) => void;
-  } | null = null;
+  /** What the client knows and waits for; shared with the handlers in receive/. */
+  private readonly state = new ClientState();
+  /** This client as the handlers of server lines (receive/) see it. */
+  private readonly receiver: Receiver;
 
   /** The server's RPL_ISUPPORT tokens (value '' for tokens without one). */
   readonly isupport = new Map<string, string>();
@@ -329,6 +95,17 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     this.opts = { ...options };
     this.connector = connector;
     this.currentNick = options.nick;
+    this.receiver = {
+      client: this,
+      state: this.state,
+      opts: this.opts,
+      profiles: this.profiles,
+      sessionsReader: this.sessionsReader,
+      searches: this.searches,
+      emit: (event, payload) => this.emit(event, payload),
+      proposeNick: (nick) => this.proposeNick(nick),
+      sendUser: () => this.sendUser(),
+    };
   }
 
   // ------------------------------------------------------------------ connection
@@ -336,9 +113,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   /** Connects and registers; resolves once registered (after the welcome and MOTD). */
   connect(): Promise<void> {
     this.quitting = false;
-    this.endedElsewhere = false;
+    this.state.endedElsewhere = false;
     return new Promise((resolve, reject) => {
-      this.connectWaiter = { resolve, reject };
+      this.state.connectWaiter = { resolve, reject };
       this.open();
     });
   }
@@ -346,12 +123,12 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   private open(): void {
     this.registered = false;
     this.account = null;
-    this.welcomed = false;
-    this.capEnded = false;
+    this.state.welcomed = false;
+    this.state.capEnded = false;
     this.caps.clear();
-    this.offered.clear();
-    this.channels.clear();
-    this.batches.clear();
+    this.state.offered.clear();
+    this.state.channels.clear();
+    this.state.batches.clear();
     this.transport = this.connector({
       open: () => {
         this.connected = true;
@@ -361,14 +138,14 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
       line: (line) => {
         this.lastReceived = Date.now();
         const parsed = parseLine(line);
-        if (parsed.ok) this.handle(parsed.message);
+        if (parsed.ok) handle(this.receiver, parsed.message);
       },
       close: (reason) => this.onClosed(reason),
     });
   }
 
   private register(): void {
-    this.userSent = false;
+    this.state.userSent = false;
     this.send('CAP', 'LS', '302');
     this.proposeNick(this.currentNick);
     this.startPing();
@@ -380,13 +157,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * nick's, never a refused one's.
    */
   private proposeNick(nick: string): void {
-    this.nickRefused = false;
+    this.state.nickRefused = false;
     this.send('NICK', nick);
-    if (!this.userSent) this.send('PING', NICK_PROBE);
+    if (!this.state.userSent) this.send('PING', NICK_PROBE);
   }
 
   private sendUser(): void {
-    this.userSent = true;
+    this.state.userSent = true;
     const derived =
       this.currentNick
         .toLowerCase()
@@ -419,38 +196,42 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
     this.registered = false;
     this.transport = null;
     this.stopPing();
-    for (const req of [...this.labeled.values(), ...this.unlabeled]) {
+    for (const req of [...this.state.labeled.values(), ...this.state.unlabeled]) {
       clearTimeout(req.timer);
       req.reject(new Error('disconnected'));
     }
-    this.labeled.clear();
-    this.unlabeled.length = 0;
+    this.state.labeled.clear();
+    this.state.unlabeled.length = 0;
     this.searches.abort('disconnected');
     for (const w of this.closeWaiters.splice(0)) w();
-    if (this.registerWaiter) {
-      this.registerWaiter.reject(new Error('disconnected'));
-      this.registerWaiter = null;
+    if (this.state.registerWaiter) {
+      this.state.registerWaiter.reject(new Error('disconnected'));
+      this.state.registerWaiter = null;
     }
     const max = this.opts.reconnectMaxAttempts ?? Number.POSITIVE_INFINITY;
-    const ended = this.endedElsewhere;
+    const ended = this.state.endedElsewhere;
     const willReconnect =
-      !this.quitting && !ended && this.opts.reconnect !== false && this.everRegistered && this.attempt < max;
+      !this.quitting &&
+      !ended &&
+      this.opts.reconnect !== false &&
+      this.state.everRegistered &&
+      this.state.attempt < max;
     this.emit('disconnected', { reason, willReconnect, ended });
-    if (this.connectWaiter && !willReconnect) {
-      this.connectWaiter.reject(new Error(`could not connect: ${reason}`));
-      this.connectWaiter = null;
+    if (this.state.connectWaiter && !willReconnect) {
+      this.state.connectWaiter.reject(new Error(`could not connect: ${reason}`));
+      this.state.connectWaiter = null;
     }
     if (willReconnect) this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
-    this.attempt++;
+    this.state.attempt++;
     const min = this.opts.reconnectMinMs ?? 1000;
     const max = this.opts.reconnectMaxMs ?? 60_000;
-    const base = Math.min(max, min * 2 ** (this.attempt - 1));
+    const base = Math.min(max, min * 2 ** (this.state.attempt - 1));
     // "Equal jitter": half fixed, half random, so many clients do not return in lockstep.
     const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
-    this.emit('reconnecting', { attempt: this.attempt, delayMs });
+    this.emit('reconnecting', { attempt: this.state.attempt, delayMs });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (!this.quitting) this.open();
@@ -475,13 +256,13 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   }
 
   join(channel: string, key?: string): void {
-    this.wanted.set(fold(channel), channel);
+    this.state.wanted.set(fold(channel), channel);
     if (key === undefined) this.send('JOIN', channel);
     else this.send('JOIN', channel, key);
   }
 
   part(channel: string, reason?: string): void {
-    this.wanted.delete(fold(channel));
+    this.state.wanted.delete(fold(channel));
     if (reason === undefined) this.send('PART', channel);
     else this.send('PART', channel, reason);
   }
@@ -615,16 +396,16 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
 
   /** Rooms we are in (their names as the server spells them). */
   get rooms(): string[] {
-    return [...this.channels.values()].map((c) => c.name);
+    return [...this.state.channels.values()].map((c) => c.name);
   }
 
   /** Who is in a room, as last known. */
   users(channel: string): NamesEntry[] {
-    return [...(this.channels.get(fold(channel))?.users.values() ?? [])];
+    return [...(this.state.channels.get(fold(channel))?.users.values() ?? [])];
   }
 
   topicOf(channel: string): string | undefined {
-    return this.channels.get(fold(channel))?.topic;
+    return this.state.channels.get(fold(channel))?.topic;
   }
 
   /**
@@ -641,8 +422,8 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
           ? `timestamp=${before.toISOString()}`
           : `msgid=${before}`;
     return ref === undefined
-      ? this.requestHistory(target, false, 'LATEST', target, '*', limit)
-      : this.requestHistory(target, false, 'BEFORE', target, ref, limit);
+      ? requestHistory(this.receiver, target, false, 'LATEST', target, '*', limit)
+      : requestHistory(this.receiver, target, false, 'BEFORE', target, ref, limit);
   }
 
   /**
@@ -651,7 +432,7 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * with the server's reason for a bad query, or when the server has no search.
    */
   search(text: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    if (!this.offered.has('soju.im/search') || !this.caps.has('batch'))
+    if (!this.state.offered.has('soju.im/search') || !this.caps.has('batch'))
       return Promise.reject(new Error('the server offers no search (soju.im/search)'));
     const result = this.searches.add(text);
     this.send('SEARCH', searchAttributes(text, opts));
@@ -660,52 +441,18 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
 
   /** The value a capability was offered with in CAP LS (`draft/webpush` → `vapid=…`), or null. */
   capValue(name: string): string | null {
-    return this.offered.get(name) ?? null;
+    return this.state.offered.get(name) ?? null;
   }
 
   private readonly searches = new SearchQueue();
-
-  private async requestHistory(
-    target: string,
-    catchUp: boolean,
-    ...params: string[]
-  ): Promise<ChatMessage[]> {
-    return (await this.request(target, catchUp, ...params)).messages;
-  }
-
-  /** Sends a CHATHISTORY request and resolves with its batch (labeled when the server can). */
-  private request(target: string, catchUp: boolean, ...params: string[]): Promise<HistoryResult> {
-    if (!this.caps.has('draft/chathistory') || !this.caps.has('batch'))
-      return Promise.reject(new Error('the server offers no history (draft/chathistory)'));
-    return new Promise((resolve, reject) => {
-      const req: HistoryRequest = {
-        target,
-        resolve,
-        reject,
-        catchUp,
-        timer: setTimeout(() => {
-          this.unlabeled.splice(this.unlabeled.indexOf(req) >>> 0, 1);
-          for (const [k, v] of this.labeled) if (v === req) this.labeled.delete(k);
-          reject(new Error('history request timed out'));
-        }, 15_000),
-      };
-      if (this.caps.has('labeled-response')) {
-        const label = `h${++this.labelSeq}`;
-        this.labeled.set(label, req);
-        this.sendTagged({ label }, 'CHATHISTORY', ...params);
-      } else {
-        this.unlabeled.push(req);
-        this.send('CHATHISTORY', ...params);
-      }
-    });
-  }
 
   /**
    * Conversations with messages between two times (CHATHISTORY TARGETS): the rooms we are
    * in and, for an account, its private conversations; oldest activity first.
    */
   async targets(from: Date, to: Date, limit = 50): Promise<HistoryTarget[]> {
-    const result = await this.request(
+    const result = await request(
+      this.receiver,
       TARGETS,
       false,
       'TARGETS',
@@ -735,9 +482,9 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
   registerAccount(account: string, password: string, email = '*'): Promise<void> {
     if (!this.caps.has('draft/account-registration'))
       return Promise.reject(new Error('this server does not offer account registration'));
-    if (this.registerWaiter) return Promise.reject(new Error('a registration is already in progress'));
+    if (this.state.registerWaiter) return Promise.reject(new Error('a registration is already in progress'));
     return new Promise((resolve, reject) => {
-      this.registerWaiter = { account, password, resolve, reject };
+      this.state.registerWaiter = { account, password, resolve, reject };
       this.send('REGISTER', account, email, password);
     });
   }
@@ -790,634 +537,11 @@ export class ChatClientBase extends TypedEmitter<ChatClientEvents> {
    * server took it (its RPL_KEYVALUE or RPL_KEYNOTSET); rejects with the server's reason.
    */
   setProfile(field: ProfileField, value: string | null): Promise<void> {
-    const key = PROFILE_KEYS[field];
-    const clearing = value === null || value === '';
-    if (clearing && this.profiles.get(this.currentNick)?.[field] === undefined) return Promise.resolve();
-    const done = new Promise<void>((resolve, reject) => {
-      const onRaw = (m: IrcMessage): void => {
-        const ours = m.params[2] === key || (m.command === 'FAIL' && m.params[0] === 'METADATA');
-        if (!ours) return;
-        if (m.command === '761' || m.command === '766') {
-          this.off('raw', onRaw);
-          resolve();
-        } else if (m.command === 'FAIL') {
-          this.off('raw', onRaw);
-          reject(new Error(m.params.at(-1) ?? 'the server refused the change'));
-        }
-      };
-      this.on('raw', onRaw);
-    });
-    if (clearing) this.send('METADATA', '*', 'SET', key);
-    else this.send('METADATA', '*', 'SET', key, value);
-    return done;
+    return setProfile(this.receiver, field, value);
   }
 
   /** Asks the server for someone's profile (METADATA GET) and resolves with it. */
   fetchProfile(nick: string, timeoutMs = 10_000): Promise<Profile> {
-    if (!this.profilesAvailable) return Promise.resolve({});
-    const keys: string[] = Object.values(PROFILE_KEYS);
-    return new Promise<Profile>((resolve, reject) => {
-      const pending = new Set(keys);
-      const finish = (err: Error | null): void => {
-        this.off('raw', onRaw);
-        clearTimeout(timer);
-        // The line that completed it is stored once its own handling runs, right after 'raw'.
-        if (err === null) queueMicrotask(() => resolve(this.profiles.get(nick) ?? {}));
-        else reject(err);
-      };
-      const onRaw = (m: IrcMessage): void => {
-        if ((m.command === '761' || m.command === '766') && fold(m.params[1] ?? '') === fold(nick)) {
-          pending.delete(m.params[2] ?? '');
-          if (pending.size === 0) finish(null);
-        } else if (m.command === 'FAIL' && m.params[0] === 'METADATA' && m.params[1] === 'INVALID_TARGET') {
-          finish(new Error(`${nick} is not on the network`));
-        }
-      };
-      const timer = unref(setTimeout(() => finish(new Error('no answer from the server')), timeoutMs));
-      this.on('raw', onRaw);
-      this.send('METADATA', nick, 'GET', ...keys);
-    });
-  }
-
-  // ------------------------------------------------------------------ receiving
-
-  private isMe(nick: string): boolean {
-    return fold(nick) === fold(this.currentNick);
-  }
-
-  private handle(msg: IrcMessage): void {
-    this.emit('raw', msg);
-    const batchId = msg.tags['batch'];
-    const batch = batchId === undefined ? undefined : this.batches.get(batchId);
-    if (batch?.lines !== undefined && msg.command !== 'BATCH') {
-      batch.lines.push(msg); // a line of a multiline message, combined at BATCH -
-      return;
-    }
-    if (
-      batch &&
-      (batch.type === 'chathistory' || batch.type === 'draft/chathistory' || batch.type === SEARCH_BATCH) &&
-      msg.command !== 'BATCH'
-    ) {
-      if (msg.command === 'PRIVMSG' || msg.command === 'NOTICE') {
-        const m = this.toMessage(msg, true);
-        if (m) batch.messages.push(m);
-      }
-      return;
-    }
-    if (batch?.type === 'draft/chathistory-targets' && msg.command === 'CHATHISTORY') {
-      // CHATHISTORY TARGETS <target> <timestamp> (draft/chathistory §TARGETS)
-      const latest = new Date(msg.params[2] ?? '');
-      if (msg.params[0] === 'TARGETS' && msg.params[1] !== undefined && !Number.isNaN(latest.getTime()))
-        batch.targets.push({ target: msg.params[1], latest });
-      return;
-    }
-    const p = msg.params;
-    switch (msg.command) {
-      case 'PING':
-        this.send('PONG', ...p);
-        return;
-      case 'METADATA':
-      case '761':
-      case '766': {
-        const change = this.profiles.handle(msg);
-        if (change !== null) this.emit('profile', change);
-        return;
-      }
-      case 'PONG':
-        if (p.at(-1) === NICK_PROBE && !this.userSent && !this.nickRefused) this.sendUser();
-        return;
-      case 'CAP':
-        this.onCap(p);
-        return;
-      case 'AUTHENTICATE':
-        if (p[0] === '+') {
-          const account = this.opts.account ?? this.opts.nick;
-          const token = base64Utf8(`${account}\0${account}\0${this.opts.password ?? ''}`);
-          for (let i = 0; i < token.length; i += 400) this.send('AUTHENTICATE', token.slice(i, i + 400));
-          if (token.length % 400 === 0) this.send('AUTHENTICATE', '+');
-        }
-        return;
-      case '900':
-        // RPL_LOGGEDIN <nick> <mask> <account> :text
-        this.account = p[2] ?? null;
-        return;
-      case '901':
-        this.account = null;
-        return;
-      case 'REGISTER': {
-        // draft/account-registration: REGISTER SUCCESS <account> :message logs us in.
-        if (p[0] === 'SUCCESS') {
-          this.account = p[1] ?? null;
-          const waiter = this.registerWaiter;
-          this.registerWaiter = null;
-          if (waiter) {
-            this.opts.account = waiter.account;
-            this.opts.password = waiter.password;
-            waiter.resolve();
-          }
-        }
-        return;
-      }
-      case 'MARKREAD': {
-        // draft/read-marker: MARKREAD <target> timestamp=… | *
-        const stamp = p[1] ?? '*';
-        const time = stamp.startsWith('timestamp=') ? new Date(stamp.slice(10)) : null;
-        this.emit('readMarker', {
-          target: p[0] ?? '',
-          time: time !== null && !Number.isNaN(time.getTime()) ? time : null,
-        });
-        return;
-      }
-      case '903':
-      case '907':
-        this.endCap();
-        return;
-      case '902':
-      case '904':
-      case '905':
-      case '906':
-        this.emit('error', {
-          message: p.at(-1) ?? 'SASL authentication failed',
-          command: msg.command,
-          params: p,
-        });
-        this.endCap();
-        return;
-      case '001':
-        this.registered = true;
-        this.currentNick = p[0] ?? this.currentNick;
-        this.emit('info', { command: msg.command, text: p.at(-1) ?? '', params: p });
-        return;
-      case '376':
-      case '422':
-        this.emit('info', { command: msg.command, text: p.at(-1) ?? '', params: p });
-        this.onWelcomeDone();
-        return;
-      case '005':
-        // RPL_ISUPPORT: KEY=value tokens between the nick and the trailing text.
-        for (const token of p.slice(1, -1)) {
-          const eq = token.indexOf('=');
-          if (token.startsWith('-')) this.isupport.delete(token.slice(1));
-          else if (eq === -1) this.isupport.set(token, '');
-          else this.isupport.set(token.slice(0, eq), token.slice(eq + 1));
-        }
-        return;
-      case '432':
-      case '433':
-      case '436': {
-        const nick = p[1] ?? this.currentNick;
-        const reason = msg.command === '432' ? 'invalid' : 'in-use';
-        if (!this.registered) this.nickRefused = true;
-        if (!this.registered && this.everRegistered) {
-          // Reconnecting while our old session still holds the nick: take a variant.
-          this.currentNick = `${this.opts.nick.slice(0, 28)}_${Math.floor(Math.random() * 100)}`;
-          this.proposeNick(this.currentNick);
-          return;
-        }
-        if (!this.registered && this.listenerCount('nickInUse') === 0) {
-          this.currentNick = `${nick}_`;
-          this.proposeNick(this.currentNick);
-          return;
-        }
-        this.emit('nickInUse', { nick, reason, registered: this.registered });
-        return;
-      }
-      case 'NICK': {
-        const oldNick = nickOf(msg.source);
-        const newNick = p[0] ?? '';
-        const self = this.isMe(oldNick);
-        if (self) this.currentNick = newNick;
-        this.profiles.rename(oldNick, newNick);
-        for (const ch of this.channels.values()) {
-          const entry = ch.users.get(fold(oldNick));
-          if (entry) {
-            ch.users.delete(fold(oldNick));
-            ch.users.set(fold(newNick), { ...entry, nick: newNick });
-          }
-        }
-        this.emit('nick', { oldNick, newNick, self });
-        return;
-      }
-      case 'JOIN': {
-        const nick = nickOf(msg.source);
-        const channel = p[0] ?? '';
-        const self = this.isMe(nick);
-        if (self) {
-          this.channels.set(fold(channel), { name: channel, topic: '', users: new Map() });
-          this.wanted.set(fold(channel), channel);
-        }
-        this.channels.get(fold(channel))?.users.set(fold(nick), { nick, prefixes: '' });
-        const account =
-          this.caps.has('extended-join') && p[1] !== undefined && p[1] !== '*' ? p[1] : undefined;
-        this.emit('join', {
-          nick,
-          channel,
-          self,
-          account,
-          realname: this.caps.has('extended-join') ? p[2] : undefined,
-        });
-        if (self && this.pendingCatchUp.has(fold(channel))) {
-          this.pendingCatchUp.delete(fold(channel));
-          this.catchUp(channel);
-        }
-        return;
-      }
-      case 'PART':
-      case 'KICK': {
-        const kick = msg.command === 'KICK';
-        const nick = kick ? (p[1] ?? '') : nickOf(msg.source);
-        const channel = p[0] ?? '';
-        const self = this.isMe(nick);
-        if (self) {
-          this.channels.delete(fold(channel));
-          this.wanted.delete(fold(channel));
-        } else this.channels.get(fold(channel))?.users.delete(fold(nick));
-        this.emit('part', {
-          nick,
-          channel,
-          self,
-          reason: (kick ? p[2] : p[1]) ?? '',
-          kickedBy: kick ? nickOf(msg.source) : undefined,
-        });
-        return;
-      }
-      case 'QUIT': {
-        const nick = nickOf(msg.source);
-        const channels: string[] = [];
-        for (const ch of this.channels.values()) if (ch.users.delete(fold(nick))) channels.push(ch.name);
-        this.profiles.forget(nick);
-        this.emit('quit', { nick, reason: p[0] ?? '', channels });
-        return;
-      }
-      case 'TOPIC': {
-        const channel = p[0] ?? '';
-        const ch = this.channels.get(fold(channel));
-        if (ch) ch.topic = p[1] ?? '';
-        this.emit('topic', { channel, topic: p[1] ?? '', setBy: nickOf(msg.source), initial: false });
-        return;
-      }
-      case '332': {
-        const channel = p[1] ?? '';
-        const ch = this.channels.get(fold(channel));
-        if (ch) ch.topic = p[2] ?? '';
-        this.emit('topic', { channel, topic: p[2] ?? '', setBy: undefined, initial: true });
-        return;
-      }
-      case '331':
-        this.emit('topic', { channel: p[1] ?? '', topic: '', setBy: undefined, initial: true });
-        return;
-      case '333':
-        return;
-      case 'SESSIONS': {
-        const event = this.sessionsReader.read(msg);
-        if (event?.kind === 'list') this.emit('sessions', event.list);
-        else if (event?.kind === 'alwaysOn') this.emit('alwaysOn', { state: event.state });
-        else if (event?.kind === 'ended') this.emit('sessionEnded', { id: event.id });
-        return;
-      }
-      case '321':
-        this.listBuffer = [];
-        return;
-      case '322': {
-        const users = Number.parseInt(p[2] ?? '0', 10);
-        // Many servers (this one too) start the topic with the room's modes: `[+nt] text`.
-        const topic = (p[3] ?? '').replace(/^\[\+[^\]]*\] ?/, '');
-        this.listBuffer.push({ name: p[1] ?? '', users: Number.isFinite(users) ? users : 0, topic });
-        return;
-      }
-      case '323': {
-        const rooms = this.listBuffer;
-        this.listBuffer = [];
-        this.emit('list', { rooms });
-        return;
-      }
-      case '353': {
-        const channel = p[2] ?? '';
-        const list = this.namesBuffer.get(fold(channel)) ?? [];
-        for (const item of (p[3] ?? '').split(' ')) {
-          if (item === '') continue;
-          const m = /^([~&@%+]*)(.*)$/.exec(item)!;
-          list.push({ nick: nickOf(m[2]!), prefixes: m[1]! });
-        }
-        this.namesBuffer.set(fold(channel), list);
-        return;
-      }
-      case '366': {
-        const channel = p[1] ?? '';
-        const users = this.namesBuffer.get(fold(channel)) ?? [];
-        this.namesBuffer.delete(fold(channel));
-        const ch = this.channels.get(fold(channel));
-        if (ch) {
-          ch.users.clear();
-          for (const u of users) ch.users.set(fold(u.nick), u);
-        }
-        this.emit('names', { channel: ch?.name ?? channel, users });
-        return;
-      }
-      case 'AWAY': {
-        const nick = nickOf(msg.source);
-        this.emit('away', { nick, away: p[0] !== undefined, message: p[0] ?? '' });
-        return;
-      }
-      case '305':
-        this.emit('away', { nick: this.currentNick, away: false, message: '' });
-        return;
-      case '306':
-        this.emit('away', { nick: this.currentNick, away: true, message: '' });
-        return;
-      case '301':
-        this.emit('away', { nick: p[1] ?? '', away: true, message: p[2] ?? '' });
-        return;
-      case 'PRIVMSG':
-      case 'NOTICE':
-        this.onText(msg);
-        return;
-      case 'TAGMSG': {
-        const state = msg.tags['+typing'] ?? msg.tags['+draft/typing'];
-        if (state !== undefined && !this.isMe(nickOf(msg.source)))
-          this.emit('typing', { from: nickOf(msg.source), target: p[0] ?? '', state });
-        return;
-      }
-      case 'BATCH':
-        this.onBatch(msg);
-        return;
-      case 'ACK': {
-        const label = msg.tags['label'];
-        const req = label === undefined ? undefined : this.labeled.get(label);
-        if (req && label !== undefined) {
-          this.labeled.delete(label);
-          clearTimeout(req.timer);
-          req.resolve({ messages: [], targets: [] });
-        }
-        return;
-      }
-      case 'FAIL': {
-        const label = msg.tags['label'];
-        const req =
-          label !== undefined
-            ? this.labeled.get(label)
-            : p[0] === 'CHATHISTORY'
-              ? this.unlabeled.shift()
-              : undefined;
-        if (req) {
-          if (label !== undefined) this.labeled.delete(label);
-          clearTimeout(req.timer);
-          req.reject(new Error(p.at(-1) ?? 'history request failed'));
-          return;
-        }
-        if (p[0] === 'REGISTER' && this.registerWaiter) {
-          const waiter = this.registerWaiter;
-          this.registerWaiter = null;
-          waiter.reject(Object.assign(new Error(p.at(-1) ?? 'registration failed'), { code: p[1] ?? '' }));
-          return;
-        }
-        if (p[0] === 'SEARCH' && this.searches.fail(p.at(-1) ?? 'search failed')) return;
-        if (p[1] === 'SESSION_ENDED') this.endedElsewhere = true;
-        this.emit('error', { message: p.at(-1) ?? '', command: 'FAIL', params: p });
-        return;
-      }
-      case 'ERROR':
-        this.emit('error', { message: p[0] ?? 'closing link', command: 'ERROR', params: p });
-        return;
-      default:
-        if (/^[45]\d\d$/.test(msg.command)) {
-          this.emit('error', { message: p.at(-1) ?? msg.command, command: msg.command, params: p });
-          return;
-        }
-        if (/^\d\d\d$/.test(msg.command)) {
-          // Numeric replies: drop our own nick; what is left is for a person to read.
-          this.emit('info', { command: msg.command, text: p.slice(1).join(' '), params: p });
-        }
-    }
-  }
-
-  /** A PRIVMSG or NOTICE outside history: deduplicated by msgid, then emitted. */
-  private onText(msg: IrcMessage): void {
-    const m = this.toMessage(msg, false);
-    if (m === null) return;
-    if (m.msgid !== undefined) {
-      if (this.seen.has(m.msgid)) return;
-      this.remember(m);
-    }
-    this.emit(msg.command === 'PRIVMSG' ? 'message' : 'notice', m);
-  }
-
-  /**
-   * A finished draft/multiline batch becomes one PRIVMSG whose text has the line breaks
-   * (lines tagged draft/multiline-concat continue the previous one), with the tags of the
-   * opening BATCH line; inside a history batch it joins that batch's messages.
-   */
-  private onMultiline(batch: OpenBatch): void {
-    const opening = batch.opening!;
-    let text = '';
-    for (const [i, line] of batch.lines!.entries()) {
-      const concat = line.tags['draft/multiline-concat'] !== undefined;
-      text += (i === 0 || concat ? '' : '\n') + (line.params[1] ?? '');
-    }
-    const tags = { ...opening.tags };
-    delete tags['batch'];
-    const combined: IrcMessage = {
-      tags,
-      source: opening.source,
-      command: 'PRIVMSG',
-      params: [batch.params[0] ?? '', text],
-    };
-    const parent = batch.parent === undefined ? undefined : this.batches.get(batch.parent);
-    if (parent !== undefined && (parent.type === 'chathistory' || parent.type === 'draft/chathistory')) {
-      const m = this.toMessage(combined, true);
-      if (m) parent.messages.push(m);
-      return;
-    }
-    this.onText(combined);
-  }
-
-  private remember(m: ChatMessage): void {
-    if (m.msgid === undefined) return;
-    this.seen.add(m.msgid);
-    if (this.seen.size > 10_000) {
-      const first = this.seen.values().next().value;
-      if (first !== undefined) this.seen.delete(first);
-    }
-    this.lastMsgid.set(fold(m.conversation), m.msgid);
-  }
-
-  private toMessage(msg: IrcMessage, replay: boolean): ChatMessage | null {
-    const from = nickOf(msg.source);
-    const target = msg.params[0] ?? '';
-    let text = msg.params[1];
-    if (text === undefined) return null;
-    let action = false;
-    if (text.startsWith('\x01')) {
-      const inner = text.replace(/^\x01|\x01$/g, '');
-      if (!inner.startsWith('ACTION')) return null; // other CTCP: not for display
-      action = true;
-      text = inner.slice(7);
-    }
-    const self = this.isMe(from);
-    const priv = !isChannel(target);
-    const time = msg.tags['time'] !== undefined ? new Date(msg.tags['time']) : new Date();
-    return {
-      from,
-      target,
-      conversation: priv ? (self ? target : from) : target,
-      text,
-      time: Number.isNaN(time.getTime()) ? new Date() : time,
-      msgid: msg.tags['msgid'],
-      self,
-      private: priv,
-      action,
-      replay,
-      account: msg.tags['account'],
-      tags: msg.tags,
-    };
-  }
-
-  private onBatch(msg: IrcMessage): void {
-    const ref = msg.params[0] ?? '';
-    if (ref.startsWith('+')) {
-      this.batches.set(ref.slice(1), {
-        type: msg.params[1] ?? '',
-        params: msg.params.slice(2),
-        label: msg.tags['label'],
-        parent: msg.tags['batch'],
-        messages: [],
-        ...(msg.params[1] === 'draft/multiline' ? { opening: msg, lines: [] } : {}),
-        targets: [],
-      });
-      return;
-    }
-    const id = ref.slice(1);
-    const batch = this.batches.get(id);
-    this.batches.delete(id);
-    if (!batch) return;
-    if (batch.lines !== undefined) {
-      this.onMultiline(batch);
-      return;
-    }
-    if (batch.type === 'labeled-response') {
-      // A labeled batch that held no history batch: the request got nothing.
-      const req = batch.label === undefined ? undefined : this.labeled.get(batch.label);
-      if (req && batch.label !== undefined) {
-        this.labeled.delete(batch.label);
-        clearTimeout(req.timer);
-        req.resolve({ messages: [], targets: [] });
-      }
-      return;
-    }
-    if (batch.type === SEARCH_BATCH) {
-      this.searches.finish(batch.messages);
-      return;
-    }
-    const targets = batch.type === 'draft/chathistory-targets';
-    if (batch.type !== 'chathistory' && batch.type !== 'draft/chathistory' && !targets) return;
-    const label =
-      batch.label ?? (batch.parent !== undefined ? this.batches.get(batch.parent)?.label : undefined);
-    let req: HistoryRequest | undefined;
-    if (label !== undefined) {
-      req = this.labeled.get(label);
-      this.labeled.delete(label);
-    } else {
-      const want = targets ? TARGETS : fold(batch.params[0] ?? '');
-      const i = this.unlabeled.findIndex((r) => fold(r.target) === want);
-      if (i !== -1) req = this.unlabeled.splice(i, 1)[0];
-    }
-    if (!req) return;
-    clearTimeout(req.timer);
-    if (req.catchUp) {
-      const fresh: ChatMessage[] = [];
-      for (const m of batch.messages) {
-        if (m.msgid !== undefined) {
-          if (this.seen.has(m.msgid)) continue;
-          this.remember(m);
-        }
-        fresh.push(m);
-        this.emit('message', m);
-      }
-      req.resolve({ messages: fresh, targets: [] });
-    } else req.resolve({ messages: batch.messages, targets: batch.targets });
-  }
-
-  private onCap(p: string[]): void {
-    const sub = (p[1] ?? '').toUpperCase();
-    if (sub === 'LS') {
-      const more = p[2] === '*';
-      for (const item of (more ? p[3] : p[2])?.split(' ') ?? []) {
-        if (item === '') continue;
-        const eq = item.indexOf('=');
-        this.offered.set(eq === -1 ? item : item.slice(0, eq), eq === -1 ? null : item.slice(eq + 1));
-      }
-      if (more) return;
-      const want = (this.opts.caps ?? [...CLIENT_CAPS]).filter(
-        (c) => this.offered.has(c) && (c !== 'sasl' || this.opts.password !== undefined),
-      );
-      if (want.length === 0) this.endCap();
-      else this.send('CAP', 'REQ', want.join(' '));
-      return;
-    }
-    if (sub === 'ACK') {
-      for (const c of (p[2] ?? '').split(' ')) {
-        if (c === '') continue;
-        if (c.startsWith('-')) this.caps.delete(c.slice(1));
-        else this.caps.add(c);
-      }
-      if (this.capEnded) return;
-      if (this.caps.has('sasl') && this.opts.password !== undefined) this.send('AUTHENTICATE', 'PLAIN');
-      else this.endCap();
-      return;
-    }
-    if (sub === 'NAK') {
-      if (!this.capEnded) this.endCap();
-    }
-  }
-
-  private endCap(): void {
-    if (this.capEnded) return;
-    this.capEnded = true;
-    this.send('CAP', 'END');
-  }
-
-  private readonly pendingCatchUp = new Set<string>();
-  private welcomed = false;
-
-  private onWelcomeDone(): void {
-    if (this.welcomed) return; // a later MOTD command ends with 376 too
-    this.welcomed = true;
-    const reconnecting = this.everRegistered;
-    this.everRegistered = true;
-    this.attempt = 0;
-    // Before any JOIN, so each room's profiles come with it (metadata §Concepts).
-    if (this.caps.has('draft/metadata-2')) this.send('METADATA', '*', 'SUB', ...Object.values(PROFILE_KEYS));
-    this.emit('registered', { nick: this.currentNick });
-    if (this.connectWaiter) {
-      this.connectWaiter.resolve();
-      this.connectWaiter = null;
-    }
-    if (reconnecting) {
-      const rooms = [...this.wanted.values()];
-      for (const room of rooms) {
-        if (this.lastMsgid.has(fold(room))) this.pendingCatchUp.add(fold(room));
-        this.send('JOIN', room);
-      }
-      // Private conversations need no JOIN: catch them up now (the server keeps them by
-      // account, so this finds what was missed when logged in with a password).
-      for (const conversation of this.lastMsgid.keys()) {
-        if (!isChannel(conversation)) this.catchUp(conversation);
-      }
-      this.emit('reconnected', { nick: this.currentNick });
-    }
-  }
-
-  /** Fetches what a room said after the last message we saw, emitting unseen ones as `message`. */
-  private catchUp(channel: string): void {
-    const last = this.lastMsgid.get(fold(channel));
-    if (last === undefined) return;
-    const limit = String(this.opts.catchUpLimit ?? 200);
-    this.requestHistory(channel, true, 'AFTER', channel, `msgid=${last}`, limit).catch((err: Error) => {
-      this.emit('error', {
-        message: `could not fetch missed messages: ${err.message}`,
-        command: 'CHATHISTORY',
-        params: [],
-      });
-    });
+    return fetchProfile(this.receiver, nick, timeoutMs);
   }
 }

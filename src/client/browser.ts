@@ -4,7 +4,8 @@
  * progress). The web client (web/) imports only this file from src/client; nothing here
  * reaches Node modules.
  */
-import { ChatClientBase, type ClientOptions } from './base.js';
+import { ChatClientBase } from './base.js';
+import type { ClientOptions } from './options.js';
 import { browserConnector } from './transport-browser.js';
 
 export interface BrowserChatClientOptions extends ClientOptions {
@@ -84,17 +85,8 @@ export class BrowserChatClient extends ChatClientBase {
   }
 }
 
-export {
-  type ChatClientEvents,
-  type ChatMessage,
-  CLIENT_CAPS,
-  type ClientOptions,
-  fold,
-  type HistoryTarget,
-  isChannel,
-  type NamesEntry,
-  type RoomListing,
-  splitText,
-} from './base.js';
+export type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
+export { CLIENT_CAPS, type ClientOptions } from './options.js';
 export type { OwnSession, SessionList } from './sessions.js';
+export { fold, isChannel, splitText } from './text.js';
 export { sameOriginWebSocketUrl } from './transport-browser.js';

@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ChatClientBase, type ClientOptions } from './base.js';
+import { ChatClientBase } from './base.js';
+import type { ClientOptions } from './options.js';
 import { type NodeTransportOptions, nodeConnector } from './transport-node.js';
 
 export interface ChatClientOptions extends ClientOptions, NodeTransportOptions {}

@@ -1,19 +1,7 @@
-export {
-  base64Utf8,
-  ChatClientBase,
-  type ChatClientEvents,
-  type ChatMessage,
-  CLIENT_CAPS,
-  type ClientOptions,
-  fold,
-  type HistoryTarget,
-  isChannel,
-  type NamesEntry,
-  type RoomListing,
-  splitText,
-} from './base.js';
+export { ChatClientBase } from './base.js';
 export { ChatClient, type ChatClientOptions } from './client.js';
 export { TypedEmitter } from './emitter.js';
+export type { ChatClientEvents, ChatMessage, HistoryTarget, NamesEntry, RoomListing } from './events.js';
 export {
   cutLine,
   type EditEvent,
@@ -25,6 +13,7 @@ export {
   type RedactEvent,
   replyOf,
 } from './message-features.js';
+export { CLIENT_CAPS, type ClientOptions } from './options.js';
 export { PROFILE_KEYS, type Profile, type ProfileField } from './profiles.js';
 export {
   SEARCH_BATCH,
@@ -38,6 +27,7 @@ export {
   withHighlights,
 } from './search.js';
 export { type OwnSession, type SessionList, SessionsReader } from './sessions.js';
+export { base64Utf8, fold, isChannel, splitText } from './text.js';
 export type { Connector, LineHandlers, LineTransport } from './transport.js';
 export { type NodeTransportOptions, nodeConnector, socketConnector, wsConnector } from './transport-node.js';
 export {

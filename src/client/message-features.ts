@@ -14,8 +14,10 @@
  */
 import type { IrcMessage } from '../protocol/message.js';
 import type { Tags } from '../protocol/tags.js';
-import { type ChatClientBase, type ChatMessage, fold, isChannel, splitText } from './base.js';
+import type { ChatClientBase } from './base.js';
 import { TypedEmitter } from './emitter.js';
+import type { ChatMessage } from './events.js';
+import { fold, isChannel, splitText } from './text.js';
 
 /** The msgid a message replies to (`+draft/reply`, or the unprefixed `+reply`), if any. */
 export function replyOf(m: { tags: Tags }): string | undefined {

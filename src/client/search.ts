@@ -10,7 +10,7 @@
  */
 import { highlightRanges, parseSearchQuery } from '../protocol/search-query.js';
 import { escapeTagValue } from '../protocol/tags.js';
-import type { ChatMessage } from './base.js';
+import type { ChatMessage } from './events.js';
 
 export interface SearchOptions {
   /** A room, or a nick for the private conversation with them. */
