@@ -75,6 +75,13 @@ export async function installAccounts(server: ChatServer): Promise<Accounts> {
   return accounts;
 }
 
+/** What a password change came to (Accounts.changePassword). */
+export type PasswordChange =
+  | { kind: 'ok'; record: AccountRecord; closed: number }
+  | { kind: 'weak'; problem: string }
+  | { kind: 'failed' }
+  | { kind: 'refused'; retryAfterMs: number };
+
 export class Accounts {
   /** Who gets a password checked, and when (per account and address, never per account alone). */
   readonly guard = new LoginGuard();
@@ -169,6 +176,39 @@ export class Accounts {
     if (!(await store.createAccount(record))) return null;
     this.server.log.info({ event: 'account.registered', account: name }, `Account ${name} registered`);
     return record;
+  }
+
+  /**
+   * Changes the password of the account `s` is logged in to, once `current` checks out
+   * (through the login guard, like any other password check). The new scrypt hash and SCRAM
+   * credentials replace the old in one write; every other connection of the account is then
+   * closed with a reason, so no device stays logged in on the strength of the old password.
+   */
+  async changePassword(s: Session, current: string, next: string): Promise<PasswordChange> {
+    const store = this.server.store;
+    if (store === null || s.account === null) return { kind: 'failed' };
+    const problem = this.passwordProblem(next);
+    if (problem !== null) return { kind: 'weak', problem };
+    const outcome = await this.tryPassword(s, s.account, current, 'NickServ SET PASSWORD');
+    if (outcome.kind !== 'ok') return outcome;
+    const record = outcome.record;
+    [record.passwordHash, record.scram] = await Promise.all([
+      hashPassword(next),
+      scramCredentials(next, this.scramIterations),
+    ]);
+    await store.updateAccount(record);
+    const reason = 'Password changed from another session; log in again with the new password';
+    let closed = 0;
+    for (const other of [...s.person.connections] as Session[]) {
+      if (other === s || other.state === State.Closed) continue;
+      this.server.disconnect(other, reason);
+      closed++;
+    }
+    this.server.log.info(
+      { event: 'account.password_changed', account: record.name, nick: s.nick, ip: s.ip, closed },
+      `Account ${record.name}: password changed by ${s.nick} (${s.ip}); ${closed} other sessions closed`,
+    );
+    return { kind: 'ok', record, closed };
   }
 
   /** Logs a failed login (wrong password or no such account; refusals are only counted). */

@@ -5,6 +5,7 @@
  *   LOGOUT                           logs out
  *   CERT ADD [fp] | DEL <fp> | LIST  TLS client certificates for SASL EXTERNAL
  *   SET ALWAYS-ON ON|OFF             stay in your rooms while no device is connected
+ *   SET PASSWORD <current> <new>     change the password (other sessions are closed)
  *   SESSIONS [END <n>]               your connections (client, address, since); end one
  *   HELP
  * Replies are NOTICEs from NickServ!services@<server>. Slow work (hashing, the store, the
@@ -33,6 +34,7 @@ const HELP = [
   '                                  as away, and messages to you are kept; OFF: you leave the',
   '                                  network when your last device disconnects',
   '  SET ALWAYS-ON                   show whether it is on',
+  '  SET PASSWORD <current> <new>    change your password; your other sessions are closed',
   '  SESSIONS                        list your connections: client, address, since',
   '  SESSIONS END <n>                end connection number n of that list',
   'Clients with SASL can log in while connecting instead. A registered nick is only for its',
@@ -91,6 +93,10 @@ export class NickServ implements Service {
   /** SET ALWAYS-ON [ON|OFF] (always-on.ts); the account's switch, stored with it. */
   private set(s: Session, args: string[]): void {
     const [option, value] = args.map((a) => a.toUpperCase());
+    if (option === 'PASSWORD') {
+      this.hold(s, this.changePassword(s, args.slice(1)));
+      return;
+    }
     if (option !== 'ALWAYS-ON') {
       this.reply(s, 'Syntax: SET ALWAYS-ON ON|OFF');
       return;
@@ -206,6 +212,29 @@ export class NickServ implements Service {
       accounts.login(s, record, 'NickServ REGISTER');
       this.reply(s, `Registered the account ${record.name}; you are now logged in. Keep your password safe.`);
     };
+  }
+
+  /** SET PASSWORD <current> <new> (the new one may hold spaces: it is the rest of the line). */
+  private async changePassword(s: Session, args: string[]): Promise<Finish> {
+    const say =
+      (text: string): Finish =>
+      () =>
+        this.reply(s, text);
+    if (s.account === null) return say('You need to be logged in to change your password.');
+    if (args.length < 2) return say('Syntax: SET PASSWORD <current password> <new password>');
+    const outcome = await this.accounts.changePassword(s, args[0]!, args.slice(1).join(' '));
+    switch (outcome.kind) {
+      case 'weak':
+        return say(`${outcome.problem}.`);
+      case 'refused':
+        return say(`Too many password attempts; try again in ${Math.ceil(outcome.retryAfterMs / 1000)} s.`);
+      case 'failed':
+        return say('That is not your current password; nothing was changed.');
+      case 'ok': {
+        const others = outcome.closed === 0 ? '' : ` Your ${outcome.closed} other session(s) were closed.`;
+        return say(`Your password is changed.${others}`);
+      }
+    }
   }
 
   private async identify(s: Session, args: string[]): Promise<Finish> {
