@@ -247,6 +247,14 @@ export class TestClient {
   }
 
   /** Sends PING and waits for its PONG: everything sent before it has been processed. */
+  /** Everything received until the answer to a PING: the whole reply to what was sent before. */
+  async replyUntilPong(): Promise<Received[]> {
+    const token = `r${Math.random().toString(36).slice(2)}`;
+    this.send(`PING ${token}`);
+    const all = await this.until((m) => m.command === 'PONG' && m.params.at(-1) === token);
+    return all.slice(0, -1);
+  }
+
   async sync(): Promise<void> {
     const token = `sync${Math.random().toString(36).slice(2)}`;
     this.send(`PING ${token}`);

@@ -20,14 +20,6 @@ function tagBytes(m: Received): number {
   return m.raw.startsWith('@') ? Buffer.byteLength(m.raw.slice(0, m.raw.indexOf(' ') + 1), 'utf8') : 0;
 }
 
-/** Everything a client receives until the answer to a PING: the whole reply to what it sent before. */
-async function reply(c: TestClient): Promise<Received[]> {
-  const token = `r${Math.random().toString(36).slice(2)}`;
-  c.send(`PING ${token}`);
-  const all = await c.until((m) => m.command === 'PONG' && m.params.at(-1) === token);
-  return all.slice(0, -1);
-}
-
 describe('protocol conformance (issue 15)', () => {
   let srv: TestServer;
   const clients: TestClient[] = [];
@@ -141,7 +133,7 @@ describe('protocol conformance (issue 15)', () => {
     const got = await bob.waitFor((m) => m.command === 'PRIVMSG' && m.params[0] === 'wsBob');
     assert.ok(bodyBytes(got) <= 512, `WebSocket message is ${bodyBytes(got)} bytes`);
     assert.match(got.params[1]!, /^w+$/);
-    const rest = await reply(bob);
+    const rest = await bob.replyUntilPong();
     assert.deepEqual(
       rest.filter((m) => m.command === 'PRIVMSG'),
       [],
@@ -163,7 +155,7 @@ describe('protocol conformance (issue 15)', () => {
     alice.send('NOTICE #noticemod :from outside');
     alice.send('NOTICE');
     alice.send('NOTICE noticeB');
-    const got = await reply(alice);
+    const got = await alice.replyUntilPong();
     assert.deepEqual(
       got.map((m) => m.raw),
       [],
@@ -331,13 +323,13 @@ describe('protocol conformance (issue 15)', () => {
     member.send('NOTICE +#status :voices and ops');
     await op.expect('NOTICE', '+#status', 'voices and ops');
     await voiced.expect('NOTICE', '+#status', 'voices and ops');
-    await reply(voiced);
+    await voiced.replyUntilPong();
     assert.deepEqual(
       voiced.received.filter((m) => m.params[1] === 'ops, help'),
       [],
       'a voiced member does not get @#room messages',
     );
-    const plain = await reply(member);
+    const plain = await member.replyUntilPong();
     assert.deepEqual(
       plain.filter((m) => m.command === 'PRIVMSG' || m.command === 'NOTICE'),
       [],
@@ -417,11 +409,11 @@ describe('protocol conformance (issue 15)', () => {
     target.send('SETNAME :New Name');
     await watcher.expect('SETNAME', 'New Name');
     // In a shared channel too: one AWAY, not two; no SETNAME without the setname cap.
-    await reply(both);
+    await both.replyUntilPong();
     assert.equal(both.received.filter((m) => m.command === 'AWAY').length, 1);
     assert.equal(both.received.filter((m) => m.command === 'SETNAME').length, 0);
     // Without extended-monitor, MONITOR gives only 730/731.
-    await reply(plainWatcher);
+    await plainWatcher.replyUntilPong();
     assert.deepEqual(
       plainWatcher.received.filter((m) => m.command === 'AWAY' || m.command === 'SETNAME'),
       [],

@@ -11,14 +11,6 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 const TAGS = ['message-tags', 'server-time', 'echo-message', 'batch', 'labeled-response'];
 
-/** Everything a client receives until the answer to a PING: the whole reply to what it sent before. */
-async function reply(c: TestClient): Promise<Received[]> {
-  const token = `r${Math.random().toString(36).slice(2)}`;
-  c.send(`PING ${token}`);
-  const all = await c.until((m) => m.command === 'PONG' && m.params.at(-1) === token);
-  return all.slice(0, -1);
-}
-
 describe('issue 15 audit', () => {
   let srv: TestServer;
   const clients: TestClient[] = [];
@@ -65,16 +57,16 @@ describe('issue 15 audit', () => {
     alice.send('@+draft/edit=nosuchmsgid NOTICE #aunotice,auNb :fixed');
     outsider.send(`@+draft/edit=${bobs} NOTICE #aunotice :from outside`);
     assert.deepEqual(
-      (await reply(alice)).map((m) => m.raw),
+      (await alice.replyUntilPong()).map((m) => m.raw),
       [],
     );
     assert.deepEqual(
-      (await reply(outsider)).map((m) => m.raw),
+      (await outsider.replyUntilPong()).map((m) => m.raw),
       [],
     );
     // Nothing was relayed to the room either.
     assert.deepEqual(
-      (await reply(bob)).filter((m) => m.command === 'NOTICE'),
+      (await bob.replyUntilPong()).filter((m) => m.command === 'NOTICE'),
       [],
     );
     // The PRIVMSG counterparts still get their errors (RFC 2812 §3.3.1, message-edits FAIL codes).
@@ -140,7 +132,7 @@ describe('issue 15 audit', () => {
     member.send(`@+draft/edit=${mine} PRIVMSG #auctcp :\x01PING 123\x01`);
     assert.equal((await member.expect('404')).params[1], '#auctcp');
     assert.deepEqual(
-      (await reply(op)).filter((m) => m.command === 'PRIVMSG'),
+      (await op.replyUntilPong()).filter((m) => m.command === 'PRIVMSG'),
       [],
       'the CTCP edit was not relayed',
     );
@@ -201,8 +193,8 @@ describe('issue 15 audit', () => {
     await echoOp.expect('PRIVMSG', '@#austatus', 'from the first op');
     echoOp.send('NOTICE @#austatus :from the second op');
     await plainOp.expect('NOTICE', '@#austatus', 'from the second op');
-    await reply(plainOp);
-    await reply(echoOp);
+    await plainOp.replyUntilPong();
+    await echoOp.replyUntilPong();
     const own = (c: TestClient, text: string): number =>
       c.received.filter((m) => m.params[0] === '@#austatus' && m.params[1] === text).length;
     assert.equal(own(plainOp, 'from the first op'), 0, 'no echo without echo-message');
@@ -233,7 +225,7 @@ describe('issue 15 audit', () => {
     one.send('PRIVMSG @#audevices :note to my other device');
     const seen = await two.expect('PRIVMSG', '@#audevices', 'note to my other device');
     assert.match(seen.source ?? '', /^auSdev!/);
-    await reply(one);
+    await one.replyUntilPong();
     assert.equal(
       one.received.filter((m) => m.params[1] === 'note to my other device').length,
       0,
@@ -254,7 +246,7 @@ describe('issue 15 audit', () => {
     const account = await watcher.expect('ACCOUNT', 'auEmT');
     assert.match(account.source ?? '', /^auEmT!/);
     assert.deepEqual(
-      (await reply(noCap)).filter((m) => m.command === 'ACCOUNT'),
+      (await noCap.replyUntilPong()).filter((m) => m.command === 'ACCOUNT'),
       [],
     );
   });

@@ -7,6 +7,9 @@
  * util-linux `prlimit` on this very process, which runs the server and its SQLite writer
  * thread) is lowered to one byte, so every write to the database and its WAL fails with
  * EFBIG as it would on a full disk (Node ignores SIGXFSZ), and then raised again.
+ *
+ * A NOTICE that cannot be stored is dropped without `FAIL NOTICE MESSAGE_ERROR`: RFC 2812
+ * §3.3.2, servers "MUST NOT send any error reply back to the client on receipt of a notice".
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -65,6 +68,41 @@ describe('history writes failing (a full disk)', () => {
     assert.equal(recovered.length, 1);
     assert.match(recovered[0]!, new RegExp(`after ${refused} refused`));
     assert.ok(!server.logs.some((l) => l.includes('lost ')), 'message contents never reach the log');
+  });
+
+  test('RFC 2812 §3.3.2: a NOTICE that cannot be stored is shown to nobody and answered with nothing; a PRIVMSG in the same spell gets FAIL MESSAGE_ERROR', async () => {
+    const nora = await TestClient.register(server.port, 'nora', ['echo-message']);
+    const beto = await TestClient.register(server.port, 'beto');
+    clients.push(nora, beto);
+    nora.send('JOIN #notices');
+    await nora.expect('366');
+    beto.send('JOIN #notices');
+    await beto.expect('366');
+    nora.send('NOTICE #notices :stored');
+    await beto.expect('NOTICE', '#notices', 'stored');
+    await nora.expect('NOTICE', '#notices', 'stored');
+    nora.mark();
+
+    fileSizeLimit('1');
+    try {
+      nora.send('NOTICE #notices :lost notice');
+      nora.send('NOTICE beto :lost private notice');
+      nora.send('PRIVMSG #notices :lost message');
+      await nora.expect('FAIL', 'PRIVMSG', 'MESSAGE_ERROR');
+    } finally {
+      fileSizeLimit('unlimited');
+    }
+    await nora.sync();
+    assert.deepEqual(
+      nora.received.filter((m) => m.command === 'FAIL').map((m) => m.raw),
+      [
+        `:${server.config.serverName} FAIL PRIVMSG MESSAGE_ERROR :Your message could not be stored and was not delivered; please retry`,
+      ],
+      'only the PRIVMSG was answered',
+    );
+    nora.send('NOTICE #notices :stored again');
+    await beto.expect('NOTICE', '#notices', 'stored again');
+    assert.ok(!beto.received.some((m) => m.params[1]?.startsWith('lost ')), 'nothing refused was shown');
   });
 });
 
