@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectWithSasl } from '../accounts/helpers.js';
-import { type Received, TestClient } from '../helpers/client.js';
+import { TestClient } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const TAGS = ['message-tags', 'server-time', 'echo-message', 'batch', 'labeled-response'];
